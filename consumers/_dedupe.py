@@ -1,0 +1,84 @@
+"""The durable record of what the application has handled, keyed by (document id, recipient)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+__all__ = ["DedupeKey", "DedupeStore", "SqliteDedupeStore"]
+
+#: ``(document_id, recipient code)``: one delivery.
+DedupeKey = tuple[str, str]
+
+
+class DedupeStore(Protocol):
+    """Where a receiver remembers which deliveries its application has handled."""
+
+    def handled(self, keys: Iterable[DedupeKey]) -> set[DedupeKey]:
+        """Those of ``keys`` already handled."""
+        ...
+
+    def mark_handled(self, key: DedupeKey) -> None:
+        """Remember ``key`` as handled, durably, before returning."""
+        ...
+
+    def close(self) -> None:
+        """Release the store; safe to call twice."""
+        ...
+
+
+class SqliteDedupeStore:
+    """A :class:`DedupeStore` in one SQLite file (WAL; survives a process crash)."""
+
+    def __init__(self, path: Path | str) -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db: sqlite3.Connection | None = sqlite3.connect(str(path), isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS handled ("
+            " document_id TEXT NOT NULL, recipient TEXT NOT NULL,"
+            " handled_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')),"
+            " PRIMARY KEY (document_id, recipient)) WITHOUT ROWID"
+        )
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise sqlite3.ProgrammingError("dedupe store is closed")
+        return self._db
+
+    def handled(self, keys: Iterable[DedupeKey]) -> set[DedupeKey]:
+        """Those of ``keys`` already handled (one query per 400 keys)."""
+        wanted = list(dict.fromkeys(keys))
+        found: set[DedupeKey] = set()
+        db = self._conn()
+        for start in range(0, len(wanted), 400):
+            chunk = wanted[start : start + 400]
+            placeholders = ",".join("(?,?)" for _ in chunk)
+            params = [part for key in chunk for part in key]
+            rows = db.execute(
+                f"SELECT document_id, recipient FROM handled"
+                f" WHERE (document_id, recipient) IN (VALUES {placeholders})",
+                params,
+            )
+            found.update((row[0], row[1]) for row in rows)
+        return found
+
+    def mark_handled(self, key: DedupeKey) -> None:
+        """Remember ``key`` (committed before returning)."""
+        self._conn().execute(
+            "INSERT OR IGNORE INTO handled (document_id, recipient) VALUES (?, ?)", key
+        )
+
+    def count(self) -> int:
+        """How many deliveries are remembered."""
+        return int(self._conn().execute("SELECT count(*) FROM handled").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the database; safe to call twice."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None

@@ -1,0 +1,329 @@
+"""The receiver SDK: ``async for doc in receiver: ...; await doc.notify(StatusCode.ACCEPTED)``.
+
+Each document reaches the application once even when the bus redelivers it: a delivery
+is remembered as handled (durably) when the application notifies a status for it, acks
+it, or asks for the next document; a redelivered handled document is skipped. The
+arrival notice (01) goes back to the sender before the application sees the document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import datetime as dt
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Protocol
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
+
+from consumers._dedupe import DedupeKey, DedupeStore, SqliteDedupeStore
+from docbus._exceptions import CodecError
+from docbus._kafka import kafka_errors, make_consumer, make_producer, start_producer
+from docbus._lifecycle import Lifecycle
+from docbus._settings import Settings
+from producers._outbox import OutboxWriter, SendReceipt
+from schemas import (
+    HEADER_RECIPIENT,
+    AgencyCode,
+    Codec,
+    Document,
+    StaffInfo,
+    StatusCode,
+    StatusNotice,
+    TopicLayout,
+)
+
+__all__ = ["NoticeHandler", "ReceivedDocument", "Receiver"]
+
+log = structlog.get_logger("docbus.receiver")
+
+
+class NoticeHandler(Protocol):
+    """Called with each status notice that reaches the agency's inbox (about its own documents)."""
+
+    async def __call__(self, notice: StatusNotice, /) -> None: ...
+
+
+@dataclass(eq=False)
+class ReceivedDocument:
+    """A document delivered to one recipient unit, with the means to answer it."""
+
+    document: Document
+    recipient: str
+    topic: str
+    partition: int
+    offset: int
+    _receiver: Receiver = field(repr=False)
+    handled: bool = False
+
+    @property
+    def key(self) -> DedupeKey:
+        """``(document_id, recipient)``."""
+        return (self.document.document_id, self.recipient)
+
+    async def notify(
+        self, code: StatusCode | str, description: str = "", *, staff: StaffInfo | None = None
+    ) -> SendReceipt:
+        """Send status ``code`` back to the sender; marks the document handled."""
+        receipt = await self._receiver.notify(self, code, description, staff=staff)
+        self.ack()
+        return receipt
+
+    def ack(self) -> None:
+        """Mark the document handled without sending a status (durable; idempotent)."""
+        if not self.handled:
+            self._receiver.mark_handled(self)
+
+
+class Receiver:
+    """Receives one agency's documents from its inbox, each once."""
+
+    def __init__(
+        self,
+        *,
+        agency: str,
+        settings: Settings,
+        dedupe: DedupeStore | None = None,
+        on_notice: NoticeHandler | None = None,
+        producer: AIOKafkaProducer | None = None,
+        codec: Codec | None = None,
+        group_id: str | None = None,
+        auto_arrival: bool = True,
+        max_batch_records: int = 1000,
+        poll_timeout_ms: int = 200,
+    ) -> None:
+        self.agency = agency
+        self.top_level = AgencyCode.parse(agency).top_level
+        self._settings = settings
+        self._codec = codec if codec is not None else Codec()
+        self._owns_producer = producer is None
+        self._producer = producer if producer is not None else make_producer(settings)
+        self._writer = OutboxWriter(
+            agency=self.top_level, settings=settings, producer=self._producer, codec=self._codec
+        )
+        self._dedupe_given = dedupe
+        self._dedupe: DedupeStore | None = None
+        self._on_notice = on_notice
+        self._group_id = group_id or settings.group_id(f"receiver.{self.top_level}")
+        self._topic = TopicLayout(settings.topic_prefix).inbox(self.top_level)
+        self._auto_arrival = auto_arrival
+        self._max_batch = max_batch_records
+        self._poll_timeout_ms = poll_timeout_ms
+        self._consumer: AIOKafkaConsumer | None = None
+        self._buffer: collections.deque[ReceivedDocument] = collections.deque()
+        self._previous: ReceivedDocument | None = None
+        self._uncommitted: dict[TopicPartition, int] = {}
+        self._fetching: asyncio.Task[None] | None = None
+        self._lifecycle = Lifecycle(f"Receiver({agency})")
+
+    async def start(self) -> None:
+        """Open the dedupe store, connect and join the agency's receiver group."""
+        self._lifecycle.opening()
+        self._dedupe = self._dedupe_given or SqliteDedupeStore(
+            self._settings.state_dir / f"receiver-{self.top_level}.sqlite"
+        )
+        self._consumer = make_consumer(self._settings, group_id=self._group_id)
+        try:
+            if self._owns_producer:
+                await start_producer(self._producer, self._settings, repr(self))
+            with kafka_errors(f"starting the receiver for {self.agency}"):
+                self._consumer.subscribe([self._topic])
+                await self._consumer.start()
+        except BaseException:
+            await self._close()
+            raise
+
+    async def stop(self) -> None:
+        """Commit what the application has handled and disconnect; safe to call twice."""
+        if not self._lifecycle.closing():
+            return
+        try:
+            if self._previous is not None and self._previous.handled and not self._buffer:
+                await self._commit()
+        finally:
+            await self._close()
+
+    async def _close(self) -> None:
+        self._lifecycle.closing()
+        fetching, self._fetching = self._fetching, None
+        if fetching is not None:
+            fetching.cancel()
+            await asyncio.wait([fetching])
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            await consumer.stop()
+        if self._owns_producer:
+            await self._producer.stop()
+        if self._dedupe is not None and self._dedupe_given is None:
+            self._dedupe.close()
+        self._dedupe = None
+
+    def __aiter__(self) -> Receiver:
+        return self
+
+    async def __anext__(self) -> ReceivedDocument:
+        """The next document not yet handled; the previous one is now handled."""
+        self._lifecycle.require_open()
+        if self._previous is not None:
+            self._previous.ack()
+        while not self._buffer:
+            await self._commit()
+            if self._fetching is None:
+                self._fetching = asyncio.create_task(self._fetch(), name=f"fetch-{self.agency}")
+            fetching = self._fetching
+            try:  # a cancelled caller leaves the fetch running for the next call: nothing is lost
+                await asyncio.shield(fetching)
+            finally:
+                if fetching.done():
+                    self._fetching = None
+        self._previous = self._buffer.popleft()
+        return self._previous
+
+    async def notify(
+        self,
+        received: ReceivedDocument,
+        code: StatusCode | str,
+        description: str = "",
+        *,
+        staff: StaffInfo | None = None,
+    ) -> SendReceipt:
+        """Send status ``code`` for ``received`` back to its sender."""
+        self._lifecycle.require_open()
+        return await self._writer.write_notice(
+            _notice(received.document, received.recipient, code, description, staff)
+        )
+
+    def mark_handled(self, received: ReceivedDocument) -> None:
+        """Remember ``received`` as handled by the application (durable)."""
+        assert self._dedupe is not None
+        self._dedupe.mark_handled(received.key)
+        received.handled = True
+
+    async def _commit(self) -> None:
+        if not self._uncommitted or self._consumer is None:
+            return
+        offsets, self._uncommitted = self._uncommitted, {}
+        try:
+            with kafka_errors(f"committing {self._topic}"):
+                await self._consumer.commit(offsets)
+        except Exception as exc:
+            if not isinstance(exc.__cause__, CommitFailedError | IllegalStateError):
+                raise
+            log.warning("commit_failed_after_rebalance", agency=self.agency, error=str(exc))
+
+    async def _fetch(self) -> None:
+        assert self._consumer is not None and self._dedupe is not None
+        with kafka_errors(f"fetching {self._topic}"):
+            batch = await self._consumer.getmany(
+                timeout_ms=self._poll_timeout_ms, max_records=self._max_batch
+            )
+        try:
+            fresh: list[ReceivedDocument] = []
+            for records in batch.values():
+                for record in records:
+                    item = await self._ingest(record)
+                    if item is not None:
+                        fresh.append(item)
+            self._buffer.extend(await self._fresh_deliveries(fresh))
+        except BaseException:
+            for tp, records in batch.items():  # read the batch again next time: nothing lost
+                self._consumer.seek(tp, records[0].offset)
+            raise
+        self._uncommitted.update({tp: records[-1].offset + 1 for tp, records in batch.items()})
+
+    async def _fresh_deliveries(self, fresh: list[ReceivedDocument]) -> list[ReceivedDocument]:
+        """Those of ``fresh`` not handled before, once each, after their arrival notices."""
+        if not fresh:
+            return []
+        assert self._dedupe is not None
+        seen = self._dedupe.handled(item.key for item in fresh)
+        new: dict[DedupeKey, ReceivedDocument] = {}
+        for item in fresh:
+            if item.key in seen or item.key in new:
+                log.debug("duplicate_skipped", document_id=item.document.document_id)
+                continue
+            new[item.key] = item
+        if self._auto_arrival:
+            await asyncio.gather(
+                *(
+                    self._writer.write_notice(
+                        _notice(item.document, item.recipient, StatusCode.ARRIVED, "", None)
+                    )
+                    for item in new.values()
+                )
+            )
+        return list(new.values())
+
+    async def _ingest(self, record: Any) -> ReceivedDocument | None:
+        try:
+            message = self._codec.decode(record.value or b"")
+        except CodecError as exc:
+            log.error(
+                "undecodable_delivery", agency=self.agency, error=str(exc), offset=record.offset
+            )
+            return None
+        if isinstance(message, StatusNotice):
+            if self._on_notice is not None:
+                await self._on_notice(message)
+            return None
+        recipient = _header(record.headers, HEADER_RECIPIENT) or self.agency
+        return ReceivedDocument(
+            document=message,
+            recipient=recipient,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            _receiver=self,
+        )
+
+    async def __aenter__(self) -> Receiver:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def __del__(self, _warn: object = warnings.warn) -> None:
+        if getattr(self, "_lifecycle", None) is not None and self._lifecycle.is_open:
+            warnings.warn(f"unclosed {self!r}", ResourceWarning, stacklevel=1)
+
+    def __repr__(self) -> str:
+        return f"<Receiver {self.agency} {self._lifecycle.state.value}>"
+
+
+def _header(headers: Sequence[tuple[str, bytes]], name: str) -> str | None:
+    for key, value in headers:
+        if key == name:
+            return value.decode()
+    return None
+
+
+def _notice(
+    document: Document,
+    recipient: str,
+    code: StatusCode | str,
+    description: str,
+    staff: StaffInfo | None,
+) -> StatusNotice:
+    return StatusNotice(
+        document_id=document.document_id,
+        document_sender=document.sender,
+        document_code=document.code,
+        promulgation_date=document.promulgation_date,
+        from_agency=recipient,
+        to_agency=document.sender,
+        status_code=str(code),
+        description=description,
+        timestamp=dt.datetime.now(dt.UTC),
+        staff=staff or StaffInfo(),
+    )

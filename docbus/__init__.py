@@ -1,0 +1,52 @@
+"""docbus: the document-interconnection bus (shell package: settings, errors, embedded broker)."""
+
+from docbus._broker import EmbeddedBroker, free_port
+from docbus._exceptions import (
+    BadMarkerError,
+    BrokerError,
+    ClientStateError,
+    CodecError,
+    ConfigurationError,
+    DirectoryError,
+    DocbusError,
+    EmbeddedBrokerError,
+    InvalidDocumentError,
+    InvalidNoticeError,
+    MalformedAgencyCodeError,
+    MalformedRecordError,
+    RouterError,
+    RoutingRejected,
+    UnknownAgencyError,
+    UnknownSchemaError,
+    ValidationError,
+)
+from docbus._lifecycle import Lifecycle, State
+from docbus._settings import Settings
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BadMarkerError",
+    "BrokerError",
+    "ClientStateError",
+    "CodecError",
+    "ConfigurationError",
+    "DirectoryError",
+    "DocbusError",
+    "EmbeddedBroker",
+    "EmbeddedBrokerError",
+    "InvalidDocumentError",
+    "InvalidNoticeError",
+    "Lifecycle",
+    "MalformedAgencyCodeError",
+    "MalformedRecordError",
+    "RouterError",
+    "RoutingRejected",
+    "Settings",
+    "State",
+    "UnknownAgencyError",
+    "UnknownSchemaError",
+    "ValidationError",
+    "__version__",
+    "free_port",
+]

@@ -1,0 +1,231 @@
+"""The main job: a router, simulated ministries and provinces sending a burst, receivers answering."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from consumers import Receiver
+from consumers._simulation import AcknowledgingAgency, DeliveryLedger
+from docbus._kafka import create_missing_topics, kafka_errors, make_producer, start_producer
+from docbus._settings import Settings
+from producers import Sender
+from producers._simulation import DocumentMix
+from router import Router
+from router.directory import Directory
+from schemas import Codec, Document, TopicLayout
+
+__all__ = ["DemoSummary", "ProgressCallback", "run_demo"]
+
+log = structlog.get_logger("docbus.demo")
+
+#: Called with (deliveries received, deliveries expected so far) as the run goes.
+ProgressCallback = Callable[[int, int], None]
+
+_NOTICES_PER_DELIVERY = 2  # 01 arrived, then 03 accepted or 02 rejected
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What the demo delivered, as the applications and senders saw it."""
+
+    documents_sent: int
+    deliveries_expected: int
+    deliveries_received: int
+    duplicates_delivered: int
+    lost: int
+    status_notices_expected: int
+    status_notices_returned: int
+    bad_records_injected: int
+    dead_lettered: int
+    rejections_returned: int
+    agencies: int
+    elapsed_s: float
+    docs_per_s: float
+    completed: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary as one JSON object."""
+        return asdict(self)
+
+
+async def run_demo(
+    settings: Settings,
+    *,
+    documents: int = 20_000,
+    bad_records: int = 3,
+    seed: int = 2024,
+    timeout_s: float = 300.0,
+    progress: ProgressCallback | None = None,
+) -> DemoSummary:
+    """Run the whole bus once on ``settings``' broker and return what was delivered."""
+    directory = Directory.load()
+    layout = TopicLayout(settings.topic_prefix)
+    await create_missing_topics(settings, layout.agency_topics(directory.codes()))
+    codec = Codec()
+    ledger = DeliveryLedger()
+    with tempfile.TemporaryDirectory(prefix="docbus-demo-") as state:
+        settings = settings.replace(state_dir=Path(state))
+        async with (
+            Router(settings=settings, directory=directory, codec=codec) as router,
+            _receivers(settings, directory, codec, ledger),
+            _shared_producer(settings) as producer,
+        ):
+            started = time.monotonic()
+            sent, expected = await _send_burst(
+                settings, directory, codec, producer, documents, seed, ledger, progress
+            )
+            await _inject_bad_records(layout, producer, directory, codec, bad_records)
+            ledger.expect(
+                deliveries=expected,
+                notices=expected * _NOTICES_PER_DELIVERY,
+                rejections=bad_records,
+            )
+            completed = await _wait(ledger, expected, timeout_s, progress)
+            elapsed = time.monotonic() - started
+            dead_lettered = router.stats.dead_lettered
+    received = len(ledger.received)
+    return DemoSummary(
+        documents_sent=sent,
+        deliveries_expected=expected,
+        deliveries_received=received,
+        duplicates_delivered=ledger.duplicates,
+        lost=max(expected - received, 0),
+        status_notices_expected=expected * _NOTICES_PER_DELIVERY,
+        status_notices_returned=len(ledger.notices),
+        bad_records_injected=bad_records,
+        dead_lettered=dead_lettered,
+        rejections_returned=len(ledger.bus_rejections),
+        agencies=len(directory),
+        elapsed_s=round(elapsed, 3),
+        docs_per_s=round(sent / elapsed, 1) if elapsed > 0 else 0.0,
+        completed=completed,
+    )
+
+
+@contextlib.asynccontextmanager
+async def _shared_producer(settings: Settings) -> AsyncIterator[Any]:
+    producer = make_producer(settings)
+    await start_producer(producer, settings, "the demo producer")
+    try:
+        yield producer
+    finally:
+        await producer.stop()
+
+
+@contextlib.asynccontextmanager
+async def _receivers(
+    settings: Settings, directory: Directory, codec: Codec, ledger: DeliveryLedger
+) -> AsyncIterator[None]:
+    """Every agency's receiver with its clerk, answering on one shared producer."""
+    async with _shared_producer(settings) as producer, contextlib.AsyncExitStack() as stack:
+        receivers = [
+            Receiver(
+                agency=code,
+                settings=settings,
+                codec=codec,
+                producer=producer,
+                on_notice=ledger.on_notice,
+            )
+            for code in directory.codes()
+        ]
+        await asyncio.gather(*(stack.enter_async_context(r) for r in receivers))
+        clerks = [
+            asyncio.create_task(
+                AcknowledgingAgency(r, ledger, seed=i).run(), name=f"clerk-{r.agency}"
+            )
+            for i, r in enumerate(receivers)
+        ]
+        try:
+            yield
+        finally:
+            for clerk in clerks:
+                clerk.cancel()
+            results = await asyncio.gather(*clerks, return_exceptions=True)
+            for clerk, result in zip(clerks, results, strict=True):
+                if isinstance(result, BaseException) and not isinstance(
+                    result, asyncio.CancelledError
+                ):
+                    log.error("clerk_failed", clerk=clerk.get_name(), error=repr(result))
+
+
+async def _send_burst(
+    settings: Settings,
+    directory: Directory,
+    codec: Codec,
+    producer: Any,
+    count: int,
+    seed: int,
+    ledger: DeliveryLedger,
+    progress: ProgressCallback | None,
+) -> tuple[int, int]:
+    """Send ``count`` documents from every agency's sender; return (sent, deliveries due)."""
+    senders = {
+        code: Sender(agency=code, settings=settings, producer=producer, codec=codec)
+        for code in directory.codes()
+    }
+    mix = DocumentMix(directory, seed=seed)
+    sent = expected = 0
+    async with contextlib.AsyncExitStack() as stack:
+        for sender in senders.values():
+            await stack.enter_async_context(sender)
+        chunk: list[Document] = []
+        for document in mix.documents(count):
+            chunk.append(document)
+            if len(chunk) == 1000:
+                expected += await _send_chunk(senders, chunk)
+                sent += len(chunk)
+                chunk = []
+                if progress is not None:
+                    progress(len(ledger.received), expected)
+        if chunk:
+            expected += await _send_chunk(senders, chunk)
+            sent += len(chunk)
+    return sent, expected
+
+
+async def _send_chunk(senders: dict[str, Sender], chunk: list[Document]) -> int:
+    await asyncio.gather(*(senders[d.sender].send(d) for d in chunk))
+    return sum(len(d.recipients) for d in chunk)
+
+
+async def _inject_bad_records(
+    layout: TopicLayout, producer: Any, directory: Directory, codec: Codec, count: int
+) -> None:
+    """Write records no sender SDK would: garbage, a truncated body, an unknown fingerprint."""
+    sample = codec.encode(next(DocumentMix(directory, seed=0).documents(1)))
+    samples = [
+        b"this is not an Avro record",
+        sample[: len(sample) // 2],
+        sample[:2] + b"\xde\xad\xbe\xef\xde\xad\xbe\xef" + sample[10:],
+    ]
+    outboxes = [layout.outbox(code) for code in directory.codes()]
+    with kafka_errors("injecting bad records"):
+        acks = [
+            await producer.send(
+                outboxes[i % len(outboxes)], samples[i % len(samples)], key=f"bad-{i}".encode()
+            )
+            for i in range(count)
+        ]
+        await asyncio.gather(*acks)
+
+
+async def _wait(
+    ledger: DeliveryLedger, expected: int, timeout_s: float, progress: ProgressCallback | None
+) -> bool:
+    waiter = asyncio.create_task(ledger.wait_complete(timeout_s))
+    while not waiter.done():
+        if progress is not None:
+            progress(len(ledger.received), expected)
+        await asyncio.wait([waiter], timeout=0.2)
+    if progress is not None:
+        progress(len(ledger.received), expected)
+    return waiter.result()

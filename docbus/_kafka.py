@@ -1,0 +1,122 @@
+"""aiokafka clients built from :class:`Settings`, and aiokafka errors translated at the boundary."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
+
+from docbus._exceptions import BrokerError
+from docbus._settings import Settings
+
+__all__ = [
+    "create_missing_topics",
+    "kafka_errors",
+    "make_admin",
+    "make_consumer",
+    "make_producer",
+    "start_producer",
+]
+
+
+@contextlib.contextmanager
+def kafka_errors(action: str) -> Iterator[None]:
+    """Translate aiokafka's errors raised inside the block into :class:`BrokerError`."""
+    try:
+        yield
+    except KafkaError as exc:
+        raise BrokerError(f"{action}: {exc!r}", retriable=bool(exc.retriable)) from exc
+
+
+def make_producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:
+    """A producer with acks from all replicas, compression and idempotence per settings."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.require_bootstrap(),
+        "client_id": settings.client_id,
+        "acks": "all",
+        "enable_idempotence": settings.idempotence,
+        "compression_type": None
+        if settings.compression_type == "none"
+        else settings.compression_type,
+        "linger_ms": settings.linger_ms,
+        "request_timeout_ms": settings.request_timeout_ms,
+        "max_request_size": settings.max_document_bytes + 64 * 1024,
+        "max_batch_size": 1024 * 1024,
+    }
+    options.update(overrides)
+    return AIOKafkaProducer(**options)
+
+
+async def start_producer(producer: AIOKafkaProducer, settings: Settings, who: str) -> None:
+    """Start ``producer``; explain the usual cause when an idempotent start is refused."""
+    try:
+        await producer.start()
+    except KafkaError as exc:
+        hint = (
+            " (the broker refused an idempotent producer: for the embedded Tansu broker set "
+            "DOCBUS_ENABLE_IDEMPOTENCE=false)"
+            if settings.idempotence
+            else ""
+        )
+        await producer.stop()
+        raise BrokerError(f"starting {who}: {exc!r}{hint}", retriable=bool(exc.retriable)) from exc
+
+
+def make_consumer(settings: Settings, *, group_id: str, **overrides: Any) -> AIOKafkaConsumer:
+    """A consumer in ``group_id`` that commits by hand and starts from the earliest record."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.require_bootstrap(),
+        "client_id": settings.client_id,
+        "group_id": group_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "request_timeout_ms": settings.request_timeout_ms,
+        "max_partition_fetch_bytes": 4 * 1024 * 1024,
+        "fetch_max_bytes": 32 * 1024 * 1024,
+        "metadata_max_age_ms": 5_000,
+        "session_timeout_ms": settings.session_timeout,
+        "heartbeat_interval_ms": max(settings.session_timeout // 3, 100),
+    }
+    options.update(overrides)
+    return AIOKafkaConsumer(**options)
+
+
+def make_admin(settings: Settings) -> AIOKafkaAdminClient:
+    """An admin client for topic management."""
+    return AIOKafkaAdminClient(
+        bootstrap_servers=settings.require_bootstrap(),
+        client_id=settings.client_id,
+        request_timeout_ms=settings.request_timeout_ms,
+    )
+
+
+@contextlib.asynccontextmanager
+async def _admin(settings: Settings) -> AsyncIterator[AIOKafkaAdminClient]:
+    admin = make_admin(settings)
+    with kafka_errors("connecting the admin client"):
+        await admin.start()
+    try:
+        yield admin
+    finally:
+        await admin.close()
+
+
+async def create_missing_topics(settings: Settings, names: Iterable[str]) -> list[str]:
+    """Create those of ``names`` the broker lacks; return the ones created (idempotent)."""
+    async with _admin(settings) as admin:
+        with kafka_errors("listing topics"):
+            existing = set(await admin.list_topics())
+        missing = sorted(set(names) - existing)
+        if missing:
+            with kafka_errors("creating topics"):
+                await admin.create_topics(
+                    [
+                        NewTopic(name, settings.partitions, settings.replication_factor)
+                        for name in missing
+                    ]
+                )
+        return missing

@@ -1,0 +1,133 @@
+"""One settings object for every docbus part, read from ``DOCBUS_*`` variables or flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from docbus._exceptions import ConfigurationError
+
+__all__ = ["ENV_PREFIX", "Settings"]
+
+ENV_PREFIX = "DOCBUS_"
+
+_COMPRESSIONS = {"none", "gzip", "snappy", "lz4", "zstd"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Connection, topic and behaviour settings shared by senders, receivers and routers.
+
+    ``bootstrap_servers`` of ``None`` means "start an embedded broker for this run".
+    ``enable_idempotence`` of ``None`` means on for a real cluster, off for the embedded
+    broker (Tansu refuses InitProducerId). ``session_timeout_ms`` of ``None`` means 10 s
+    on a cluster and 3 s on the embedded broker, whose group joins wait half of it.
+    """
+
+    bootstrap_servers: str | None = None
+    topic_prefix: str = "docbus"
+    partitions: int = 3
+    replication_factor: int = 1
+    enable_idempotence: bool | None = None
+    compression_type: str = "lz4"
+    linger_ms: int = 5
+    request_timeout_ms: int = 30_000
+    session_timeout_ms: int | None = None
+    max_document_bytes: int = 1_048_576
+    state_dir: Path = field(default=Path(".docbus"))
+    log_level: str = "INFO"
+    client_id: str = "docbus"
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.partitions < 1:
+            problems.append(f"partitions must be at least 1, got {self.partitions}")
+        if self.replication_factor < 1:
+            problems.append(f"replication_factor must be at least 1, got {self.replication_factor}")
+        if self.compression_type not in _COMPRESSIONS:
+            problems.append(
+                f"compression_type must be one of {sorted(_COMPRESSIONS)}, "
+                f"got {self.compression_type!r}"
+            )
+        if self.max_document_bytes < 1024:
+            problems.append(
+                f"max_document_bytes must be at least 1024, got {self.max_document_bytes}"
+            )
+        if not self.topic_prefix or not all(c.isalnum() or c in "._-" for c in self.topic_prefix):
+            problems.append(
+                f"topic_prefix must be letters, digits, '.', '_' or '-': {self.topic_prefix!r}"
+            )
+        if problems:
+            raise ConfigurationError("; ".join(problems))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read ``DOCBUS_<FIELD>`` variables, then apply non-``None`` ``overrides`` (CLI flags)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f.name, raw, f.type)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied."""
+        return dataclasses.replace(self, **changes)
+
+    def for_embedded(self, bootstrap_servers: str) -> Settings:
+        """A copy that points at an embedded broker, with idempotence off unless set."""
+        idempotence = False if self.enable_idempotence is None else self.enable_idempotence
+        session = 3_000 if self.session_timeout_ms is None else self.session_timeout_ms
+        return self.replace(
+            bootstrap_servers=bootstrap_servers,
+            enable_idempotence=idempotence,
+            session_timeout_ms=session,
+        )
+
+    def group_id(self, role: str) -> str:
+        """The consumer group of ``role`` (``router``, ``receiver.<code>``) under the prefix."""
+        return f"{self.topic_prefix}-{role}"
+
+    @property
+    def session_timeout(self) -> int:
+        """The consumer-group session timeout in milliseconds."""
+        return 10_000 if self.session_timeout_ms is None else self.session_timeout_ms
+
+    @property
+    def idempotence(self) -> bool:
+        """Whether producers are idempotent (on unless turned off or the broker is embedded)."""
+        return True if self.enable_idempotence is None else self.enable_idempotence
+
+    def require_bootstrap(self) -> str:
+        """The bootstrap servers, or a clear error where none are set."""
+        if not self.bootstrap_servers:
+            raise ConfigurationError(
+                "no bootstrap servers: set DOCBUS_BOOTSTRAP_SERVERS or --bootstrap-servers"
+            )
+        return self.bootstrap_servers
+
+
+def _parse(name: str, raw: str, annotation: Any) -> Any:
+    text = str(annotation)
+    try:
+        if "bool" in text:
+            lowered = raw.strip().lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+        if text.startswith("int"):
+            return int(raw)
+        if "Path" in text:
+            return Path(raw)
+    except ValueError as exc:
+        env_name = ENV_PREFIX + name.upper()
+        raise ConfigurationError(f"{env_name}={raw!r} is not a valid {text}") from exc
+    return raw

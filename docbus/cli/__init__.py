@@ -1,0 +1,25 @@
+"""The ``docbus`` command: it parses arguments, sets up logging and calls the services."""
+
+from __future__ import annotations
+
+import click
+
+from docbus import __version__
+from docbus.cli._broker_cmd import broker
+from docbus.cli._demo_cmd import demo
+from docbus.cli._receive_cmd import receive
+from docbus.cli._router_cmd import router
+from docbus.cli._send_cmd import send
+from docbus.cli._topics_cmd import topics
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="docbus")
+def main() -> None:
+    """docbus: ministries and provinces exchange official documents over Kafka."""
+
+
+for command in (broker, demo, receive, router, send, topics):
+    main.add_command(command)

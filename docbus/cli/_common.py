@@ -1,0 +1,95 @@
+"""What every command shares: the connection options, settings, errors in words, JSON output."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import functools
+import json
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import click
+
+from docbus._exceptions import DocbusError
+from docbus._logging import configure_logging
+from docbus._settings import Settings
+
+__all__ = [
+    "bus_options",
+    "emit_json",
+    "run_async",
+    "settings_from",
+    "stop_on_signals",
+    "to_jsonable",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+
+def bus_options(command: F) -> F:
+    """Add --bootstrap-servers, --topic-prefix, --partitions and --log-level to ``command``."""
+    options = [
+        click.option(
+            "--bootstrap-servers",
+            help="Kafka bootstrap servers (env DOCBUS_BOOTSTRAP_SERVERS); "
+            "none: an embedded broker for this run.",
+        ),
+        click.option(
+            "--topic-prefix", help="Topic prefix (env DOCBUS_TOPIC_PREFIX, default docbus)."
+        ),
+        click.option(
+            "--partitions", type=int, help="Partitions of new topics (env DOCBUS_PARTITIONS)."
+        ),
+        click.option("--log-level", help="Log level (env DOCBUS_LOG_LEVEL, default INFO)."),
+    ]
+    return functools.reduce(lambda cmd, opt: opt(cmd), reversed(options), command)
+
+
+def settings_from(**flags: Any) -> Settings:
+    """Settings from the environment with the command's flags on top; logging set up."""
+    settings = Settings.from_env(**{k: v for k, v in flags.items() if v is not None})
+    configure_logging(settings.log_level)
+    return settings
+
+
+def run_async(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` in a new event loop; a docbus error becomes a message and exit status 1."""
+    try:
+        return asyncio.run(main)
+    except DocbusError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM, for services that stop cleanly by themselves."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def to_jsonable(value: Any) -> Any:
+    """Dataclasses, dates and bytes as JSON values (bytes as their length)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return {"inline_bytes": len(value)}
+    return value
+
+
+def emit_json(value: Any) -> None:
+    """Print ``value`` as one JSON line on stdout."""
+    click.echo(json.dumps(to_jsonable(value), ensure_ascii=False))

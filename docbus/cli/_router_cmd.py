@@ -1,0 +1,47 @@
+"""``docbus router``: run the routing core as a service."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import click
+
+from docbus._kafka import create_missing_topics
+from docbus._runtime import bus_settings
+from docbus.cli._common import bus_options, run_async, settings_from, stop_on_signals
+from router import Router
+from router.directory import Directory
+from schemas import TopicLayout
+
+
+@click.command()
+@bus_options
+@click.option("--group-id", help="Router consumer group (default: <prefix>-router).")
+@click.option(
+    "--ensure-topics/--no-ensure-topics",
+    default=True,
+    show_default=True,
+    help="Create missing topics before routing.",
+)
+def router(group_id: str | None, ensure_topics: bool, **flags: Any) -> None:
+    """Route every outbox to the recipients' inboxes until SIGTERM or SIGINT."""
+    settings = settings_from(**flags)
+
+    async def serve() -> None:
+        stop = stop_on_signals()
+        async with bus_settings(settings, announce=click.get_text_stream("stderr")) as (live, _):
+            directory = Directory.load()
+            if ensure_topics:
+                layout = TopicLayout(live.topic_prefix)
+                await create_missing_topics(live, layout.agency_topics(directory.codes()))
+            service = Router(settings=live, directory=directory, group_id=group_id)
+            async with service:
+                stop_task = asyncio.ensure_future(stop.wait())
+                join_task = asyncio.ensure_future(service.join())
+                await asyncio.wait([stop_task, join_task], return_when=asyncio.FIRST_COMPLETED)
+                stop_task.cancel()
+                service.request_stop()
+                await join_task
+
+    run_async(serve())

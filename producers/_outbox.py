@@ -1,0 +1,79 @@
+"""Writing to an agency's own outbox: validate, encode, size-check, produce, await the ack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaProducer
+
+from docbus._exceptions import InvalidDocumentError, InvalidNoticeError
+from docbus._kafka import kafka_errors
+from docbus._settings import Settings
+from schemas import (
+    AgencyCode,
+    Codec,
+    Document,
+    StatusNotice,
+    TopicLayout,
+    check_document,
+    check_notice,
+)
+
+__all__ = ["OutboxWriter", "SendReceipt"]
+
+
+@dataclass(frozen=True, slots=True)
+class SendReceipt:
+    """Where the broker holds a record that was sent."""
+
+    document_id: str
+    topic: str
+    partition: int
+    offset: int
+
+
+class OutboxWriter:
+    """Produces one agency's documents and notices into its outbox, keyed by document id."""
+
+    def __init__(
+        self, *, agency: str, settings: Settings, producer: AIOKafkaProducer, codec: Codec
+    ) -> None:
+        self.agency = agency
+        self.top_level = AgencyCode.parse(agency).top_level
+        self._settings = settings
+        self._producer = producer
+        self._codec = codec
+        self.topic = TopicLayout(settings.topic_prefix).outbox(self.top_level)
+
+    async def write_document(self, document: Document) -> SendReceipt:
+        """Validate and send ``document``; return once the broker holds it."""
+        check_document(document)
+        if AgencyCode.parse(document.sender).top_level != self.top_level:
+            raise InvalidDocumentError(
+                [f"sender {document.sender} is not a unit of {self.top_level}"]
+            )
+        data = self._codec.encode(document)
+        if len(data) > self._settings.max_document_bytes:
+            raise InvalidDocumentError(
+                [
+                    f"encoded document is {len(data)} bytes, over the "
+                    f"{self._settings.max_document_bytes}-byte limit: send large attachments "
+                    "by blob reference"
+                ]
+            )
+        return await self._produce(document.document_id, data)
+
+    async def write_notice(self, notice: StatusNotice) -> SendReceipt:
+        """Validate and send ``notice``; return once the broker holds it."""
+        check_notice(notice)
+        if AgencyCode.parse(notice.from_agency).top_level != self.top_level:
+            raise InvalidNoticeError(
+                [f"notice sender {notice.from_agency} is not a unit of {self.top_level}"]
+            )
+        return await self._produce(notice.document_id, self._codec.encode(notice))
+
+    async def _produce(self, document_id: str, data: bytes) -> SendReceipt:
+        with kafka_errors(f"sending {document_id} to {self.topic}"):
+            ack = await self._producer.send(self.topic, data, key=document_id.encode())
+            metadata = await ack
+        return SendReceipt(document_id, metadata.topic, metadata.partition, metadata.offset)

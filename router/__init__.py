@@ -1,0 +1,6 @@
+"""The routing core: validation, directory lookup, fan-out, dead letters."""
+
+from router._routing import IncomingRecord, Outgoing, Routed, RoutingCore
+from router._service import Router, RouterStats
+
+__all__ = ["IncomingRecord", "Outgoing", "Routed", "Router", "RouterStats", "RoutingCore"]

@@ -1,0 +1,229 @@
+"""Routing decisions: one outbox record in, the records to produce out. No I/O here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from docbus._exceptions import (
+    CodecError,
+    DirectoryError,
+    RoutingRejected,
+    ValidationError,
+)
+from router.directory import Directory
+from schemas import (
+    BUS_AGENCY,
+    HEADER_ERROR,
+    HEADER_ERROR_CLASS,
+    HEADER_RECIPIENT,
+    AgencyCode,
+    Codec,
+    Document,
+    StatusCode,
+    StatusNotice,
+    TopicLayout,
+    check_document,
+    check_notice,
+)
+
+__all__ = ["IncomingRecord", "Outgoing", "Routed", "RoutingCore"]
+
+Headers = list[tuple[str, bytes]]
+
+
+class IncomingRecord(Protocol):
+    """What the router reads of a consumed record (aiokafka's ConsumerRecord fits)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A record the router produces."""
+
+    topic: str
+    value: bytes
+    key: bytes | None = None
+    headers: Headers = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Routed:
+    """What became of one incoming record."""
+
+    kind: Literal["document", "notice", "dead_letter"]
+    outputs: list[Outgoing]
+    document_id: str | None = None
+    sender: str | None = None
+    reason: str | None = None
+    detail: str | None = None
+
+    @property
+    def deliveries(self) -> int:
+        """Documents delivered to inboxes (0 unless ``kind`` is ``document``)."""
+        return len(self.outputs) if self.kind == "document" else 0
+
+
+class RoutingCore:
+    """Decodes, validates and resolves one outbox record into deliveries or a dead letter."""
+
+    def __init__(
+        self,
+        *,
+        directory: Directory,
+        codec: Codec,
+        layout: TopicLayout,
+        max_document_bytes: int,
+    ) -> None:
+        self._directory = directory
+        self._codec = codec
+        self._layout = layout
+        self._max_bytes = max_document_bytes
+
+    def route(self, record: IncomingRecord) -> Routed:
+        """Route ``record``; never raises for bad input (it becomes a dead letter)."""
+        owner = self._layout.outbox_owner(record.topic)
+        message: Document | StatusNotice | None = None
+        try:
+            if owner is None or owner not in self._directory:
+                raise RoutingRejected("unknown_outbox", f"{record.topic} is no agency's outbox")
+            message = self._decode(record)
+            if isinstance(message, Document):
+                return self._route_document(record, owner, message)
+            return self._route_notice(record, owner, message)
+        except RoutingRejected as rejected:
+            return self._dead_letter(record, owner, message, rejected)
+
+    def _decode(self, record: IncomingRecord) -> Document | StatusNotice:
+        value = record.value
+        if not value:
+            raise RoutingRejected("empty", "record has no value")
+        if len(value) > self._max_bytes:
+            raise RoutingRejected(
+                "oversized",
+                f"record of {len(value)} bytes exceeds the {self._max_bytes}-byte limit",
+            )
+        try:
+            return self._codec.decode(value)
+        except CodecError as exc:
+            raise RoutingRejected(exc.kind, str(exc)) from exc
+
+    def _route_document(self, record: IncomingRecord, owner: str, doc: Document) -> Routed:
+        try:
+            check_document(doc)
+        except ValidationError as exc:
+            raise RoutingRejected(exc.kind, str(exc)) from exc
+        self._require_owner(owner, doc.sender, "sender")
+        inboxes = []
+        for recipient in doc.recipients:
+            try:
+                inboxes.append(self._directory.resolve(recipient).code)
+            except DirectoryError as exc:
+                raise RoutingRejected("unknown_recipient", str(exc)) from exc
+        value = record.value
+        assert value is not None
+        key = doc.document_id.encode()
+        outputs = [
+            Outgoing(
+                topic=self._layout.inbox(inbox),
+                value=value,
+                key=key,
+                headers=[*record.headers, (HEADER_RECIPIENT, recipient.encode())],
+            )
+            for recipient, inbox in zip(doc.recipients, inboxes, strict=True)
+        ]
+        return Routed("document", outputs, document_id=doc.document_id, sender=doc.sender)
+
+    def _route_notice(self, record: IncomingRecord, owner: str, notice: StatusNotice) -> Routed:
+        try:
+            check_notice(notice)
+        except ValidationError as exc:
+            raise RoutingRejected(exc.kind, str(exc)) from exc
+        self._require_owner(owner, notice.from_agency, "notice sender")
+        try:
+            inbox = self._directory.resolve(notice.to_agency).code
+        except DirectoryError as exc:
+            raise RoutingRejected("unknown_recipient", str(exc)) from exc
+        assert record.value is not None
+        out = Outgoing(
+            topic=self._layout.inbox(inbox),
+            value=record.value,
+            key=notice.document_id.encode(),
+            headers=list(record.headers),
+        )
+        return Routed("notice", [out], document_id=notice.document_id, sender=notice.from_agency)
+
+    @staticmethod
+    def _require_owner(owner: str, code: str, role: str) -> None:
+        if AgencyCode.parse(code).top_level != owner:
+            raise RoutingRejected(
+                "sender_mismatch", f"{role} {code} does not belong to the outbox owner {owner}"
+            )
+
+    def _dead_letter(
+        self,
+        record: IncomingRecord,
+        owner: str | None,
+        message: Document | StatusNotice | None,
+        rejected: RoutingRejected,
+    ) -> Routed:
+        headers: Headers = [
+            *record.headers,
+            (HEADER_ERROR, rejected.detail.encode()),
+            (HEADER_ERROR_CLASS, rejected.reason.encode()),
+            ("docbus-source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
+        ]
+        outputs = [
+            Outgoing(self._layout.deadletter, record.value or b"", key=record.key, headers=headers)
+        ]
+        document_id = _document_id(record, message)
+        if owner is not None and owner in self._directory:
+            outputs.append(self._rejection(owner, document_id, message, rejected))
+        return Routed(
+            "dead_letter",
+            outputs,
+            document_id=document_id,
+            sender=owner,
+            reason=rejected.reason,
+            detail=rejected.detail,
+        )
+
+    def _rejection(
+        self,
+        owner: str,
+        document_id: str,
+        message: Document | StatusNotice | None,
+        rejected: RoutingRejected,
+    ) -> Outgoing:
+        notice = StatusNotice(
+            document_id=document_id,
+            document_sender=owner,
+            document_code=message.code if isinstance(message, Document) else "",
+            from_agency=BUS_AGENCY,
+            to_agency=owner,
+            status_code=StatusCode.REJECTED,
+            description=f"rejected by docbus ({rejected.reason}): {rejected.detail}"[:500],
+            timestamp=dt.datetime.now(dt.UTC),
+        )
+        return Outgoing(
+            self._layout.inbox(owner),
+            self._codec.encode(notice),
+            key=document_id.encode(),
+            headers=[(HEADER_ERROR_CLASS, rejected.reason.encode())],
+        )
+
+
+def _document_id(record: IncomingRecord, message: Document | StatusNotice | None) -> str:
+    if message is not None:
+        return message.document_id[:200]
+    if record.key:
+        return record.key.decode("utf-8", errors="replace")[:200]
+    return ""

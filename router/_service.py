@@ -1,0 +1,230 @@
+"""The router service: consume every outbox, route, produce, then commit.
+
+At-least-once: a batch's offsets are committed only after every record derived from it
+(deliveries, notices, dead letters) is acknowledged by the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import signal
+import warnings
+from dataclasses import dataclass, field
+from types import TracebackType
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+
+from docbus._exceptions import BrokerError, ClientStateError
+from docbus._kafka import kafka_errors, make_consumer, make_producer, start_producer
+from docbus._lifecycle import Lifecycle
+from docbus._settings import Settings
+from router._routing import Routed, RoutingCore
+from router.directory import Directory
+from schemas import Codec, TopicLayout
+
+__all__ = ["Router", "RouterStats"]
+
+log = structlog.get_logger("docbus.router")
+
+
+@dataclass
+class RouterStats:
+    """What one router instance has done since it started."""
+
+    documents_routed: int = 0
+    deliveries: int = 0
+    notices_routed: int = 0
+    dead_letters: collections.Counter[str] = field(default_factory=collections.Counter)
+    batches_committed: int = 0
+
+    def record(self, routed: Routed) -> None:
+        """Count one routed record."""
+        if routed.kind == "document":
+            self.documents_routed += 1
+            self.deliveries += routed.deliveries
+        elif routed.kind == "notice":
+            self.notices_routed += 1
+        else:
+            self.dead_letters[routed.reason or "unknown"] += 1
+
+    @property
+    def dead_lettered(self) -> int:
+        """Every record sent to the dead-letter topic."""
+        return sum(self.dead_letters.values())
+
+
+class Router:
+    """The routing core as a service: ``async with Router(settings=...) as r: await r.join()``."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        directory: Directory | None = None,
+        codec: Codec | None = None,
+        group_id: str | None = None,
+        max_batch_records: int = 5000,
+        poll_timeout_ms: int = 100,
+    ) -> None:
+        self._settings = settings
+        self._layout = TopicLayout(settings.topic_prefix)
+        self._core = RoutingCore(
+            directory=directory if directory is not None else Directory.load(),
+            codec=codec if codec is not None else Codec(),
+            layout=self._layout,
+            max_document_bytes=settings.max_document_bytes,
+        )
+        self._group_id = group_id or settings.group_id("router")
+        self._max_batch = max_batch_records
+        self._poll_timeout_ms = poll_timeout_ms
+        self._lifecycle = Lifecycle("Router")
+        self._stopping = asyncio.Event()
+        self._producer: AIOKafkaProducer | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.stats = RouterStats()
+
+    async def start(self) -> None:
+        """Connect, join the router group and start routing in a background task."""
+        self._lifecycle.opening()
+        self._producer = make_producer(self._settings)
+        self._consumer = make_consumer(self._settings, group_id=self._group_id)
+        try:
+            await start_producer(self._producer, self._settings, "the router")
+            with kafka_errors("starting the router"):
+                self._consumer.subscribe(pattern=self._layout.outbox_pattern)
+                await self._consumer.start()
+        except BaseException:
+            await self._close_clients()
+            self._lifecycle.closing()
+            raise
+        self._task = asyncio.create_task(self._route_forever(), name="docbus-router")
+        log.info("router_started", group_id=self._group_id, pattern=self._layout.outbox_pattern)
+
+    def request_stop(self) -> None:
+        """Ask the router to finish its in-flight batch, commit and stop (signal-safe)."""
+        self._stopping.set()
+
+    async def join(self) -> None:
+        """Wait until the routing task ends; re-raise its failure."""
+        if self._task is None:
+            raise ClientStateError("Router is not started")
+        await asyncio.shield(self._task)
+
+    async def stop(self) -> None:
+        """Finish the in-flight batch, commit, close the clients; safe to call twice."""
+        if not self._lifecycle.closing():
+            return
+        self._stopping.set()
+        task, self._task = self._task, None
+        try:
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait([task])
+                    if not task.cancelled() and task.exception() is not None:
+                        log.error("router_failed", error=repr(task.exception()))
+        finally:
+            await self._close_clients()
+            log.info(
+                "router_stopped",
+                documents=self.stats.documents_routed,
+                deliveries=self.stats.deliveries,
+                dead_letters=self.stats.dead_lettered,
+            )
+
+    async def _close_clients(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        producer, self._producer = self._producer, None
+        if consumer is not None:
+            await consumer.stop()
+        if producer is not None:
+            await producer.stop()
+
+    async def _route_forever(self) -> None:
+        assert self._consumer is not None and self._producer is not None
+        consumer, producer = self._consumer, self._producer
+        while not self._stopping.is_set():
+            with kafka_errors("fetching from the outboxes"):
+                batch = await consumer.getmany(
+                    timeout_ms=self._poll_timeout_ms, max_records=self._max_batch
+                )
+            if batch:
+                await self._route_batch(consumer, producer, batch)
+
+    async def _route_batch(
+        self,
+        consumer: AIOKafkaConsumer,
+        producer: AIOKafkaProducer,
+        batch: dict[TopicPartition, list],  # type: ignore[type-arg]
+    ) -> None:
+        acks: list[asyncio.Future[object]] = []
+        offsets: dict[TopicPartition, int] = {}
+        with kafka_errors("delivering routed records"):
+            for tp, records in batch.items():
+                for record in records:
+                    routed = self._core.route(record)
+                    self.stats.record(routed)
+                    if routed.kind == "dead_letter":
+                        log.warning(
+                            "dead_letter",
+                            document_id=routed.document_id,
+                            sender=routed.sender,
+                            reason=routed.reason,
+                            detail=routed.detail,
+                        )
+                    for out in routed.outputs:
+                        acks.append(
+                            await producer.send(
+                                out.topic, out.value, key=out.key, headers=out.headers
+                            )
+                        )
+                offsets[tp] = records[-1].offset + 1
+            await asyncio.gather(*acks)
+        try:
+            await consumer.commit(offsets)
+        except (CommitFailedError, IllegalStateError) as exc:
+            # The group rebalanced: the new owner will redeliver; receivers deduplicate.
+            log.warning("commit_failed_after_rebalance", error=str(exc))
+        except KafkaError as exc:
+            raise BrokerError(f"committing offsets: {exc!r}", retriable=exc.retriable) from exc
+        else:
+            self.stats.batches_committed += 1
+
+    async def async_run(self) -> None:
+        """Run until :meth:`request_stop` (or SIGTERM/SIGINT in :meth:`run`), then stop cleanly."""
+        async with self:
+            await self.join()
+
+    def run(self) -> None:
+        """Own the event loop and the signal handlers; return after a clean stop."""
+
+        async def main() -> None:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.request_stop)
+            await self.async_run()
+
+        asyncio.run(main())
+
+    async def __aenter__(self) -> Router:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def __del__(self, _warn: object = warnings.warn) -> None:
+        if getattr(self, "_lifecycle", None) is not None and self._lifecycle.is_open:
+            warnings.warn(f"unclosed {self!r}", ResourceWarning, stacklevel=1)
+
+    def __repr__(self) -> str:
+        return f"<Router group={self._group_id} {self._lifecycle.state.value}>"

@@ -1,0 +1,76 @@
+"""The wire contract: Avro schemas (every version kept), the codec, the models, the topic layout."""
+
+from schemas._agency_code import AgencyCode
+from schemas._codec import DOCUMENT_SCHEMA, MARKER, NOTICE_SCHEMA, Codec, Message
+from schemas._models import (
+    Attachment,
+    Business,
+    BusinessType,
+    Document,
+    DocumentType,
+    Organ,
+    Priority,
+    ReceiverChange,
+    ResponseFor,
+    Signer,
+    StaffInfo,
+    StatusCode,
+    StatusNotice,
+    SteeringType,
+    TraceHop,
+)
+from schemas._registry import SchemaRegistry, SchemaVersion
+from schemas._topics import (
+    BUS_AGENCY,
+    HEADER_ERROR,
+    HEADER_ERROR_CLASS,
+    HEADER_RECIPIENT,
+    TopicLayout,
+)
+from schemas._validation import (
+    MAX_ATTACHMENT_NAME,
+    MAX_RECIPIENTS,
+    MAX_TEXT,
+    check_document,
+    check_notice,
+    document_problems,
+    notice_problems,
+)
+
+__all__ = [
+    "BUS_AGENCY",
+    "DOCUMENT_SCHEMA",
+    "HEADER_ERROR",
+    "HEADER_ERROR_CLASS",
+    "HEADER_RECIPIENT",
+    "MARKER",
+    "MAX_ATTACHMENT_NAME",
+    "MAX_RECIPIENTS",
+    "MAX_TEXT",
+    "NOTICE_SCHEMA",
+    "AgencyCode",
+    "Attachment",
+    "Business",
+    "BusinessType",
+    "Codec",
+    "Document",
+    "DocumentType",
+    "Message",
+    "Organ",
+    "Priority",
+    "ReceiverChange",
+    "ResponseFor",
+    "SchemaRegistry",
+    "SchemaVersion",
+    "Signer",
+    "StaffInfo",
+    "StatusCode",
+    "StatusNotice",
+    "SteeringType",
+    "TopicLayout",
+    "TraceHop",
+    "check_document",
+    "check_notice",
+    "document_problems",
+    "notice_problems",
+]

@@ -1,0 +1,65 @@
+"""Agency codes of QCVN 102:2016: ``V1V2V3.Z1Z2.Y1Y2.MX1X2``, level 4 down to level 1."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from docbus._exceptions import MalformedAgencyCodeError
+
+__all__ = ["AgencyCode"]
+
+_PATTERN = re.compile(r"^(\d{3})\.(\d{2})\.(\d{2})\.([A-Z]\d{2})$")
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyCode:
+    """A parsed agency code; ``level1`` is the top-level agency (e.g. ``G22``)."""
+
+    level4: str
+    level3: str
+    level2: str
+    level1: str
+
+    @classmethod
+    def parse(cls, code: str) -> AgencyCode:
+        """Parse ``code`` or raise :class:`MalformedAgencyCodeError` saying why."""
+        match = _PATTERN.match(code)
+        if match is None:
+            raise MalformedAgencyCodeError(
+                f"{code!r} is not an agency code of the form 000.00.00.G22"
+            )
+        level4, level3, level2, level1 = match.groups()
+        if (level3 != "00" and level2 == "00") or (level4 != "000" and level3 == "00"):
+            raise MalformedAgencyCodeError(
+                f"{code!r} names a lower level under an empty higher one"
+            )
+        return cls(level4, level3, level2, level1)
+
+    @staticmethod
+    def is_valid(code: str) -> bool:
+        """Whether ``code`` parses."""
+        try:
+            AgencyCode.parse(code)
+        except MalformedAgencyCodeError:
+            return False
+        return True
+
+    @property
+    def level(self) -> int:
+        """1 for a top-level agency, up to 4 for a commune-level unit."""
+        if self.level4 != "000":
+            return 4
+        if self.level3 != "00":
+            return 3
+        if self.level2 != "00":
+            return 2
+        return 1
+
+    @property
+    def top_level(self) -> str:
+        """The code of the top-level agency this unit belongs to."""
+        return f"000.00.00.{self.level1}"
+
+    def __str__(self) -> str:
+        return f"{self.level4}.{self.level3}.{self.level2}.{self.level1}"

@@ -1,0 +1,406 @@
+"""Value objects of the contract: a Document, a StatusNotice and their parts (edXML names in docs)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "Attachment",
+    "Business",
+    "BusinessType",
+    "Document",
+    "DocumentType",
+    "Organ",
+    "Priority",
+    "ReceiverChange",
+    "ResponseFor",
+    "Signer",
+    "StaffInfo",
+    "StatusCode",
+    "StatusNotice",
+    "SteeringType",
+    "TraceHop",
+]
+
+Record = dict[str, Any]
+
+
+class Priority(enum.IntEnum):
+    """edXML OtherInfo/Priority."""
+
+    NORMAL = 0
+    URGENT = 1
+    VERY_URGENT = 2
+    EXPRESS = 3
+    EXPRESS_TIMED = 4
+
+
+class SteeringType(enum.IntEnum):
+    """edXML SteeringType."""
+
+    NOT_STEERING = 1
+    STEERING = 2
+    STEERING_REPORT = 3
+
+
+class BusinessType(enum.IntEnum):
+    """edXML BusinessDocType: what a document does to an earlier one."""
+
+    NEW = 0
+    REVOKE = 1
+    UPDATE = 2
+    REPLACE = 3
+
+
+class StatusCode(enum.StrEnum):
+    """edXML status codes of a delivery."""
+
+    ARRIVED = "01"
+    REJECTED = "02"
+    ACCEPTED = "03"
+    ASSIGNED = "04"
+    IN_PROGRESS = "05"
+    DONE = "06"
+    RECALL_REQUESTED = "13"
+    RECALL_AGREED = "15"
+    RECALL_REFUSED = "16"
+
+
+@dataclass(frozen=True, slots=True)
+class Organ:
+    """edXML From/To: an agency's contact details."""
+
+    organ_id: str
+    organization_in_charge: str = ""
+    name: str = ""
+    address: str = ""
+    email: str = ""
+    telephone: str = ""
+    fax: str = ""
+    website: str = ""
+
+    def to_record(self) -> Record:
+        return {
+            "organ_id": self.organ_id,
+            "organization_in_charge": self.organization_in_charge,
+            "name": self.name,
+            "address": self.address,
+            "email": self.email,
+            "telephone": self.telephone,
+            "fax": self.fax,
+            "website": self.website,
+        }
+
+    @classmethod
+    def from_record(cls, r: Record) -> Organ:
+        return cls(**r)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentType:
+    """edXML DocumentType: Type 1 is "Công văn" (official letter)."""
+
+    type: int
+    type_name: str
+    type_detail: int = 0
+
+    def to_record(self) -> Record:
+        return {"type": self.type, "type_detail": self.type_detail, "type_name": self.type_name}
+
+    @classmethod
+    def from_record(cls, r: Record) -> DocumentType:
+        return cls(type=r["type"], type_name=r["type_name"], type_detail=r["type_detail"])
+
+
+@dataclass(frozen=True, slots=True)
+class Signer:
+    """edXML SignerInfo."""
+
+    position: str
+    full_name: str
+    competence: str = ""
+
+    def to_record(self) -> Record:
+        return {
+            "competence": self.competence,
+            "position": self.position,
+            "full_name": self.full_name,
+        }
+
+    @classmethod
+    def from_record(cls, r: Record) -> Signer:
+        return cls(position=r["position"], full_name=r["full_name"], competence=r["competence"])
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverChange:
+    """One line of an update's receiver delta: ``change_type`` 0 removed, 1 added."""
+
+    organ_id: str
+    change_type: int
+
+    def to_record(self) -> Record:
+        return {"organ_id": self.organ_id, "change_type": self.change_type}
+
+
+@dataclass(frozen=True, slots=True)
+class Business:
+    """edXML Trace/Business: new, or a revoke, update or replace of ``related_document_id``."""
+
+    business_type: int = BusinessType.NEW
+    reason: str = ""
+    related_document_id: str | None = None
+    receiver_changes: tuple[ReceiverChange, ...] = ()
+    paper: int = 0
+
+    def to_record(self) -> Record:
+        return {
+            "business_type": int(self.business_type),
+            "reason": self.reason,
+            "related_document_id": self.related_document_id,
+            "receiver_changes": [c.to_record() for c in self.receiver_changes],
+            "paper": self.paper,
+        }
+
+    @classmethod
+    def from_record(cls, r: Record) -> Business:
+        return cls(
+            business_type=r["business_type"],
+            reason=r["reason"],
+            related_document_id=r["related_document_id"],
+            receiver_changes=tuple(ReceiverChange(**c) for c in r["receiver_changes"]),
+            paper=r["paper"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseFor:
+    """edXML ResponseFor: a document this one answers."""
+
+    organ_id: str
+    code: str
+    document_id: str
+    promulgation_date: dt.date | None = None
+
+    def to_record(self) -> Record:
+        return {
+            "organ_id": self.organ_id,
+            "code": self.code,
+            "promulgation_date": self.promulgation_date,
+            "document_id": self.document_id,
+        }
+
+    @classmethod
+    def from_record(cls, r: Record) -> ResponseFor:
+        return cls(**r)
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """An attachment: inline ``content`` for a small one, a ``blob_ref`` for a large one."""
+
+    content_id: str
+    name: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    description: str = ""
+    content: bytes | None = None
+    blob_ref: str | None = None
+
+    def to_record(self) -> Record:
+        return {
+            "content_id": self.content_id,
+            "name": self.name,
+            "content_type": self.content_type,
+            "description": self.description,
+            "size_bytes": self.size_bytes,
+            "sha256": self.sha256,
+            "content": self.content,
+            "blob_ref": self.blob_ref,
+        }
+
+    @classmethod
+    def from_record(cls, r: Record) -> Attachment:
+        return cls(**r)
+
+
+@dataclass(frozen=True, slots=True)
+class TraceHop:
+    """edXML TraceHeader: an agency or hub that handled the document, and when."""
+
+    organ_id: str
+    timestamp: dt.datetime
+
+    def to_record(self) -> Record:
+        return {"organ_id": self.organ_id, "timestamp": self.timestamp}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Document:
+    """An official electronic document, as the edXML document message carries it."""
+
+    document_id: str
+    sender: str
+    recipients: tuple[str, ...]
+    code_number: str
+    code_notation: str
+    promulgation_place: str
+    promulgation_date: dt.date
+    document_type: DocumentType
+    subject: str
+    signer: Signer
+    priority: int
+    sent_at: dt.datetime
+    content: str = ""
+    due_date: dt.date | None = None
+    steering_type: int = SteeringType.NOT_STEERING
+    business: Business = field(default_factory=Business)
+    response_for: tuple[ResponseFor, ...] = ()
+    organs: tuple[Organ, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    trace: tuple[TraceHop, ...] = ()
+    sphere_of_promulgation: str = ""
+    typer_notation: str = ""
+    promulgation_amount: int = 0
+    page_amount: int = 0
+    appendixes: tuple[str, ...] = ()
+    to_places: tuple[str, ...] = ()
+
+    @property
+    def code(self) -> str:
+        """``<number>/<notation>``, as edXML's ResponseFor/Code writes it."""
+        return f"{self.code_number}/{self.code_notation}"
+
+    def to_record(self) -> Record:
+        """The Avro record (latest schema version) for this document."""
+        return {
+            "document_id": self.document_id,
+            "sender": self.sender,
+            "recipients": list(self.recipients),
+            "organs": [o.to_record() for o in self.organs],
+            "code_number": self.code_number,
+            "code_notation": self.code_notation,
+            "promulgation_place": self.promulgation_place,
+            "promulgation_date": self.promulgation_date,
+            "document_type": self.document_type.to_record(),
+            "subject": self.subject,
+            "content": self.content,
+            "signer": self.signer.to_record(),
+            "due_date": self.due_date,
+            "priority": int(self.priority),
+            "steering_type": int(self.steering_type),
+            "business": self.business.to_record(),
+            "response_for": [r.to_record() for r in self.response_for],
+            "attachments": [a.to_record() for a in self.attachments],
+            "trace": [t.to_record() for t in self.trace],
+            "sent_at": self.sent_at,
+            "sphere_of_promulgation": self.sphere_of_promulgation,
+            "typer_notation": self.typer_notation,
+            "promulgation_amount": self.promulgation_amount,
+            "page_amount": self.page_amount,
+            "appendixes": list(self.appendixes),
+            "to_places": list(self.to_places),
+        }
+
+    @classmethod
+    def from_record(cls, r: Record) -> Document:
+        """A document from a decoded Avro record of any schema version."""
+        return cls(
+            document_id=r["document_id"],
+            sender=r["sender"],
+            recipients=tuple(r["recipients"]),
+            organs=tuple(Organ.from_record(o) for o in r["organs"]),
+            code_number=r["code_number"],
+            code_notation=r["code_notation"],
+            promulgation_place=r["promulgation_place"],
+            promulgation_date=r["promulgation_date"],
+            document_type=DocumentType.from_record(r["document_type"]),
+            subject=r["subject"],
+            content=r["content"],
+            signer=Signer.from_record(r["signer"]),
+            due_date=r["due_date"],
+            priority=r["priority"],
+            steering_type=r["steering_type"],
+            business=Business.from_record(r["business"]),
+            response_for=tuple(ResponseFor.from_record(x) for x in r["response_for"]),
+            attachments=tuple(Attachment.from_record(a) for a in r["attachments"]),
+            trace=tuple(TraceHop(**t) for t in r["trace"]),
+            sent_at=r["sent_at"],
+            sphere_of_promulgation=r.get("sphere_of_promulgation", ""),
+            typer_notation=r.get("typer_notation", ""),
+            promulgation_amount=r.get("promulgation_amount", 0),
+            page_amount=r.get("page_amount", 0),
+            appendixes=tuple(r.get("appendixes", ())),
+            to_places=tuple(r.get("to_places", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StaffInfo:
+    """edXML StaffInfo: the clerk behind a status."""
+
+    department: str = ""
+    full_name: str = ""
+    position: str = ""
+    email: str = ""
+    mobile: str = ""
+
+    def to_record(self) -> Record:
+        return {
+            "department": self.department,
+            "full_name": self.full_name,
+            "position": self.position,
+            "email": self.email,
+            "mobile": self.mobile,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatusNotice:
+    """A status notice about one (document, recipient) delivery."""
+
+    document_id: str
+    document_sender: str
+    from_agency: str
+    to_agency: str
+    status_code: str
+    timestamp: dt.datetime
+    document_code: str = ""
+    promulgation_date: dt.date | None = None
+    description: str = ""
+    staff: StaffInfo = field(default_factory=StaffInfo)
+
+    def to_record(self) -> Record:
+        """The Avro record for this notice."""
+        return {
+            "document_id": self.document_id,
+            "document_sender": self.document_sender,
+            "document_code": self.document_code,
+            "promulgation_date": self.promulgation_date,
+            "from_agency": self.from_agency,
+            "to_agency": self.to_agency,
+            "status_code": str(self.status_code),
+            "description": self.description,
+            "timestamp": self.timestamp,
+            "staff": self.staff.to_record(),
+        }
+
+    @classmethod
+    def from_record(cls, r: Record) -> StatusNotice:
+        """A notice from a decoded Avro record."""
+        return cls(
+            document_id=r["document_id"],
+            document_sender=r["document_sender"],
+            document_code=r["document_code"],
+            promulgation_date=r["promulgation_date"],
+            from_agency=r["from_agency"],
+            to_agency=r["to_agency"],
+            status_code=r["status_code"],
+            description=r["description"],
+            timestamp=r["timestamp"],
+            staff=StaffInfo(**r["staff"]),
+        )

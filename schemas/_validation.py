@@ -1,0 +1,152 @@
+"""The edXML rules a document and a status notice must keep, checked before sending and on routing."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from docbus._exceptions import InvalidDocumentError, InvalidNoticeError
+from schemas._agency_code import AgencyCode
+from schemas._models import Attachment, BusinessType, Document, StatusCode, StatusNotice
+
+__all__ = [
+    "MAX_ATTACHMENT_NAME",
+    "MAX_RECIPIENTS",
+    "MAX_TEXT",
+    "check_document",
+    "check_notice",
+    "document_problems",
+    "notice_problems",
+]
+
+MAX_TEXT = 500
+MAX_ATTACHMENT_NAME = 200
+MAX_RECIPIENTS = 1000
+MAX_DOCUMENT_ID = 200
+_DOCUMENT_ID = re.compile(r"^(?P<organ>[^,]+),(?P<date>\d{4}/\d{2}/\d{2}),(?P<code>[^,]+/[^,]+)$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_STATUS_CODES = frozenset(c.value for c in StatusCode)
+
+
+def document_problems(doc: Document) -> list[str]:
+    """Every edXML rule ``doc`` breaks, in words; empty when it keeps them all."""
+    problems: list[str] = []
+    _check_id(doc.document_id, doc.sender, problems)
+    _check_code("sender", doc.sender, problems)
+    _check_recipients(doc.recipients, problems)
+    if not 0 <= doc.priority <= 4:
+        problems.append(f"priority must be 0-4, got {doc.priority}")
+    if not 1 <= doc.steering_type <= 3:
+        problems.append(f"steering_type must be 1-3, got {doc.steering_type}")
+    if not doc.subject.strip():
+        problems.append("subject is empty")
+    _check_length("subject", doc.subject, MAX_TEXT, problems)
+    _check_length("content", doc.content, MAX_TEXT, problems)
+    if not doc.code_number or not doc.code_notation:
+        problems.append("code number and notation are required")
+    _check_business(doc, problems)
+    for attachment in doc.attachments:
+        _check_attachment(attachment, problems)
+    return problems
+
+
+def notice_problems(notice: StatusNotice) -> list[str]:
+    """Every edXML rule ``notice`` breaks, in words; empty when it keeps them all."""
+    problems: list[str] = []
+    if notice.status_code not in _STATUS_CODES:
+        problems.append(
+            f"status code {notice.status_code!r} is not one of {', '.join(sorted(_STATUS_CODES))}"
+        )
+    if not notice.document_id:
+        problems.append("document_id is empty")
+    _check_length("document_id", notice.document_id, MAX_DOCUMENT_ID, problems)
+    _check_code("document_sender", notice.document_sender, problems)
+    _check_code("from_agency", notice.from_agency, problems)
+    _check_code("to_agency", notice.to_agency, problems)
+    _check_length("description", notice.description, MAX_TEXT, problems)
+    return problems
+
+
+def check_document(doc: Document) -> None:
+    """Raise :class:`InvalidDocumentError` listing every rule ``doc`` breaks."""
+    problems = document_problems(doc)
+    if problems:
+        raise InvalidDocumentError(problems)
+
+
+def check_notice(notice: StatusNotice) -> None:
+    """Raise :class:`InvalidNoticeError` listing every rule ``notice`` breaks."""
+    problems = notice_problems(notice)
+    if problems:
+        raise InvalidNoticeError(problems)
+
+
+def _check_id(document_id: str, sender: str, problems: list[str]) -> None:
+    if len(document_id) > MAX_DOCUMENT_ID:
+        problems.append(f"document_id is longer than {MAX_DOCUMENT_ID} characters")
+        return
+    match = _DOCUMENT_ID.match(document_id)
+    if match is None:
+        problems.append(
+            f"document_id {document_id!r} is not '<sender code>,<yyyy/MM/dd>,<number>/<notation>'"
+        )
+    elif match["organ"] != sender:
+        problems.append(f"document_id names {match['organ']!r}, not the sender {sender!r}")
+
+
+def _check_code(field_name: str, code: str, problems: list[str]) -> None:
+    if not AgencyCode.is_valid(code):
+        problems.append(f"{field_name} {code!r} is not an agency code of the form 000.00.00.G22")
+
+
+def _check_recipients(recipients: tuple[str, ...], problems: list[str]) -> None:
+    if not recipients:
+        problems.append("no recipients")
+        return
+    if len(recipients) > MAX_RECIPIENTS:
+        problems.append(f"{len(recipients)} recipients, more than the {MAX_RECIPIENTS} allowed")
+        return
+    seen: set[str] = set()
+    for code in recipients:
+        if code in seen:
+            problems.append(f"recipient {code!r} appears more than once")
+        seen.add(code)
+        _check_code("recipient", code, problems)
+
+
+def _check_length(field_name: str, text: str, limit: int, problems: list[str]) -> None:
+    if len(text) > limit:
+        problems.append(f"{field_name} has {len(text)} characters, more than {limit}")
+
+
+def _check_business(doc: Document, problems: list[str]) -> None:
+    business = doc.business
+    if business.business_type not in tuple(BusinessType):
+        problems.append(f"business_type must be 0-3, got {business.business_type}")
+    elif business.business_type != BusinessType.NEW and not business.related_document_id:
+        name = BusinessType(business.business_type).name.lower()
+        problems.append(f"a {name} document must name the document it changes")
+    for change in business.receiver_changes:
+        if change.change_type not in (0, 1):
+            problems.append(f"receiver change type must be 0 or 1, got {change.change_type}")
+        _check_code("receiver change", change.organ_id, problems)
+
+
+def _check_attachment(attachment: Attachment, problems: list[str]) -> None:
+    name = attachment.name
+    if not name:
+        problems.append(f"attachment {attachment.content_id!r} has no name")
+    _check_length(f"attachment name {name[:40]!r}", name, MAX_ATTACHMENT_NAME, problems)
+    if attachment.size_bytes < 0:
+        problems.append(f"attachment {name[:40]!r} has a negative size")
+    if not _SHA256.match(attachment.sha256):
+        problems.append(f"attachment {name[:40]!r} has no valid SHA-256")
+    if (attachment.content is None) == (attachment.blob_ref is None):
+        problems.append(
+            f"attachment {name[:40]!r} must have exactly one of inline content or blob_ref"
+        )
+    elif attachment.content is not None:
+        if len(attachment.content) != attachment.size_bytes:
+            problems.append(f"attachment {name[:40]!r} size does not match its content")
+        elif hashlib.sha256(attachment.content).hexdigest() != attachment.sha256:
+            problems.append(f"attachment {name[:40]!r} SHA-256 does not match its content")

@@ -1,0 +1,62 @@
+"""Tests for docbus._settings: one settings object from DOCBUS_* and flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from docbus import ConfigurationError, Settings
+
+
+def test_defaults() -> None:
+    """With nothing set, the embedded broker is implied and the prefix is docbus."""
+    settings = Settings.from_env({})
+    assert settings.bootstrap_servers is None
+    assert settings.topic_prefix == "docbus"
+    assert settings.idempotence is True
+
+
+def test_environment_then_flags() -> None:
+    """DOCBUS_* variables are read and typed; flags given override them."""
+    env = {
+        "DOCBUS_BOOTSTRAP_SERVERS": "k1:9092",
+        "DOCBUS_PARTITIONS": "6",
+        "DOCBUS_STATE_DIR": "/tmp/x",
+        "DOCBUS_ENABLE_IDEMPOTENCE": "false",
+    }
+    settings = Settings.from_env(env, partitions=12, topic_prefix=None)
+    assert settings.bootstrap_servers == "k1:9092"
+    assert settings.partitions == 12
+    assert settings.state_dir == Path("/tmp/x")
+    assert settings.enable_idempotence is False
+
+
+def test_bad_values_are_clear() -> None:
+    """A malformed variable or an impossible value is a ConfigurationError naming it."""
+    with pytest.raises(ConfigurationError, match="DOCBUS_PARTITIONS"):
+        Settings.from_env({"DOCBUS_PARTITIONS": "many"})
+    with pytest.raises(ConfigurationError, match="partitions"):
+        Settings(partitions=0)
+    with pytest.raises(ConfigurationError, match="compression_type"):
+        Settings(compression_type="brotli")
+
+
+def test_embedded_turns_idempotence_off() -> None:
+    """For the embedded broker idempotence is off unless asked for, and groups join fast."""
+    embedded = Settings().for_embedded("127.0.0.1:1")
+    assert embedded.bootstrap_servers == "127.0.0.1:1"
+    assert embedded.idempotence is False
+    assert embedded.session_timeout < Settings().session_timeout
+    assert Settings(enable_idempotence=True).for_embedded("h:1").idempotence is True
+
+
+def test_require_bootstrap() -> None:
+    """Asking for servers that are not set is a clear error."""
+    with pytest.raises(ConfigurationError, match="DOCBUS_BOOTSTRAP_SERVERS"):
+        Settings().require_bootstrap()
+
+
+def test_group_ids_follow_the_prefix() -> None:
+    """Consumer groups are named under the topic prefix, so two buses never share one."""
+    assert Settings(topic_prefix="a").group_id("router") == "a-router"

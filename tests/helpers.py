@@ -1,0 +1,111 @@
+"""Test helpers that talk to the real broker: topics, raw records, sample documents."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+
+from docbus import Settings
+from docbus._kafka import create_missing_topics, make_producer
+from producers import official_letter
+from schemas import Document, TopicLayout
+
+G22 = "000.00.00.G22"  # Government Office
+G12 = "000.00.00.G12"  # Finance
+H29 = "000.00.00.H29"  # Ho Chi Minh City
+H41 = "000.00.00.H41"  # Nghe An
+
+
+async def ensure_topics(settings: Settings, agencies: Iterable[str]) -> TopicLayout:
+    """Create the outboxes, inboxes and dead-letter topic of ``agencies``."""
+    layout = TopicLayout(settings.topic_prefix)
+    await create_missing_topics(settings, layout.agency_topics(agencies))
+    return layout
+
+
+def letter(
+    sender: str = G22, recipients: Iterable[str] = (H29,), number: int = 1, **kw: object
+) -> Document:
+    """A valid official letter."""
+    return official_letter(
+        sender=sender,
+        recipients=tuple(recipients),
+        subject="V/v triển khai Quyết định 932/QĐ-TTg",
+        number=str(number),
+        notation="VPCP-KSTT",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+async def produce_raw(
+    settings: Settings, topic: str, values: Iterable[bytes], key: bytes | None = None
+) -> None:
+    """Produce ``values`` to ``topic`` as they are, bypassing every SDK check."""
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        acks = [await producer.send(topic, v, key=key) for v in values]
+        await asyncio.gather(*acks)
+    finally:
+        await producer.stop()
+
+
+async def read_topic(
+    settings: Settings, topic: str, count: int, timeout_s: float = 30.0
+) -> list[ConsumerRecord]:
+    """The first ``count`` records of ``topic`` (no group), waiting up to ``timeout_s``."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=settings.bootstrap_servers, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    records: list[ConsumerRecord] = []
+    try:
+        async with asyncio.timeout(timeout_s):
+            while len(records) < count:
+                batch = await consumer.getmany(timeout_ms=200)
+                for part in batch.values():
+                    records.extend(part)
+    finally:
+        await consumer.stop()
+    return records
+
+
+def today() -> dt.date:
+    return dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date()
+
+
+class NoticeCollector:
+    """A NoticeHandler that lets a test await a number of notices."""
+
+    def __init__(self) -> None:
+        self.notices: list = []
+        self._changed = asyncio.Condition()
+
+    async def __call__(self, notice) -> None:  # type: ignore[no-untyped-def]
+        async with self._changed:
+            self.notices.append(notice)
+            self._changed.notify_all()
+
+    async def wait_for(self, count: int, timeout_s: float = 30.0) -> list:
+        """Wait until ``count`` notices have arrived; return them."""
+        async with asyncio.timeout(timeout_s), self._changed:
+            await self._changed.wait_for(lambda: len(self.notices) >= count)
+        return self.notices
+
+
+async def take(receiver, count: int, timeout_s: float = 30.0) -> list:  # type: ignore[no-untyped-def]
+    """The next ``count`` documents from ``receiver``, within ``timeout_s``."""
+    received = []
+    async with asyncio.timeout(timeout_s):
+        while len(received) < count:
+            received.append(await anext(receiver))
+    return received
+
+
+async def drain(receiver) -> None:  # type: ignore[no-untyped-def]
+    """Iterate ``receiver`` until cancelled, so its inbox's notices reach their handler."""
+    async for item in receiver:
+        item.ack()

@@ -1,0 +1,155 @@
+"""Tests for router._service: the router on the embedded broker, end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+
+from consumers import Receiver
+from docbus import Settings
+from producers import Sender
+from router import Router
+from schemas import BUS_AGENCY, HEADER_ERROR, HEADER_ERROR_CLASS, StatusCode
+from tests.helpers import (
+    G12,
+    G22,
+    H29,
+    H41,
+    NoticeCollector,
+    drain,
+    ensure_topics,
+    letter,
+    produce_raw,
+    read_topic,
+    take,
+)
+
+
+@contextlib.asynccontextmanager
+async def draining(receiver: Receiver):  # type: ignore[no-untyped-def]
+    task = asyncio.create_task(drain(receiver))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_unicast_and_multicast_with_status_back(settings: Settings) -> None:
+    """Documents reach every recipient once, and arrival and acceptance come back to the sender."""
+    await ensure_topics(settings, [G22, H29, G12, H41])
+    notices = NoticeCollector()
+    async with (
+        Router(settings=settings),
+        Sender(agency=G22, settings=settings) as sender,
+        Receiver(agency=G22, settings=settings, on_notice=notices) as g22,
+        Receiver(agency=H29, settings=settings) as h29,
+        Receiver(agency=G12, settings=settings) as g12,
+        Receiver(agency=H41, settings=settings) as h41,
+        draining(g22),
+    ):
+        unicast = letter(G22, (H29,), number=1)
+        multicast = letter(G22, (H29, G12, "000.00.07.H41"), number=2)
+        await sender.send(unicast)
+        await sender.send(multicast)
+        got_h29 = await take(h29, 2)
+        (got_g12,) = await take(g12, 1)
+        (got_h41,) = await take(h41, 1)
+        assert {d.document.document_id for d in got_h29} == {
+            unicast.document_id,
+            multicast.document_id,
+        }
+        assert got_g12.document == multicast and got_h41.recipient == "000.00.07.H41"
+        for received in [*got_h29, got_g12, got_h41]:
+            await received.notify(StatusCode.ACCEPTED, "Đã vào sổ")
+        arrived = await notices.wait_for(8)
+    seen = {(n.document_id, n.from_agency, n.status_code) for n in arrived}
+    for doc_id, unit in [
+        (unicast.document_id, H29),
+        (multicast.document_id, H29),
+        (multicast.document_id, G12),
+        (multicast.document_id, "000.00.07.H41"),
+    ]:
+        assert (doc_id, unit, "01") in seen and (doc_id, unit, "03") in seen
+
+
+async def test_bad_record_is_dead_lettered_and_routing_goes_on(settings: Settings) -> None:
+    """Garbage in an outbox lands in the dead-letter topic with its reason; the next document is delivered."""
+    layout = await ensure_topics(settings, [G22, H29])
+    rejections = NoticeCollector()
+    async with (
+        Router(settings=settings) as router,
+        Sender(agency=G22, settings=settings) as sender,
+        Receiver(agency=G22, settings=settings, on_notice=rejections) as g22,
+        Receiver(agency=H29, settings=settings) as h29,
+        draining(g22),
+    ):
+        await produce_raw(settings, layout.outbox(G22), [b"not avro at all"], key=b"broken-1")
+        good = letter(G22, (H29,), number=3)
+        await sender.send(good)
+        (received,) = await take(h29, 1)
+        assert received.document == good
+        (rejection,) = await rejections.wait_for(1)
+        (dead,) = await read_topic(settings, layout.deadletter, 1)
+        assert router.stats.dead_letters["bad_marker"] == 1
+    headers = dict(dead.headers)
+    assert headers[HEADER_ERROR_CLASS] == b"bad_marker"
+    assert b"marker" in headers[HEADER_ERROR]
+    assert dead.value == b"not avro at all" and dead.key == b"broken-1"
+    assert rejection.from_agency == BUS_AGENCY and rejection.status_code == "02"
+    assert rejection.document_id == "broken-1"
+
+
+async def test_committed_records_are_not_routed_again(settings: Settings) -> None:
+    """After a clean stop the next router in the group starts after what was routed."""
+    layout = await ensure_topics(settings, [G22, H29])
+    async with Sender(agency=G22, settings=settings) as sender:
+        async with Router(settings=settings) as router:
+            await sender.send_many([letter(G22, (H29,), number=n) for n in range(1, 11)])
+            await read_topic(settings, layout.inbox(H29), 10)
+        assert router.stats.documents_routed == 10
+        async with Router(settings=settings) as second:
+            await sender.send(letter(G22, (H29,), number=11))
+            records = await read_topic(settings, layout.inbox(H29), 11)
+            assert second.stats.documents_routed == 1
+    assert len(records) == 11
+
+
+async def test_cli_router_stops_cleanly_on_sigterm(settings: Settings) -> None:
+    """`docbus router` routes, and on SIGTERM finishes, commits and exits 0 within 10 s."""
+    layout = await ensure_topics(settings, [G22, H29])
+    env = {
+        **os.environ,
+        "DOCBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers or "",
+        "DOCBUS_TOPIC_PREFIX": settings.topic_prefix,
+        "DOCBUS_SESSION_TIMEOUT_MS": "3000",
+        "DOCBUS_ENABLE_IDEMPOTENCE": "false",
+    }
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "docbus.cli", "router", "--log-level", "INFO"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert cli.stderr is not None
+        line = ""
+        while "router_started" not in line:
+            line = await asyncio.wait_for(asyncio.to_thread(cli.stderr.readline), 30)
+            assert line, "router exited before starting"
+        async with Sender(agency=G22, settings=settings) as sender:
+            await sender.send(letter(G22, (H29,)))
+        await read_topic(settings, layout.inbox(H29), 1)
+        cli.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(cli.wait, 10) == 0
+    finally:
+        cli.kill()
+        cli.wait()
+        if cli.stderr:
+            cli.stderr.close()

@@ -1,0 +1,188 @@
+"""Tests for schemas._codec: single-object encoding and schema evolution."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+
+import pytest
+
+from docbus import BadMarkerError, CodecError, MalformedRecordError, UnknownSchemaError
+from schemas import (
+    DOCUMENT_SCHEMA,
+    MARKER,
+    Attachment,
+    Business,
+    BusinessType,
+    Codec,
+    Organ,
+    ReceiverChange,
+    ResponseFor,
+    StaffInfo,
+    StatusCode,
+    StatusNotice,
+    TraceHop,
+)
+from tests.helpers import G12, G22, H29, letter
+
+NOW = dt.datetime(2023, 11, 20, 8, 30, 15, 123456, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def codec() -> Codec:
+    return Codec()
+
+
+def full_document():
+    """A document that uses every field of the newest schema."""
+    content = "Nội dung phụ lục".encode()
+    return dataclasses.replace(
+        letter(G22, (H29, G12), sent_at=NOW),
+        content="Thông báo kết luận của Thủ tướng Chính phủ",
+        due_date=dt.date(2023, 12, 1),
+        priority=3,
+        steering_type=2,
+        business=Business(
+            business_type=BusinessType.UPDATE,
+            reason="Bổ sung nơi nhận",
+            related_document_id="000.00.00.G22,2023/11/20,476/TB-VPCP",
+            receiver_changes=(ReceiverChange("000.00.00.H41", 1),),
+            paper=1,
+        ),
+        response_for=(
+            ResponseFor(
+                G12, "12/BTC-VP", "000.00.00.G12,2023/11/01,12/BTC-VP", dt.date(2023, 11, 1)
+            ),
+        ),
+        organs=(Organ(G22, name="Văn phòng Chính phủ", email="vpcp@chinhphu.vn"),),
+        attachments=(
+            Attachment(
+                content_id="a1",
+                name="phu-luc.pdf",
+                content_type="application/pdf",
+                size_bytes=len(content),
+                sha256=hashlib.sha256(content).hexdigest(),
+                content=content,
+            ),
+            Attachment(
+                content_id="a2",
+                name="ban-scan.pdf",
+                content_type="application/pdf",
+                size_bytes=5_000_000,
+                sha256="ab" * 32,
+                blob_ref="sha256:" + "ab" * 32,
+            ),
+        ),
+        trace=(TraceHop(G22, NOW),),
+        sphere_of_promulgation="Toàn quốc",
+        page_amount=3,
+        appendixes=("Phụ lục I",),
+        to_places=("Các bộ, cơ quan ngang bộ",),
+    )
+
+
+def notice() -> StatusNotice:
+    return StatusNotice(
+        document_id="000.00.00.G22,2023/11/20,476/TB-VPCP",
+        document_sender=G22,
+        document_code="476/TB-VPCP",
+        promulgation_date=dt.date(2023, 11, 20),
+        from_agency=H29,
+        to_agency=G22,
+        status_code=StatusCode.ACCEPTED,
+        description="Đã tiếp nhận",
+        timestamp=NOW,
+        staff=StaffInfo(department="Văn thư", full_name="Lê Văn Tâm"),
+    )
+
+
+def test_document_round_trip(codec: Codec) -> None:
+    """Every field of a document survives encode then decode, Vietnamese text included."""
+    doc = full_document()
+    assert codec.decode(codec.encode(doc)) == doc
+
+
+def test_notice_round_trip(codec: Codec) -> None:
+    """A status notice survives encode then decode."""
+    assert codec.decode(codec.encode(notice())) == notice()
+
+
+def test_single_object_header(codec: Codec) -> None:
+    """The bytes start with C3 01 and the schema's 8-byte little-endian CRC-64-AVRO fingerprint."""
+    data = codec.encode(letter())
+    latest = codec.registry.latest(DOCUMENT_SCHEMA)
+    assert data[:2] == MARKER
+    assert data[2:10] == latest.fingerprint
+    assert codec.writer_schema(data) is latest
+
+
+def test_wrong_marker_is_refused(codec: Codec) -> None:
+    """Bytes without the marker raise the codec's BadMarkerError."""
+    with pytest.raises(BadMarkerError, match="marker"):
+        codec.decode(b"\x00\x01" + codec.encode(letter())[2:])
+    with pytest.raises(BadMarkerError):
+        codec.decode(b"")
+
+
+def test_unknown_fingerprint_is_refused(codec: Codec) -> None:
+    """A fingerprint no kept schema has raises UnknownSchemaError naming it."""
+    data = codec.encode(letter())
+    with pytest.raises(UnknownSchemaError, match="0102030405060708"):
+        codec.decode(data[:2] + bytes(range(1, 9)) + data[10:])
+
+
+@pytest.mark.parametrize("cut", [3, 10, 11, 40, -1])
+def test_truncated_record_is_refused(codec: Codec, cut: int) -> None:
+    """A record cut short anywhere raises a CodecError, never another type."""
+    data = codec.encode(full_document())
+    with pytest.raises(CodecError):
+        codec.decode(data[:cut])
+
+
+def test_truncated_body_is_malformed(codec: Codec) -> None:
+    """A body cut in half is reported as malformed, with the schema it claims."""
+    data = codec.encode(full_document())
+    with pytest.raises(MalformedRecordError, match="Document"):
+        codec.decode(data[: len(data) // 2])
+
+
+def test_stray_bytes_are_refused(codec: Codec) -> None:
+    """Bytes after the body are an error, not silently ignored."""
+    with pytest.raises(MalformedRecordError, match="stray"):
+        codec.decode(codec.encode(letter()) + b"\x00")
+
+
+def test_every_version_is_kept(codec: Codec) -> None:
+    """Both Document versions are loaded, with distinct fingerprints."""
+    versions = codec.registry.versions(DOCUMENT_SCHEMA)
+    assert [v.version for v in versions] == [1, 2]
+    assert versions[0].fingerprint != versions[1].fingerprint
+
+
+def test_v1_reader_reads_what_v2_wrote(codec: Codec) -> None:
+    """A version-1 reader reads a version-2 record, dropping the fields it does not know."""
+    doc = full_document()
+    writer, record = codec.decode_record(codec.encode(doc, version=2), reader_version=1)
+    assert writer.version == 2
+    assert "page_amount" not in record
+    assert record["subject"] == doc.subject
+    assert record["attachments"][0]["content"] == doc.attachments[0].content
+
+
+def test_v2_reader_reads_what_v1_wrote(codec: Codec) -> None:
+    """A version-2 reader reads a version-1 record, filling the new fields with defaults."""
+    doc = full_document()
+    writer, record = codec.decode_record(codec.encode(doc, version=1), reader_version=2)
+    assert writer.version == 1
+    assert record["page_amount"] == 0 and record["to_places"] == []
+    decoded = codec.decode(codec.encode(doc, version=1))
+    assert decoded == dataclasses.replace(
+        doc, sphere_of_promulgation="", page_amount=0, appendixes=(), to_places=()
+    )
+
+
+def test_encode_refuses_a_wrong_value(codec: Codec) -> None:
+    """A value of the wrong type raises a CodecError, not a fastavro error."""
+    with pytest.raises(CodecError):
+        codec.encode(dataclasses.replace(letter(), priority="high"))  # type: ignore[arg-type]

@@ -1,0 +1,32 @@
+"""Tests for schemas._topics: the topic layout."""
+
+from __future__ import annotations
+
+import re
+
+from schemas import TopicLayout
+
+
+def test_names_follow_the_prefix() -> None:
+    """Outboxes, inboxes and the dead-letter topic sit under the prefix."""
+    layout = TopicLayout("docbus")
+    assert layout.outbox("000.00.00.G22") == "docbus.outbox.000.00.00.G22"
+    assert layout.inbox("000.00.00.H29") == "docbus.inbox.000.00.00.H29"
+    assert layout.deadletter == "docbus.deadletter"
+
+
+def test_outbox_pattern_and_owner() -> None:
+    """The outbox pattern matches only outboxes, and the owner is read back from the name."""
+    layout = TopicLayout("t1")
+    pattern = re.compile(layout.outbox_pattern)
+    assert pattern.match("t1.outbox.000.00.00.G22")
+    assert not pattern.match("t1.inbox.000.00.00.G22")
+    assert not pattern.match("t12.outbox.000.00.00.G22")
+    assert layout.outbox_owner("t1.outbox.000.00.00.G22") == "000.00.00.G22"
+    assert layout.outbox_owner("t1.inbox.000.00.00.G22") is None
+
+
+def test_agency_topics() -> None:
+    """Each agency gets an outbox and an inbox, plus one dead-letter topic."""
+    names = TopicLayout("p").agency_topics(["000.00.00.G22", "000.00.00.H29"])
+    assert len(names) == 5 and "p.deadletter" in names

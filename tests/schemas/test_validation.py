@@ -1,0 +1,98 @@
+"""Tests for schemas._validation: the edXML rules."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from docbus import InvalidDocumentError, InvalidNoticeError
+from schemas import (
+    Attachment,
+    Business,
+    BusinessType,
+    StatusNotice,
+    check_document,
+    check_notice,
+    document_problems,
+)
+from tests.helpers import G22, H29, letter
+
+
+def test_a_good_letter_passes() -> None:
+    """A well-formed letter has no problems."""
+    assert document_problems(letter()) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"recipients": ()}, "no recipients"),
+        ({"recipients": (H29, H29)}, "appears more than once"),
+        ({"recipients": ("H29",)}, "not an agency code"),
+        (
+            {"recipients": tuple(f"000.00.{i % 100:02d}.H{i // 100:02d}" for i in range(1001))},
+            "more than",
+        ),
+        ({"priority": 5}, "priority must be 0-4"),
+        ({"priority": -1}, "priority must be 0-4"),
+        ({"steering_type": 0}, "steering_type"),
+        ({"subject": "x" * 501}, "subject has 501 characters"),
+        ({"subject": "  "}, "subject is empty"),
+        ({"content": "x" * 501}, "content has 501"),
+        ({"document_id": "7816/VPCP"}, "is not '<sender code>"),
+        ({"document_id": "000.00.00.G12,2023/11/20,1/VPCP-KSTT"}, "not the sender"),
+        ({"code_number": ""}, "code number"),
+        ({"business": Business(business_type=BusinessType.REVOKE)}, "must name the document"),
+        ({"business": Business(business_type=7)}, "business_type"),
+    ],
+)
+def test_each_rule_is_reported(change: dict, problem: str) -> None:
+    """Each broken rule is named in the error, and nothing else passes for valid."""
+    doc = dataclasses.replace(letter(), **change)
+    with pytest.raises(InvalidDocumentError) as info:
+        check_document(doc)
+    assert problem in str(info.value)
+
+
+def test_attachment_rules() -> None:
+    """Attachment name length, hash and content/blob exclusivity are checked."""
+    bad = Attachment(
+        content_id="a",
+        name="x" * 201,
+        content_type="application/pdf",
+        size_bytes=3,
+        sha256="00" * 32,
+        content=b"abc",
+    )
+    problems = document_problems(dataclasses.replace(letter(), attachments=(bad,)))
+    assert any("more than 200" in p for p in problems)
+    assert any("SHA-256 does not match" in p for p in problems)
+    neither = dataclasses.replace(bad, name="a.pdf", content=None)
+    problems = document_problems(dataclasses.replace(letter(), attachments=(neither,)))
+    assert any("exactly one" in p for p in problems)
+
+
+def test_all_problems_are_listed_at_once() -> None:
+    """The error lists every rule broken, not only the first."""
+    doc = dataclasses.replace(letter(), priority=9, subject="")
+    with pytest.raises(InvalidDocumentError) as info:
+        check_document(doc)
+    assert len(info.value.problems) == 2
+
+
+def test_notice_rules() -> None:
+    """A notice with an unknown status code or a malformed party is refused."""
+    notice = StatusNotice(
+        document_id="x",
+        document_sender=G22,
+        from_agency="nobody",
+        to_agency=G22,
+        status_code="07",
+        timestamp=dt.datetime.now(dt.UTC),
+    )
+    with pytest.raises(InvalidNoticeError) as info:
+        check_notice(notice)
+    assert "status code '07'" in str(info.value)
+    assert "from_agency 'nobody'" in str(info.value)
