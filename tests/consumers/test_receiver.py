@@ -1,0 +1,156 @@
+"""Tests for consumers._receiver: each document reaches the application once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from consumers import Receiver
+from docbus import ClientStateError, Settings
+from schemas import HEADER_RECIPIENT, Codec, StatusCode, StatusNotice
+from tests.helpers import G22, H29, NoticeCollector, ensure_topics, letter, read_topic, take
+
+
+async def deliver(settings: Settings, documents, recipient: str = H29) -> None:  # type: ignore[no-untyped-def]
+    """Put deliveries straight into the recipient's inbox, as the router would."""
+    from docbus._kafka import make_producer
+
+    layout = await ensure_topics(settings, [G22, recipient])
+    codec = Codec()
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        acks = [
+            await producer.send(
+                layout.inbox(recipient),
+                codec.encode(doc),
+                key=doc.document_id.encode(),
+                headers=[(HEADER_RECIPIENT, recipient.encode())],
+            )
+            for doc in documents
+        ]
+        await asyncio.gather(*acks)
+    finally:
+        await producer.stop()
+
+
+async def test_a_redelivered_document_reaches_the_application_once(settings: Settings) -> None:
+    """The same delivery twice in the inbox (a router retry) is handed over once."""
+    first, second = letter(number=1), letter(number=2)
+    await deliver(settings, [first, first, second, first])
+    async with Receiver(agency=H29, settings=settings) as receiver:
+        got = await take(receiver, 2)
+        assert sorted(r.document.document_id for r in got) == [
+            first.document_id,
+            second.document_id,
+        ]
+        with pytest.raises(TimeoutError):
+            await take(receiver, 1, timeout_s=2)
+
+
+async def test_arrival_is_notified_before_the_application_sees_it(settings: Settings) -> None:
+    """Status 01 is in the recipient's outbox as soon as the document is yielded."""
+    layout = await ensure_topics(settings, [G22, H29])
+    doc = letter()
+    await deliver(settings, [doc])
+    codec = Codec()
+    async with Receiver(agency=H29, settings=settings) as receiver:
+        (received,) = await take(receiver, 1)
+        (record,) = await read_topic(settings, layout.outbox(H29), 1)
+        arrival = codec.decode(record.value)
+        assert isinstance(arrival, StatusNotice)
+        assert (arrival.status_code, arrival.from_agency, arrival.to_agency) == ("01", H29, G22)
+        await received.notify(StatusCode.ACCEPTED)
+        records = await read_topic(settings, layout.outbox(H29), 2)
+        assert codec.decode(records[1].value).status_code == "03"
+
+
+async def test_handled_documents_are_not_handed_over_after_restart(settings: Settings) -> None:
+    """A document handled in one session is skipped in the next; an unhandled one is not."""
+    docs = [letter(number=n) for n in (1, 2, 3)]
+    await deliver(settings, docs)
+    async with Receiver(agency=H29, settings=settings, max_batch_records=1) as receiver:
+        (one,) = await take(receiver, 1)
+        one.ack()
+    async with Receiver(agency=H29, settings=settings) as receiver:
+        rest = await take(receiver, 2)
+    ids = [one.document.document_id] + [r.document.document_id for r in rest]
+    assert sorted(ids) == sorted(d.document_id for d in docs)
+
+
+async def test_crash_after_handling_before_commit(settings: Settings, tmp_path: Path) -> None:
+    """A receiver killed after handling but before committing does not hand the document over again."""
+    docs = [letter(number=n) for n in (1, 2)]
+    await deliver(settings, docs)
+    script = tmp_path / "crash.py"
+    script.write_text(
+        "import asyncio, os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from consumers import Receiver\n"
+        "from docbus import Settings\n"
+        "from schemas import StatusCode\n"
+        "async def main():\n"
+        f"    s = Settings(bootstrap_servers={settings.bootstrap_servers!r},\n"
+        f"                 topic_prefix={settings.topic_prefix!r},\n"
+        f"                 state_dir=Path({str(settings.state_dir)!r}), enable_idempotence=False,\n"
+        "                 session_timeout_ms=1500)\n"
+        f"    async with Receiver(agency={H29!r}, settings=s, max_batch_records=1) as r:\n"
+        "        doc = await anext(r)\n"
+        "        await doc.notify(StatusCode.ACCEPTED)\n"
+        "        print(doc.document.document_id, flush=True)\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "asyncio.run(main())\n"
+    )
+    crashed = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, env=os.environ
+    )
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+    handled_id = crashed.stdout.strip()
+    (other,) = [d for d in docs if d.document_id != handled_id]
+    async with Receiver(agency=H29, settings=settings) as receiver:
+        (after,) = await take(receiver, 1)
+        assert after.document == other
+        with pytest.raises(TimeoutError):
+            await take(receiver, 1, timeout_s=2)
+
+
+async def test_notices_in_the_inbox_go_to_the_handler(settings: Settings) -> None:
+    """Status notices about the agency's own documents reach on_notice, not the iterator."""
+    layout = await ensure_topics(settings, [G22, H29])
+    from tests.helpers import produce_raw
+
+    notice = StatusNotice(
+        document_id=letter().document_id,
+        document_sender=G22,
+        from_agency=H29,
+        to_agency=G22,
+        status_code="03",
+        timestamp=letter().sent_at,
+    )
+    await produce_raw(settings, layout.inbox(G22), [Codec().encode(notice)])
+    await deliver(settings, [letter(H29, (G22,))], recipient=G22)
+    collector = NoticeCollector()
+    async with Receiver(agency=G22, settings=settings, on_notice=collector) as receiver:
+        (doc,) = await take(receiver, 1)
+        assert doc.document.sender == H29
+        assert await collector.wait_for(1) == [notice]
+
+
+async def test_lifecycle_is_guarded(settings: Settings) -> None:
+    """A receiver cannot be iterated before start, started twice, or used after stop."""
+    receiver = Receiver(agency=H29, settings=settings)
+    with pytest.raises(ClientStateError):
+        await anext(receiver)
+    await ensure_topics(settings, [H29])
+    async with receiver:
+        with pytest.raises(ClientStateError):
+            await receiver.start()
+    await receiver.stop()
+    with pytest.raises(ClientStateError):
+        await anext(receiver)

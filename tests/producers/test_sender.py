@@ -1,0 +1,100 @@
+"""Tests for producers._sender: send returns once the broker holds the document."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from docbus import ClientStateError, InvalidDocumentError, Settings
+from producers import Sender
+from schemas import Codec
+from tests.helpers import G12, G22, H29, ensure_topics, letter, read_topic
+
+
+async def outbox_is_empty(settings: Settings, topic: str) -> bool:
+    """Whether ``topic`` holds no record (Tansu's end offsets are exact only for an empty topic)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topic, p) for p in range(settings.partitions)]
+        return sum((await consumer.end_offsets(parts)).values()) == 0
+    finally:
+        await consumer.stop()
+
+
+async def test_send_returns_where_the_broker_holds_it(settings: Settings) -> None:
+    """The receipt names the outbox, partition and offset of the stored document."""
+    layout = await ensure_topics(settings, [G22, H29])
+    doc = letter()
+    async with Sender(agency=G22, settings=settings) as sender:
+        receipt = await sender.send(doc)
+    assert receipt.topic == layout.outbox(G22) and receipt.document_id == doc.document_id
+    (record,) = await read_topic(settings, layout.outbox(G22), 1)
+    assert (record.partition, record.offset) == (receipt.partition, receipt.offset)
+    assert record.key == doc.document_id.encode()
+    assert Codec().decode(record.value) == doc
+
+
+async def test_many_concurrent_sends_all_land(settings: Settings) -> None:
+    """Five hundred concurrent sends each get a receipt, and all are in the outbox."""
+    layout = await ensure_topics(settings, [G22, H29])
+    docs = [letter(number=n) for n in range(500)]
+    async with Sender(agency=G22, settings=settings) as sender:
+        receipts = await sender.send_many(docs)
+    assert [r.document_id for r in receipts] == [d.document_id for d in docs]
+    records = await read_topic(settings, layout.outbox(G22), 500)
+    assert sorted(r.key.decode() for r in records) == sorted(d.document_id for d in docs)
+
+
+async def test_invalid_documents_are_refused_before_sending(settings: Settings) -> None:
+    """A bad document raises InvalidDocumentError naming the rule, and nothing is sent."""
+    layout = await ensure_topics(settings, [G22, H29])
+    async with Sender(agency=G22, settings=settings) as sender:
+        with pytest.raises(InvalidDocumentError, match="priority"):
+            await sender.send(dataclasses.replace(letter(), priority=5))
+        with pytest.raises(InvalidDocumentError, match="more than once"):
+            await sender.send(letter(recipients=(H29, H29)))
+        with pytest.raises(InvalidDocumentError, match="not a unit of"):
+            await sender.send(letter(sender=G12))
+    assert await outbox_is_empty(settings, layout.outbox(G22))
+
+
+async def test_oversized_documents_are_refused(settings: Settings) -> None:
+    """A document over the size limit is refused with advice to use a blob reference."""
+    small = settings.replace(max_document_bytes=2048)
+    await ensure_topics(small, [G22, H29])
+    from schemas import Attachment
+
+    content = b"x" * 4096
+    import hashlib
+
+    big = dataclasses.replace(
+        letter(),
+        attachments=(
+            Attachment(
+                content_id="a",
+                name="a.pdf",
+                content_type="application/pdf",
+                size_bytes=len(content),
+                sha256=hashlib.sha256(content).hexdigest(),
+                content=content,
+            ),
+        ),
+    )
+    async with Sender(agency=G22, settings=small) as sender:
+        with pytest.raises(InvalidDocumentError, match="blob reference"):
+            await sender.send(big)
+
+
+async def test_lifecycle(settings: Settings) -> None:
+    """Sending before start or after stop is refused; stop is safe twice."""
+    sender = Sender(agency=G22, settings=settings)
+    with pytest.raises(ClientStateError):
+        await sender.send(letter())
+    await sender.start()
+    await sender.stop()
+    await sender.stop()
+    with pytest.raises(ClientStateError):
+        await sender.send(letter())
