@@ -8,10 +8,12 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, for_code
 
 from docbus._exceptions import BrokerError
 from docbus._settings import Settings
+
+_TOPIC_EXISTS = 36
 
 __all__ = [
     "create_missing_topics",
@@ -113,10 +115,21 @@ async def create_missing_topics(settings: Settings, names: Iterable[str]) -> lis
         missing = sorted(set(names) - existing)
         if missing:
             with kafka_errors("creating topics"):
-                await admin.create_topics(
-                    [
-                        NewTopic(name, settings.partitions, settings.replication_factor)
-                        for name in missing
-                    ]
+                response = await admin.create_topics(
+                    [NewTopic(n, settings.partitions, settings.replication_factor) for n in missing]
                 )
+            _raise_topic_errors(response.topic_errors)
         return missing
+
+
+def _raise_topic_errors(topic_errors: Iterable[tuple[str, int, str | None]]) -> None:
+    """Raise for a topic the broker would not create (one created meanwhile is fine)."""
+    failed = [(t, code, msg) for t, code, msg in topic_errors if code not in (0, _TOPIC_EXISTS)]
+    if failed:
+        topic, code, message = failed[0]
+        error = for_code(code)
+        raise BrokerError(
+            f"the broker refused to create {len(failed)} topic(s), first {topic}: "
+            f"{error.__name__} {message or ''}".strip(),
+            retriable=bool(error.retriable),
+        )

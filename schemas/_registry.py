@@ -32,7 +32,7 @@ class SchemaVersion:
     @classmethod
     def from_json(cls, schema: dict[str, Any], version: int) -> SchemaVersion:
         """Parse ``schema`` and compute its fingerprint from the parsing canonical form."""
-        parsed = parse_schema(schema, named_schemas={})
+        parsed: dict[str, Any] = parse_schema(schema, named_schemas={})  # type: ignore[assignment]
         canonical = to_parsing_canonical_form(parsed)
         return cls(
             name=parsed["name"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any
 
 import click
@@ -30,7 +31,7 @@ def router(group_id: str | None, ensure_topics: bool, **flags: Any) -> None:
 
     async def serve() -> None:
         stop = stop_on_signals()
-        async with bus_settings(settings, announce=click.get_text_stream("stderr")) as (live, _):
+        async with bus_settings(settings, announce=sys.stderr) as (live, _):
             directory = Directory.load()
             if ensure_topics:
                 layout = TopicLayout(live.topic_prefix)

@@ -1,0 +1,33 @@
+"""Tests for docbus._kafka: clients from settings and errors translated at the boundary."""
+
+from __future__ import annotations
+
+import pytest
+from aiokafka.errors import RequestTimedOutError
+
+from docbus import BrokerError, Settings
+from docbus._kafka import _raise_topic_errors, create_missing_topics, kafka_errors
+
+
+async def test_create_missing_topics_is_idempotent(settings: Settings) -> None:
+    """Creating topics twice creates them once and reports only the new ones."""
+    names = [f"{settings.topic_prefix}.a", f"{settings.topic_prefix}.b"]
+    assert await create_missing_topics(settings, names) == sorted(names)
+    assert await create_missing_topics(settings, [*names, f"{settings.topic_prefix}.c"]) == [
+        f"{settings.topic_prefix}.c"
+    ]
+
+
+def test_refused_topics_raise_a_broker_error() -> None:
+    """A topic error other than 'already exists' becomes a BrokerError naming the topic."""
+    _raise_topic_errors([("a", 0, None), ("b", 36, "exists")])
+    with pytest.raises(BrokerError, match="c"):
+        _raise_topic_errors([("c", 37, "Number of partitions is invalid")])
+
+
+def test_kafka_errors_are_translated_with_retriable() -> None:
+    """An aiokafka error inside kafka_errors becomes a BrokerError that keeps retriable."""
+    with pytest.raises(BrokerError, match="sending") as info, kafka_errors("sending"):
+        raise RequestTimedOutError()
+    assert info.value.retriable
+    assert isinstance(info.value.__cause__, RequestTimedOutError)
