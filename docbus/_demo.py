@@ -15,12 +15,13 @@ import structlog
 
 from consumers import Receiver
 from consumers._simulation import AcknowledgingAgency, DeliveryLedger
-from docbus._kafka import create_missing_topics, kafka_errors, make_producer, start_producer
+from docbus._kafka import kafka_errors, make_producer, start_producer
 from docbus._settings import Settings
 from producers import Sender
 from producers._simulation import DocumentMix
 from router import Router
-from router.directory import Directory
+from router._topics import ensure_bus_topics
+from router.directory import Directory, today_vn
 from schemas import Codec, Document, TopicLayout
 
 __all__ = ["DemoSummary", "ProgressCallback", "run_demo"]
@@ -69,21 +70,22 @@ async def run_demo(
     """Run the whole bus once on ``settings``' broker and return what was delivered."""
     directory = Directory.load()
     layout = TopicLayout(settings.topic_prefix)
-    await create_missing_topics(settings, layout.agency_topics(directory.codes()))
+    await ensure_bus_topics(settings, directory)
+    codes = [a.code for a in directory.open_at(today_vn())]
     codec = Codec()
     ledger = DeliveryLedger()
     with tempfile.TemporaryDirectory(prefix="docbus-demo-") as state:
         settings = settings.replace(state_dir=Path(state))
         async with (
             Router(settings=settings, directory=directory, codec=codec) as router,
-            _receivers(settings, directory, codec, ledger),
+            _receivers(settings, codes, codec, ledger),
             _shared_producer(settings) as producer,
         ):
             started = time.monotonic()
             sent, expected = await _send_burst(
-                settings, directory, codec, producer, documents, seed, ledger, progress
+                settings, directory, codes, codec, producer, documents, seed, ledger, progress
             )
-            await _inject_bad_records(layout, producer, directory, codec, bad_records)
+            await _inject_bad_records(layout, producer, directory, codes, codec, bad_records)
             ledger.expect(
                 deliveries=expected,
                 notices=expected * _NOTICES_PER_DELIVERY,
@@ -104,7 +106,7 @@ async def run_demo(
         bad_records_injected=bad_records,
         dead_lettered=dead_lettered,
         rejections_returned=len(ledger.bus_rejections),
-        agencies=len(directory),
+        agencies=len(codes),
         elapsed_s=round(elapsed, 3),
         docs_per_s=round(sent / elapsed, 1) if elapsed > 0 else 0.0,
         completed=completed,
@@ -123,7 +125,7 @@ async def _shared_producer(settings: Settings) -> AsyncIterator[Any]:
 
 @contextlib.asynccontextmanager
 async def _receivers(
-    settings: Settings, directory: Directory, codec: Codec, ledger: DeliveryLedger
+    settings: Settings, codes: list[str], codec: Codec, ledger: DeliveryLedger
 ) -> AsyncIterator[None]:
     """Every agency's receiver with its clerk, answering on one shared producer."""
     async with _shared_producer(settings) as producer, contextlib.AsyncExitStack() as stack:
@@ -135,7 +137,7 @@ async def _receivers(
                 producer=producer,
                 on_notice=ledger.on_notice,
             )
-            for code in directory.codes()
+            for code in codes
         ]
         await asyncio.gather(*(stack.enter_async_context(r) for r in receivers))
         clerks = [
@@ -160,6 +162,7 @@ async def _receivers(
 async def _send_burst(
     settings: Settings,
     directory: Directory,
+    codes: list[str],
     codec: Codec,
     producer: Any,
     count: int,
@@ -170,7 +173,7 @@ async def _send_burst(
     """Send ``count`` documents from every agency's sender; return (sent, deliveries due)."""
     senders = {
         code: Sender(agency=code, settings=settings, producer=producer, codec=codec)
-        for code in directory.codes()
+        for code in codes
     }
     mix = DocumentMix(directory, seed=seed)
     sent = expected = 0
@@ -198,7 +201,12 @@ async def _send_chunk(senders: dict[str, Sender], chunk: list[Document]) -> int:
 
 
 async def _inject_bad_records(
-    layout: TopicLayout, producer: Any, directory: Directory, codec: Codec, count: int
+    layout: TopicLayout,
+    producer: Any,
+    directory: Directory,
+    codes: list[str],
+    codec: Codec,
+    count: int,
 ) -> None:
     """Write records no sender SDK would: garbage, a truncated body, an unknown fingerprint."""
     sample = codec.encode(next(DocumentMix(directory, seed=0).documents(1)))
@@ -207,7 +215,7 @@ async def _inject_bad_records(
         sample[: len(sample) // 2],
         sample[:2] + b"\xde\xad\xbe\xef\xde\xad\xbe\xef" + sample[10:],
     ]
-    outboxes = [layout.outbox(code) for code in directory.codes()]
+    outboxes = [layout.outbox(code) for code in codes]
     with kafka_errors("injecting bad records"):
         acks = [
             await producer.send(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -107,8 +107,14 @@ async def _admin(settings: Settings) -> AsyncIterator[AIOKafkaAdminClient]:
         await admin.close()
 
 
-async def create_missing_topics(settings: Settings, names: Iterable[str]) -> list[str]:
-    """Create those of ``names`` the broker lacks; return the ones created (idempotent)."""
+async def create_missing_topics(
+    settings: Settings,
+    names: Iterable[str],
+    *,
+    configs: Mapping[str, Mapping[str, str]] | None = None,
+) -> list[str]:
+    """Create those of ``names`` the broker lacks, with ``configs`` per topic; the ones created."""
+    configs = configs or {}
     async with _admin(settings) as admin:
         with kafka_errors("listing topics"):
             existing = set(await admin.list_topics())
@@ -116,7 +122,15 @@ async def create_missing_topics(settings: Settings, names: Iterable[str]) -> lis
         if missing:
             with kafka_errors("creating topics"):
                 response = await admin.create_topics(
-                    [NewTopic(n, settings.partitions, settings.replication_factor) for n in missing]
+                    [
+                        NewTopic(
+                            n,
+                            settings.partitions,
+                            settings.replication_factor,
+                            topic_configs=dict(configs.get(n, {})),
+                        )
+                        for n in missing
+                    ]
                 )
             _raise_topic_errors(response.topic_errors)
         return missing

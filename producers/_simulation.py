@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from producers._documents import new_document_id
-from router.directory import Agency, Directory
+from router.directory import GOVERNMENT_KINDS, PROVINCE_KINDS, Agency, Directory, today_vn
 from schemas import Attachment, Document, DocumentType, Signer
 
 __all__ = ["DocumentMix"]
@@ -67,13 +67,19 @@ class _Sender:
 class DocumentMix:
     """A deterministic stream of realistic documents between the directory's agencies."""
 
-    def __init__(self, directory: Directory, *, seed: int = 2024, first_number: int = 1) -> None:
+    def __init__(
+        self,
+        directory: Directory,
+        *,
+        seed: int = 2024,
+        first_number: int = 1,
+        at: dt.date | None = None,
+    ) -> None:
         self._rng = random.Random(seed)
-        self._agencies = list(directory)
-        self._ministries = [
-            a.code for a in self._agencies if a.kind in {"ministry", "ministerial_agency"}
-        ]
-        self._provinces = [a.code for a in self._agencies if a.kind in {"province", "city"}]
+        self._agencies = directory.open_at(at or today_vn())
+        self._ministries = [a.code for a in self._agencies if a.kind in GOVERNMENT_KINDS]
+        self._provinces = [a.code for a in self._agencies if a.kind in PROVINCE_KINDS]
+        self._departments = _departments(directory, [a.code for a in self._agencies])
         self._senders = [_Sender(a, _sender_weight(a)) for a in self._agencies]
         self._weights = [s.weight for s in self._senders]
         self._numbers = {a.code: first_number for a in self._agencies}
@@ -133,8 +139,9 @@ class DocumentMix:
         return [self._maybe_department(code) for code in chosen]
 
     def _maybe_department(self, code: str) -> str:
-        if self._rng.random() < 0.05:
-            return f"000.00.{self._rng.randint(1, 40):02d}.{code[-3:]}"
+        departments = self._departments.get(code)
+        if departments and self._rng.random() < 0.05:
+            return self._rng.choice(departments)
         return code
 
     def _attachments(self, number: int) -> tuple[Attachment, ...]:
@@ -184,3 +191,13 @@ def _place(agency: Agency) -> str:
             "Ủy ban nhân dân thành phố "
         )
     return "Hà Nội"
+
+
+def _departments(directory: Directory, codes: list[str]) -> dict[str, list[str]]:
+    """The level-2 units of each of ``codes``, in directory order."""
+    wanted = set(codes)
+    departments: dict[str, list[str]] = {}
+    for unit in directory.units.values():
+        if unit.level == 2 and unit.parent in wanted:
+            departments.setdefault(unit.parent, []).append(unit.code)
+    return departments

@@ -13,9 +13,10 @@ from docbus._exceptions import (
     RoutingRejected,
     ValidationError,
 )
-from router.directory import Directory
+from router.directory import Directory, Resolution
 from schemas import (
     BUS_AGENCY,
+    HEADER_ADDRESSED_TO,
     HEADER_ERROR,
     HEADER_ERROR_CLASS,
     HEADER_RECIPIENT,
@@ -32,6 +33,9 @@ from schemas import (
 __all__ = ["IncomingRecord", "Outgoing", "Routed", "RoutingCore"]
 
 Headers = list[tuple[str, bytes]]
+
+#: Documents are dated, and recipients resolved, by the day in Vietnam.
+VN_TIME = dt.timezone(dt.timedelta(hours=7))
 
 
 class IncomingRecord(Protocol):
@@ -65,11 +69,8 @@ class Routed:
     sender: str | None = None
     reason: str | None = None
     detail: str | None = None
-
-    @property
-    def deliveries(self) -> int:
-        """Documents delivered to inboxes (0 unless ``kind`` is ``document``)."""
-        return len(self.outputs) if self.kind == "document" else 0
+    deliveries: int = 0
+    redirects: int = 0
 
 
 class RoutingCore:
@@ -83,7 +84,7 @@ class RoutingCore:
         layout: TopicLayout,
         max_document_bytes: int,
     ) -> None:
-        self._directory = directory
+        self.directory = directory
         self._codec = codec
         self._layout = layout
         self._max_bytes = max_document_bytes
@@ -93,7 +94,7 @@ class RoutingCore:
         owner = self._layout.outbox_owner(record.topic)
         message: Document | StatusNotice | None = None
         try:
-            if owner is None or owner not in self._directory:
+            if owner is None or owner not in self.directory:
                 raise RoutingRejected("unknown_outbox", f"{record.topic} is no agency's outbox")
             message = self._decode(record)
             if isinstance(message, Document):
@@ -122,36 +123,85 @@ class RoutingCore:
         except ValidationError as exc:
             raise RoutingRejected(exc.kind, str(exc)) from exc
         self._require_owner(owner, doc.sender, "sender")
-        inboxes = []
-        for recipient in doc.recipients:
+        at = doc.sent_at.astimezone(VN_TIME).date()
+        if self.directory.agency_at(owner, at) is None:
+            raise RoutingRejected("sender_closed", f"{owner} does not exist on {at.isoformat()}")
+        inboxes: dict[str, str] = {}  # recipient unit -> top-level agency whose inbox gets it
+        redirects: list[Resolution] = []
+        for requested in doc.recipients:
             try:
-                inboxes.append(self._directory.resolve(recipient).code)
+                resolutions = self.directory.expand(requested, at)
             except DirectoryError as exc:
                 raise RoutingRejected("unknown_recipient", str(exc)) from exc
+            for resolution in resolutions:
+                if resolution.redirected_from is not None:
+                    redirects.append(resolution)
+                for recipient, agency in zip(
+                    resolution.recipients, resolution.agencies, strict=True
+                ):
+                    inboxes.setdefault(recipient, agency.code)
         value = record.value
         assert value is not None
-        key = doc.document_id.encode()
         outputs = [
             Outgoing(
                 topic=self._layout.inbox(inbox),
                 value=value,
-                key=key,
+                key=f"{recipient}|{doc.document_id}".encode(),
                 headers=[*record.headers, (HEADER_RECIPIENT, recipient.encode())],
             )
-            for recipient, inbox in zip(doc.recipients, inboxes, strict=True)
+            for recipient, inbox in inboxes.items()
         ]
-        return Routed("document", outputs, document_id=doc.document_id, sender=doc.sender)
+        deliveries = len(outputs)
+        outputs += [self._redirect_notice(doc, owner, r) for r in redirects]
+        return Routed(
+            "document",
+            outputs,
+            document_id=doc.document_id,
+            sender=doc.sender,
+            deliveries=deliveries,
+            redirects=len(redirects),
+        )
+
+    def _redirect_notice(self, doc: Document, owner: str, resolution: Resolution) -> Outgoing:
+        closed = resolution.redirected_from
+        assert closed is not None
+        receivers = ", ".join(f"{a.code} ({a.name})" for a in resolution.agencies)
+        notice = StatusNotice(
+            document_id=doc.document_id,
+            document_sender=doc.sender,
+            document_code=doc.code,
+            promulgation_date=doc.promulgation_date,
+            from_agency=BUS_AGENCY,
+            to_agency=doc.sender,
+            status_code=StatusCode.REDIRECTED,
+            description=(
+                f"{resolution.requested} ({closed.name}) closed on {closed.valid_to}; "
+                f"delivered to its successor {receivers}"
+            )[:500],
+            timestamp=dt.datetime.now(dt.UTC),
+        )
+        return Outgoing(
+            self._layout.inbox(owner),
+            self._codec.encode(notice),
+            key=doc.document_id.encode(),
+            headers=[(HEADER_ADDRESSED_TO, resolution.requested.encode())],
+        )
 
     def _route_notice(self, record: IncomingRecord, owner: str, notice: StatusNotice) -> Routed:
         try:
             check_notice(notice)
         except ValidationError as exc:
             raise RoutingRejected(exc.kind, str(exc)) from exc
+        if notice.status_code == StatusCode.REDIRECTED:
+            raise RoutingRejected("invalid_notice", "status 90 (redirected) is the bus's own")
         self._require_owner(owner, notice.from_agency, "notice sender")
+        at = notice.timestamp.astimezone(VN_TIME).date()
         try:
-            inbox = self._directory.resolve(notice.to_agency).code
-        except DirectoryError as exc:
-            raise RoutingRejected("unknown_recipient", str(exc)) from exc
+            inbox = self.directory.resolve(notice.to_agency, at).agencies[0].code
+        except (DirectoryError, IndexError) as exc:
+            raise RoutingRejected(
+                "unknown_recipient", f"notice to {notice.to_agency}: {exc}"
+            ) from exc
         assert record.value is not None
         out = Outgoing(
             topic=self._layout.inbox(inbox),
@@ -185,7 +235,7 @@ class RoutingCore:
             Outgoing(self._layout.deadletter, record.value or b"", key=record.key, headers=headers)
         ]
         document_id = _document_id(record, message)
-        if owner is not None and owner in self._directory:
+        if owner is not None and owner in self.directory:
             outputs.append(self._rejection(owner, document_id, message, rejected))
         return Routed(
             "dead_letter",

@@ -24,6 +24,7 @@ from docbus._lifecycle import Lifecycle
 from docbus._settings import Settings
 from router._routing import Routed, RoutingCore
 from router.directory import Directory
+from router.directory._feed import DirectoryFollower
 from schemas import Codec, TopicLayout
 
 __all__ = ["Router", "RouterStats"]
@@ -38,6 +39,7 @@ class RouterStats:
     documents_routed: int = 0
     deliveries: int = 0
     notices_routed: int = 0
+    redirects: int = 0
     dead_letters: collections.Counter[str] = field(default_factory=collections.Counter)
     batches_committed: int = 0
 
@@ -46,6 +48,7 @@ class RouterStats:
         if routed.kind == "document":
             self.documents_routed += 1
             self.deliveries += routed.deliveries
+            self.redirects += routed.redirects
         elif routed.kind == "notice":
             self.notices_routed += 1
         else:
@@ -69,6 +72,7 @@ class Router:
         group_id: str | None = None,
         max_batch_records: int = 5000,
         poll_timeout_ms: int = 100,
+        follow_directory: bool = True,
     ) -> None:
         self._settings = settings
         self._layout = TopicLayout(settings.topic_prefix)
@@ -83,9 +87,12 @@ class Router:
         self._poll_timeout_ms = poll_timeout_ms
         self._lifecycle = Lifecycle("Router")
         self._stopping = asyncio.Event()
+        self._follow_directory = follow_directory
         self._producer: AIOKafkaProducer | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
+        self._directory_task: asyncio.Task[None] | None = None
+        self._directory_changed = asyncio.Condition()
         self.stats = RouterStats()
 
     async def start(self) -> None:
@@ -102,8 +109,37 @@ class Router:
             await self._close_clients()
             self._lifecycle.closing()
             raise
+        await asyncio.to_thread(lambda: self._core.directory.units)  # build the unit index once
+        if self._follow_directory:
+            follower = DirectoryFollower(settings=self._settings, on_update=self._use_directory)
+            self._directory_task = asyncio.create_task(follower.run(), name="docbus-directory")
+            self._directory_task.add_done_callback(_log_follower_failure)
         self._task = asyncio.create_task(self._route_forever(), name="docbus-router")
-        log.info("router_started", group_id=self._group_id, pattern=self._layout.outbox_pattern)
+        log.info(
+            "router_started",
+            group_id=self._group_id,
+            pattern=self._layout.outbox_pattern,
+            directory_version=self.directory_version,
+        )
+
+    @property
+    def directory_version(self) -> str:
+        """The version of the directory the router routes by."""
+        return self._core.directory.version
+
+    async def _use_directory(self, directory: Directory) -> None:
+        """Switch to ``directory`` between two records (its unit index built off the loop)."""
+        await asyncio.to_thread(lambda: directory.units)
+        previous = self._core.directory.version
+        self._core.directory = directory
+        log.info("directory_updated", previous=previous, directory_version=directory.version)
+        async with self._directory_changed:
+            self._directory_changed.notify_all()
+
+    async def wait_for_directory(self, version: str) -> None:
+        """Wait until the router routes by directory ``version``."""
+        async with self._directory_changed:
+            await self._directory_changed.wait_for(lambda: self.directory_version == version)
 
     def request_stop(self) -> None:
         """Ask the router to finish its in-flight batch, commit and stop (signal-safe)."""
@@ -121,6 +157,10 @@ class Router:
             return
         self._stopping.set()
         task, self._task = self._task, None
+        follower, self._directory_task = self._directory_task, None
+        if follower is not None:
+            follower.cancel()
+            await asyncio.wait([follower])
         try:
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError):
@@ -228,3 +268,9 @@ class Router:
 
     def __repr__(self) -> str:
         return f"<Router group={self._group_id} {self._lifecycle.state.value}>"
+
+
+def _log_follower_failure(task: asyncio.Task[None]) -> None:
+    """The router keeps routing by the directory it has; the operator sees why updates stopped."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("directory_follower_failed", error=repr(task.exception()))

@@ -1,6 +1,6 @@
 """The wire contract: Avro schemas (every version kept), the codec, the models, the topic layout."""
 
-from schemas._agency_code import AgencyCode
+from schemas._agency_code import GROUP_PREFIX, AgencyCode
 from schemas._codec import DOCUMENT_SCHEMA, MARKER, NOTICE_SCHEMA, Codec, Message
 from schemas._models import (
     Attachment,
@@ -22,6 +22,7 @@ from schemas._models import (
 from schemas._registry import SchemaRegistry, SchemaVersion
 from schemas._topics import (
     BUS_AGENCY,
+    HEADER_ADDRESSED_TO,
     HEADER_ERROR,
     HEADER_ERROR_CLASS,
     HEADER_RECIPIENT,
@@ -40,6 +41,8 @@ from schemas._validation import (
 __all__ = [
     "BUS_AGENCY",
     "DOCUMENT_SCHEMA",
+    "GROUP_PREFIX",
+    "HEADER_ADDRESSED_TO",
     "HEADER_ERROR",
     "HEADER_ERROR_CLASS",
     "HEADER_RECIPIENT",

@@ -7,7 +7,11 @@ from dataclasses import dataclass
 
 from docbus._exceptions import MalformedAgencyCodeError
 
-__all__ = ["AgencyCode"]
+__all__ = ["GROUP_PREFIX", "AgencyCode"]
+
+#: A recipient that names a group of agencies rather than one: ``group:<name>``.
+GROUP_PREFIX = "group:"
+_GROUP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 _PATTERN = re.compile(r"^(\d{3})\.(\d{2})\.(\d{2})\.([A-Z]\d{2})$")
 
@@ -44,6 +48,13 @@ class AgencyCode:
         except MalformedAgencyCodeError:
             return False
         return True
+
+    @staticmethod
+    def is_group(recipient: str) -> bool:
+        """Whether ``recipient`` is a well-formed ``group:<name>`` reference."""
+        return recipient.startswith(GROUP_PREFIX) and bool(
+            _GROUP_NAME.match(recipient[len(GROUP_PREFIX) :])
+        )
 
     @property
     def level(self) -> int:

@@ -67,6 +67,9 @@ class StatusCode(enum.StrEnum):
     RECALL_REQUESTED = "13"
     RECALL_AGREED = "15"
     RECALL_REFUSED = "16"
+    #: docbus's own, outside edXML: the bus delivered to a closed agency's successor.
+    #: Only the bus sends it (``from_agency`` is ``docbus``); agencies may not.
+    REDIRECTED = "90"
 
 
 @dataclass(frozen=True, slots=True)

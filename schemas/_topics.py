@@ -17,6 +17,8 @@ HEADER_ERROR = "docbus-error"
 HEADER_ERROR_CLASS = "docbus-error-class"
 #: Record header naming the recipient unit a delivery is for.
 HEADER_RECIPIENT = "docbus-recipient"
+#: Record header naming the code a redirected delivery was addressed to.
+HEADER_ADDRESSED_TO = "docbus-addressed-to"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,11 @@ class TopicLayout:
         return f"{self.prefix}.deadletter"
 
     @property
+    def directory(self) -> str:
+        """The compacted topic that carries the agency directory to every router."""
+        return f"{self.prefix}.directory"
+
+    @property
     def outbox_pattern(self) -> str:
         """A regular expression matching every outbox topic."""
         return rf"^{re.escape(self.prefix)}\.outbox\..+$"
@@ -49,8 +56,8 @@ class TopicLayout:
         return topic[len(head) :] if topic.startswith(head) and len(topic) > len(head) else None
 
     def agency_topics(self, agencies: Iterable[str]) -> list[str]:
-        """Every topic the bus needs for ``agencies``: their outboxes, inboxes, the dead letters."""
-        names = [self.deadletter]
+        """Every topic the bus needs: ``agencies``' outboxes and inboxes, dead letters, directory."""
+        names = [self.deadletter, self.directory]
         for agency in agencies:
             names += [self.outbox(agency), self.inbox(agency)]
         return names

@@ -111,7 +111,8 @@ def _check_recipients(recipients: tuple[str, ...], problems: list[str]) -> None:
         if code in seen:
             problems.append(f"recipient {code!r} appears more than once")
         seen.add(code)
-        _check_code("recipient", code, problems)
+        if not AgencyCode.is_group(code):
+            _check_code("recipient", code, problems)
 
 
 def _check_length(field_name: str, text: str, limit: int, problems: list[str]) -> None:

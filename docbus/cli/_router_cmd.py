@@ -8,12 +8,11 @@ from typing import Any
 
 import click
 
-from docbus._kafka import create_missing_topics
 from docbus._runtime import bus_settings
 from docbus.cli._common import bus_options, run_async, settings_from, stop_on_signals
 from router import Router
+from router._topics import ensure_bus_topics
 from router.directory import Directory
-from schemas import TopicLayout
 
 
 @click.command()
@@ -34,8 +33,7 @@ def router(group_id: str | None, ensure_topics: bool, **flags: Any) -> None:
         async with bus_settings(settings, announce=sys.stderr) as (live, _):
             directory = Directory.load()
             if ensure_topics:
-                layout = TopicLayout(live.topic_prefix)
-                await create_missing_topics(live, layout.agency_topics(directory.codes()))
+                await ensure_bus_topics(live, directory)
             service = Router(settings=live, directory=directory, group_id=group_id)
             async with service:
                 stop_task = asyncio.ensure_future(stop.wait())

@@ -6,11 +6,10 @@ from typing import Any
 
 import click
 
-from docbus._kafka import create_missing_topics
 from docbus._runtime import bus_settings
 from docbus.cli._common import bus_options, emit_json, run_async, settings_from
+from router._topics import ensure_bus_topics
 from router.directory import Directory
-from schemas import TopicLayout
 
 
 @click.group()
@@ -22,13 +21,12 @@ def topics() -> None:
 @bus_options
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def ensure(as_json: bool, **flags: Any) -> None:
-    """Create each agency's outbox and inbox and the dead-letter topic, where missing."""
+    """Create each agency's outbox and inbox, the dead-letter and directory topics, where missing."""
     settings = settings_from(**flags)
 
     async def main() -> tuple[list[str], int]:
         async with bus_settings(settings) as (live, _):
-            wanted = TopicLayout(live.topic_prefix).agency_topics(Directory.load().codes())
-            return await create_missing_topics(live, wanted), len(wanted)
+            return await ensure_bus_topics(live, Directory.load())
 
     created, total = run_async(main())
     if as_json:

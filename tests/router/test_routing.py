@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from dataclasses import dataclass, field
 
 import pytest
@@ -63,9 +64,8 @@ def test_multicast_is_one_record_per_recipient(core: RoutingCore, codec: Codec) 
         LAYOUT.inbox(G12),
     ]
     assert [header(o, HEADER_RECIPIENT) for o in routed.outputs] == [H29, "000.00.05.H29", G12]
-    assert all(
-        o.value == codec.encode(doc) and o.key == doc.document_id.encode() for o in routed.outputs
-    )
+    assert all(o.value == codec.encode(doc) for o in routed.outputs)
+    assert routed.outputs[1].key == f"000.00.05.H29|{doc.document_id}".encode()
 
 
 def test_notice_goes_to_the_original_sender(core: RoutingCore, codec: Codec) -> None:
@@ -135,3 +135,130 @@ def test_record_on_an_unknown_outbox(core: RoutingCore, codec: Codec) -> None:
     """A record on an outbox of no known agency is dead-lettered with nobody to tell."""
     routed = core.route(Record("p.outbox.000.00.00.G99", codec.encode(letter())))
     assert routed.reason == "unknown_outbox" and len(routed.outputs) == 1
+
+
+VN = dt.timezone(dt.timedelta(hours=7))
+
+
+def dated(day: dt.date, *recipients: str, sender: str = G22, number: int = 1):  # type: ignore[no-untyped-def]
+    """A letter sent at 09:00 in Vietnam on ``day``."""
+    sent = dt.datetime.combine(day, dt.time(9, 0), VN).astimezone(dt.UTC)
+    return letter(sender, recipients, number=number, sent_at=sent)
+
+
+@pytest.mark.parametrize(
+    ("closed", "successor"),
+    [
+        ("000.00.00.H54", "000.00.00.H31"),  # Thái Bình -> Hưng Yên
+        ("000.00.00.H26", "000.00.00.H27"),  # Hải Dương -> Hải Phòng
+        ("000.00.00.H17", "000.00.00.H36"),  # Đắk Nông -> Lâm Đồng
+    ],
+)
+def test_provinces_merged_on_1_july_2025(
+    core: RoutingCore, codec: Codec, closed: str, successor: str
+) -> None:
+    """Before 1 July 2025 a province gets its own mail; from that day its successor gets it."""
+    before = core.route(
+        Record(LAYOUT.outbox(G22), codec.encode(dated(dt.date(2025, 6, 30), closed)))
+    )
+    assert [o.topic for o in before.outputs] == [LAYOUT.inbox(closed)] and before.redirects == 0
+    after = core.route(Record(LAYOUT.outbox(G22), codec.encode(dated(dt.date(2025, 7, 1), closed))))
+    delivery, notice = after.outputs
+    assert delivery.topic == LAYOUT.inbox(successor)
+    assert header(delivery, HEADER_RECIPIENT) == successor
+    told = codec.decode(notice.value)
+    assert notice.topic == LAYOUT.inbox(G22)
+    assert (told.status_code, told.from_agency, told.to_agency) == ("90", BUS_AGENCY, G22)
+    assert closed in told.description and successor in told.description
+
+
+@pytest.mark.parametrize(
+    ("closed", "successor"),
+    [
+        ("000.00.00.G05", "000.00.00.G12"),  # Planning and Investment -> Finance
+        ("000.00.00.G04", "000.00.00.G17"),  # Transport -> Construction
+        (
+            "000.00.00.G14",
+            "000.00.00.G06",
+        ),  # Information and Communications -> Science and Technology
+        (
+            "000.00.00.G13",
+            "000.00.00.G10",
+        ),  # Natural Resources and Environment -> Agriculture and Environment
+        ("000.00.00.G07", "000.00.00.G09"),  # Labour, Invalids and Social Affairs -> Home Affairs
+    ],
+)
+def test_ministries_merged_on_1_march_2025(
+    core: RoutingCore, codec: Codec, closed: str, successor: str
+) -> None:
+    """Before 1 March 2025 a ministry gets its own mail; from that day its successor gets it."""
+    before = core.route(
+        Record(LAYOUT.outbox(H29), codec.encode(dated(dt.date(2025, 2, 28), closed, sender=H29)))
+    )
+    assert [o.topic for o in before.outputs] == [LAYOUT.inbox(closed)]
+    after = core.route(
+        Record(LAYOUT.outbox(H29), codec.encode(dated(dt.date(2025, 3, 1), closed, sender=H29)))
+    )
+    assert after.outputs[0].topic == LAYOUT.inbox(successor) and after.redirects == 1
+
+
+def test_sub_unit_of_a_closed_province_goes_to_the_successor(
+    core: RoutingCore, codec: Codec
+) -> None:
+    """A department of Thái Bình addressed after the merger reaches Hưng Yên's inbox."""
+    routed = core.route(
+        Record(LAYOUT.outbox(G22), codec.encode(dated(dt.date(2025, 8, 1), "000.00.03.H54")))
+    )
+    assert routed.outputs[0].topic == LAYOUT.inbox("000.00.00.H31")
+    assert header(routed.outputs[0], HEADER_RECIPIENT) == "000.00.00.H31"
+
+
+def test_groups_resolve_at_the_send_date(core: RoutingCore, codec: Codec) -> None:
+    """group:provinces is 63 inboxes in 2024 and 34 after July 2025; group:all adds the ministries."""
+    for day, provinces, government in [
+        (dt.date(2024, 5, 6), 63, 22),
+        (dt.date(2025, 8, 4), 34, 17),
+    ]:
+        routed = core.route(Record(LAYOUT.outbox(G22), codec.encode(dated(day, "group:provinces"))))
+        assert routed.deliveries == provinces and routed.redirects == 0
+        routed = core.route(Record(LAYOUT.outbox(G22), codec.encode(dated(day, "group:all"))))
+        assert routed.deliveries == provinces + government
+
+
+def test_named_group_with_merged_members_is_deduplicated(core: RoutingCore, codec: Codec) -> None:
+    """A named group whose members merged delivers once to each successor."""
+    routed = core.route(
+        Record(LAYOUT.outbox(G22), codec.encode(dated(dt.date(2025, 8, 4), "group:mekong-delta")))
+    )
+    inboxes = [o.topic for o in routed.outputs[: routed.deliveries]]
+    # An Giang, Cà Mau, Cần Thơ, Đồng Tháp, Vĩnh Long, and Tây Ninh (which took in Long An)
+    assert len(inboxes) == len(set(inboxes)) == 6
+
+
+def test_unknown_group_and_unknown_unit_are_refused(core: RoutingCore, codec: Codec) -> None:
+    """A group or unit the directory lacks is a dead letter naming it."""
+    routed = core.route(Record(LAYOUT.outbox(G22), codec.encode(letter(G22, ("group:nowhere",)))))
+    assert routed.reason == "unknown_recipient" and "nowhere" in routed.detail
+    routed = core.route(Record(LAYOUT.outbox(G22), codec.encode(letter(G22, ("000.00.98.H29",)))))
+    assert routed.reason == "unknown_recipient" and "000.00.98.H29" in routed.detail
+
+
+def test_closed_agency_cannot_send(core: RoutingCore, codec: Codec) -> None:
+    """A document from a province after it closed is refused."""
+    doc = dated(dt.date(2025, 7, 2), H29, sender="000.00.00.H54")
+    routed = core.route(Record(LAYOUT.outbox("000.00.00.H54"), codec.encode(doc)))
+    assert routed.reason == "sender_closed"
+
+
+def test_agencies_may_not_send_the_bus_status(core: RoutingCore, codec: Codec) -> None:
+    """Status 90 (redirected) from an agency is refused: only the bus sends it."""
+    notice = StatusNotice(
+        document_id="x",
+        document_sender=G22,
+        from_agency=H29,
+        to_agency=G22,
+        status_code=StatusCode.REDIRECTED,
+        timestamp=dt.datetime.now(dt.UTC),
+    )
+    routed = core.route(Record(LAYOUT.outbox(H29), codec.encode(notice)))
+    assert routed.reason == "invalid_notice"

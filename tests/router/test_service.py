@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -153,3 +154,60 @@ async def test_cli_router_stops_cleanly_on_sigterm(settings: Settings) -> None:
         cli.wait()
         if cli.stderr:
             cli.stderr.close()
+
+
+PROVINCE_MERGERS = {
+    "000.00.00.H54": "000.00.00.H31",  # Thái Bình -> Hưng Yên
+    "000.00.00.H26": "000.00.00.H27",  # Hải Dương -> Hải Phòng
+    "000.00.00.H17": "000.00.00.H36",  # Đắk Nông -> Lâm Đồng
+}
+MINISTRY_MERGERS = {
+    "000.00.00.G05": "000.00.00.G12",  # Planning and Investment -> Finance
+    "000.00.00.G04": "000.00.00.G17",  # Transport -> Construction
+    "000.00.00.G14": "000.00.00.G06",  # Information and Communications -> Science and Technology
+    "000.00.00.G13": "000.00.00.G10",  # Natural Resources and Environment -> Agriculture and Environment
+    "000.00.00.G07": "000.00.00.G09",  # Labour, Invalids and Social Affairs -> Home Affairs
+}
+
+
+def sent_on(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(9), dt.timezone(dt.timedelta(hours=7))).astimezone(
+        dt.UTC
+    )
+
+
+async def test_mail_follows_the_2025_reorganisation(settings: Settings) -> None:
+    """Mail dated before a merger reaches the old agency; mail dated after reaches its successor."""
+    mergers = {**PROVINCE_MERGERS, **MINISTRY_MERGERS}
+    await ensure_topics(settings, [G22, *mergers, *mergers.values()])
+    changes = {
+        **dict.fromkeys(PROVINCE_MERGERS, dt.date(2025, 7, 1)),
+        **dict.fromkeys(MINISTRY_MERGERS, dt.date(2025, 3, 1)),
+    }
+    told = NoticeCollector()
+    async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(Router(settings=settings))
+        sender = await stack.enter_async_context(Sender(agency=G22, settings=settings))
+        g22 = Receiver(agency=G22, settings=settings, on_notice=told)
+        receivers = {
+            code: Receiver(agency=code, settings=settings) for code in {*mergers, *mergers.values()}
+        }
+        await asyncio.gather(*(stack.enter_async_context(r) for r in [g22, *receivers.values()]))
+        await stack.enter_async_context(draining(g22))
+        number = 0
+        expected: dict[str, str] = {}
+        for closed, change in changes.items():
+            for day, inbox in [(change - dt.timedelta(days=1), closed), (change, mergers[closed])]:
+                number += 1
+                doc = letter(G22, (closed,), number=number, sent_at=sent_on(day))
+                await sender.send(doc)
+                expected[doc.document_id] = inbox
+        got: dict[str, str] = {}
+        for code, receiver in receivers.items():
+            count = sum(1 for inbox in expected.values() if inbox == code)
+            for received in await take(receiver, count):
+                got[received.document.document_id] = code
+        redirects = [n for n in await told.wait_for(len(changes) * 3) if n.status_code == "90"]
+    assert got == expected
+    assert len(redirects) == len(changes)
+    assert all(n.from_agency == BUS_AGENCY for n in redirects)

@@ -27,6 +27,6 @@ def test_outbox_pattern_and_owner() -> None:
 
 
 def test_agency_topics() -> None:
-    """Each agency gets an outbox and an inbox, plus one dead-letter topic."""
+    """Each agency gets an outbox and an inbox, plus the dead-letter and directory topics."""
     names = TopicLayout("p").agency_topics(["000.00.00.G22", "000.00.00.H29"])
-    assert len(names) == 5 and "p.deadletter" in names
+    assert len(names) == 6 and {"p.deadletter", "p.directory"} <= set(names)

@@ -96,3 +96,11 @@ def test_notice_rules() -> None:
         check_notice(notice)
     assert "status code '07'" in str(info.value)
     assert "from_agency 'nobody'" in str(info.value)
+
+
+def test_group_recipients() -> None:
+    """group:<name> is a valid recipient; an empty or malformed group name is not."""
+    assert document_problems(letter(recipients=("group:provinces", H29))) == []
+    for bad in ("group:", "group:Bad Name", "group:x/y"):
+        problems = document_problems(letter(recipients=(bad,)))
+        assert any("not an agency code" in p for p in problems), bad

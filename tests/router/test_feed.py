@@ -1,0 +1,62 @@
+"""Tests for router.directory._feed: the directory travels on a compacted topic to every router."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from docbus import Settings
+from producers import Sender
+from router import Router
+from router.directory import Directory
+from router.directory._feed import DirectoryFollower, publish_directory
+from schemas import TopicLayout
+from tests.helpers import G22, ensure_topics, letter, produce_raw, read_topic
+
+NEW = "000.00.00.G23"
+
+
+def with_new_ministry(directory: Directory, version: str) -> Directory:
+    raw = directory.to_json()
+    raw["version"] = version
+    raw["agencies"].append(
+        {"code": NEW, "name": "Bộ Thử nghiệm", "kind": "ministry", "illustrative": True}
+    )
+    return Directory.from_json(raw)
+
+
+async def test_topic_round_trip(settings: Settings) -> None:
+    """A published directory is read back whole, and a broken record in between is skipped."""
+    await ensure_topics(settings, [G22])
+    original = Directory.load()
+    topic = TopicLayout(settings.topic_prefix).directory
+    await produce_raw(settings, topic, [b"{not json"], key=b"directory")
+    await publish_directory(settings, original)
+    received: asyncio.Queue[Directory] = asyncio.Queue()
+
+    async def on_update(directory: Directory) -> None:
+        await received.put(directory)
+
+    follower = asyncio.create_task(DirectoryFollower(settings=settings, on_update=on_update).run())
+    try:
+        got = await asyncio.wait_for(received.get(), 30)
+    finally:
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
+    assert got.to_json() == original.to_json()
+
+
+async def test_router_picks_up_a_new_directory_without_restart(settings: Settings) -> None:
+    """A ministry added to the published directory receives mail from the running router."""
+    layout = await ensure_topics(settings, [G22, NEW])
+    updated = with_new_ministry(Directory.load(), "test-2")
+    async with Router(settings=settings) as router, Sender(agency=G22, settings=settings) as sender:
+        await sender.send(letter(G22, (NEW,), number=1))
+        (dead,) = await read_topic(settings, layout.deadletter, 1)
+        assert b"G23" in dict(dead.headers)["docbus-error"]
+        await publish_directory(settings, updated)
+        await asyncio.wait_for(router.wait_for_directory("test-2"), 30)
+        await sender.send(letter(G22, (NEW,), number=2))
+        (delivered,) = await read_topic(settings, layout.inbox(NEW), 1)
+    assert delivered.key.decode().endswith(",2/VPCP-KSTT")
