@@ -11,10 +11,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime as dt
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any, Protocol
 
 import structlog
@@ -24,7 +22,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 from consumers._dedupe import DedupeKey, DedupeStore, SqliteDedupeStore
 from docbus._exceptions import CodecError
 from docbus._kafka import kafka_errors, make_consumer, make_producer, start_producer
-from docbus._lifecycle import Lifecycle
+from docbus._lifecycle import Lifecycle, Service
 from docbus._settings import Settings
 from producers._outbox import OutboxWriter, SendReceipt
 from schemas import (
@@ -80,7 +78,7 @@ class ReceivedDocument:
             self._receiver.mark_handled(self)
 
 
-class Receiver:
+class Receiver(Service):
     """Receives one agency's documents from its inbox, each once."""
 
     def __init__(
@@ -280,22 +278,6 @@ class Receiver:
             offset=record.offset,
             _receiver=self,
         )
-
-    async def __aenter__(self) -> Receiver:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    def __del__(self, _warn: object = warnings.warn) -> None:
-        if getattr(self, "_lifecycle", None) is not None and self._lifecycle.is_open:
-            warnings.warn(f"unclosed {self!r}", ResourceWarning, stacklevel=1)
 
     def __repr__(self) -> str:
         return f"<Receiver {self.agency} {self._lifecycle.state.value}>"

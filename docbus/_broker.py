@@ -19,10 +19,9 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
-from types import TracebackType
 
 from docbus._exceptions import EmbeddedBrokerError
-from docbus._lifecycle import Lifecycle
+from docbus._lifecycle import Lifecycle, Service
 
 __all__ = ["EmbeddedBroker", "free_port"]
 
@@ -46,7 +45,7 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-class EmbeddedBroker:
+class EmbeddedBroker(Service):
     """A Tansu broker on 127.0.0.1 for the life of one command or test session.
 
     >>> async with EmbeddedBroker() as broker:
@@ -163,18 +162,6 @@ class EmbeddedBroker:
     def rss_bytes(self) -> int:
         """The broker's resident memory now (Linux ``VmRSS``), 0 where unknown."""
         return _proc_status_bytes(self.pid, "VmRSS")
-
-    async def __aenter__(self) -> EmbeddedBroker:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     def __del__(self, _warn: object = warnings.warn) -> None:
         process = getattr(self, "_process", None)

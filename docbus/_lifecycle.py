@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import abc
 import enum
+import warnings
+from types import TracebackType
+from typing import Self
 
 from docbus._exceptions import ClientStateError
 
-__all__ = ["Lifecycle", "State"]
+__all__ = ["Lifecycle", "Service", "State"]
 
 
 class State(enum.Enum):
@@ -45,3 +49,38 @@ class Lifecycle:
     def is_open(self) -> bool:
         """Whether the part is open."""
         return self.state is State.OPEN
+
+
+class Service(abc.ABC):
+    """A long-lived part: ``start()``/``stop()``, and ``async with`` calling them.
+
+    Subclasses set ``self._lifecycle`` in ``__init__``; one left open when collected
+    warns with a ResourceWarning.
+    """
+
+    _lifecycle: Lifecycle
+
+    @abc.abstractmethod
+    async def start(self) -> None:
+        """Open the part."""
+
+    @abc.abstractmethod
+    async def stop(self) -> None:
+        """Close the part; safe to call twice."""
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def __del__(self, _warn: object = warnings.warn) -> None:
+        lifecycle = getattr(self, "_lifecycle", None)
+        if lifecycle is not None and lifecycle.is_open:
+            warnings.warn(f"unclosed {self!r}", ResourceWarning, stacklevel=1)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import warnings
 from collections.abc import Iterable
-from types import TracebackType
 
 from aiokafka import AIOKafkaProducer
 
 from docbus._kafka import make_producer, start_producer
-from docbus._lifecycle import Lifecycle
+from docbus._lifecycle import Lifecycle, Service
 from docbus._settings import Settings
 from producers._outbox import OutboxWriter, SendReceipt
 from schemas import Codec, Document, StatusNotice
@@ -18,7 +16,7 @@ from schemas import Codec, Document, StatusNotice
 __all__ = ["Sender"]
 
 
-class Sender:
+class Sender(Service):
     """Sends one agency's documents onto the bus.
 
     Concurrent ``send`` calls share the producer's batches (``linger_ms``), so many
@@ -82,22 +80,6 @@ class Sender:
         """Send a status notice of the sender's own (for example 13, recall requested)."""
         self._lifecycle.require_open()
         return await self._writer.write_notice(notice)
-
-    async def __aenter__(self) -> Sender:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    def __del__(self, _warn: object = warnings.warn) -> None:
-        if getattr(self, "_lifecycle", None) is not None and self._lifecycle.is_open:
-            warnings.warn(f"unclosed {self!r}", ResourceWarning, stacklevel=1)
 
     def __repr__(self) -> str:
         return f"<Sender {self._writer.agency} {self._lifecycle.state.value}>"

@@ -10,9 +10,7 @@ import asyncio
 import collections
 import contextlib
 import signal
-import warnings
 from dataclasses import dataclass, field
-from types import TracebackType
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -20,7 +18,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from docbus._exceptions import BrokerError, ClientStateError
 from docbus._kafka import kafka_errors, make_consumer, make_producer, start_producer
-from docbus._lifecycle import Lifecycle
+from docbus._lifecycle import Lifecycle, Service
 from docbus._settings import Settings
 from router._routing import Routed, RoutingCore
 from router.directory import Directory
@@ -60,7 +58,7 @@ class RouterStats:
         return sum(self.dead_letters.values())
 
 
-class Router:
+class Router(Service):
     """The routing core as a service: ``async with Router(settings=...) as r: await r.join()``."""
 
     def __init__(
@@ -249,22 +247,6 @@ class Router:
             await self.async_run()
 
         asyncio.run(main())
-
-    async def __aenter__(self) -> Router:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    def __del__(self, _warn: object = warnings.warn) -> None:
-        if getattr(self, "_lifecycle", None) is not None and self._lifecycle.is_open:
-            warnings.warn(f"unclosed {self!r}", ResourceWarning, stacklevel=1)
 
     def __repr__(self) -> str:
         return f"<Router group={self._group_id} {self._lifecycle.state.value}>"

@@ -46,14 +46,6 @@ def demo(
 
     async def main() -> DemoSummary:
         async with bus_settings(settings) as (live, _):
-            if as_json:
-                return await run_demo(
-                    live,
-                    documents=documents,
-                    bad_records=bad_records,
-                    seed=seed,
-                    timeout_s=timeout_s,
-                )
             with Progress(
                 TextColumn("[bold]deliveries"),
                 BarColumn(),
@@ -61,6 +53,7 @@ def demo(
                 TimeElapsedColumn(),
                 console=console,
                 transient=True,
+                disable=as_json,
             ) as bar:
                 task = bar.add_task("deliveries", total=None)
 
@@ -90,7 +83,7 @@ def _print_table(summary: DemoSummary, console: Console) -> None:
     table.add_column("measure")
     table.add_column("value", justify="right")
     rows = [
-        ("agencies (ministries, provinces)", f"{summary.agencies}"),
+        ("agencies (ministries, provinces, Party)", f"{summary.agencies}"),
         ("documents sent", f"{summary.documents_sent:,}"),
         ("deliveries expected", f"{summary.deliveries_expected:,}"),
         ("deliveries received", f"{summary.deliveries_received:,}"),
