@@ -26,6 +26,8 @@ class Settings:
     ``enable_idempotence`` of ``None`` means on for a real cluster, off for the embedded
     broker (Tansu refuses InitProducerId). ``session_timeout_ms`` of ``None`` means 10 s
     on a cluster and 3 s on the embedded broker, whose group joins wait half of it.
+    ``tracking_dsn`` (kept out of the repr: it may hold a password) is a PostgreSQL DSN or
+    a SQLite path; ``None`` means SQLite in ``state_dir``.
     """
 
     bootstrap_servers: str | None = None
@@ -41,6 +43,7 @@ class Settings:
     state_dir: Path = field(default=Path(".docbus"))
     log_level: str = "INFO"
     client_id: str = "docbus"
+    tracking_dsn: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         problems = []

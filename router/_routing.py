@@ -14,6 +14,7 @@ from docbus._exceptions import (
     ValidationError,
 )
 from router.directory import Directory, Resolution
+from router.tracking import Tracker
 from schemas import (
     BUS_AGENCY,
     HEADER_ADDRESSED_TO,
@@ -83,8 +84,10 @@ class RoutingCore:
         codec: Codec,
         layout: TopicLayout,
         max_document_bytes: int,
+        tracker: Tracker | None = None,
     ) -> None:
         self.directory = directory
+        self.tracker = tracker
         self._codec = codec
         self._layout = layout
         self._max_bytes = max_document_bytes
@@ -140,6 +143,8 @@ class RoutingCore:
                     resolution.recipients, resolution.agencies, strict=True
                 ):
                     inboxes.setdefault(recipient, agency.code)
+        if self.tracker is not None:
+            self.tracker.on_document(doc, list(inboxes.items()))
         value = record.value
         assert value is not None
         outputs = [
@@ -195,6 +200,7 @@ class RoutingCore:
         if notice.status_code == StatusCode.REDIRECTED:
             raise RoutingRejected("invalid_notice", "status 90 (redirected) is the bus's own")
         self._require_owner(owner, notice.from_agency, "notice sender")
+        state = self.tracker.check_notice(notice) if self.tracker is not None else None
         at = notice.timestamp.astimezone(VN_TIME).date()
         try:
             inbox = self.directory.resolve(notice.to_agency, at).agencies[0].code
@@ -209,6 +215,8 @@ class RoutingCore:
             key=notice.document_id.encode(),
             headers=list(record.headers),
         )
+        if self.tracker is not None and state is not None:
+            self.tracker.on_notice(notice, state)
         return Routed("notice", [out], document_id=notice.document_id, sender=notice.from_agency)
 
     @staticmethod

@@ -23,6 +23,7 @@ from docbus._settings import Settings
 from router._routing import Routed, RoutingCore
 from router.directory import Directory
 from router.directory._feed import DirectoryFollower
+from router.tracking import Tracker, open_store
 from schemas import Codec, TopicLayout
 
 __all__ = ["Router", "RouterStats"]
@@ -71,9 +72,13 @@ class Router(Service):
         max_batch_records: int = 5000,
         poll_timeout_ms: int = 100,
         follow_directory: bool = True,
+        tracker: Tracker | None = None,
+        track: bool = True,
     ) -> None:
         self._settings = settings
         self._layout = TopicLayout(settings.topic_prefix)
+        self._owns_tracker = tracker is None and track
+        self._tracker = tracker
         self._core = RoutingCore(
             directory=directory if directory is not None else Directory.load(),
             codec=codec if codec is not None else Codec(),
@@ -96,6 +101,11 @@ class Router(Service):
     async def start(self) -> None:
         """Connect, join the router group and start routing in a background task."""
         self._lifecycle.opening()
+        if self._owns_tracker:
+            self._tracker = Tracker(
+                open_store(dsn=self._settings.tracking_dsn, state_dir=self._settings.state_dir)
+            )
+        self._core.tracker = self._tracker
         self._producer = make_producer(self._settings)
         self._consumer = make_consumer(self._settings, group_id=self._group_id)
         try:
@@ -174,7 +184,14 @@ class Router(Service):
                 dead_letters=self.stats.dead_lettered,
             )
 
+    @property
+    def tracker(self) -> Tracker | None:
+        """The tracker the router records deliveries and notices in."""
+        return self._tracker
+
     async def _close_clients(self) -> None:
+        if self._owns_tracker and self._tracker is not None:
+            self._tracker.store.close()
         consumer, self._consumer = self._consumer, None
         producer, self._producer = self._producer, None
         if consumer is not None:
@@ -221,6 +238,8 @@ class Router(Service):
                             )
                         )
                 offsets[tp] = records[-1].offset + 1
+            if self._tracker is not None:
+                self._tracker.flush()
             await asyncio.gather(*acks)
         try:
             await consumer.commit(offsets)

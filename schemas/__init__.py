@@ -2,6 +2,7 @@
 
 from schemas._agency_code import GROUP_PREFIX, AgencyCode
 from schemas._codec import DOCUMENT_SCHEMA, MARKER, NOTICE_SCHEMA, Codec, Message
+from schemas._lifecycle import LIFECYCLE_RANK, DeliveryState, ImpossibleTransition
 from schemas._models import (
     Attachment,
     Business,
@@ -46,6 +47,7 @@ __all__ = [
     "HEADER_ERROR",
     "HEADER_ERROR_CLASS",
     "HEADER_RECIPIENT",
+    "LIFECYCLE_RANK",
     "MARKER",
     "MAX_ATTACHMENT_NAME",
     "MAX_RECIPIENTS",
@@ -56,8 +58,10 @@ __all__ = [
     "Business",
     "BusinessType",
     "Codec",
+    "DeliveryState",
     "Document",
     "DocumentType",
+    "ImpossibleTransition",
     "Message",
     "Organ",
     "Priority",

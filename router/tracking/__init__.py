@@ -1,0 +1,25 @@
+"""Tracking every delivery: its lifecycle, history and acceptance deadline."""
+
+from router.tracking._calendar import VN, WorkingCalendar
+from router.tracking._store import (
+    DeliveryRow,
+    DocumentRow,
+    HistoryRow,
+    SqlTrackingStore,
+    TrackingStore,
+    open_store,
+)
+from router.tracking._tracker import EFFECTS, Tracker
+
+__all__ = [
+    "EFFECTS",
+    "VN",
+    "DeliveryRow",
+    "DocumentRow",
+    "HistoryRow",
+    "SqlTrackingStore",
+    "Tracker",
+    "TrackingStore",
+    "WorkingCalendar",
+    "open_store",
+]
