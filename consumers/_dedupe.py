@@ -1,4 +1,4 @@
-"""The durable record of what the application has handled, keyed by (document id, recipient)."""
+"""The receiver's durable memory, keyed by (document id, recipient): handled, and lifecycle state."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
+
+from schemas import DeliveryState
 
 __all__ = ["DedupeKey", "DedupeStore", "SqliteDedupeStore"]
 
@@ -22,6 +24,14 @@ class DedupeStore(Protocol):
 
     def mark_handled(self, key: DedupeKey) -> None:
         """Remember ``key`` as handled, durably, before returning."""
+        ...
+
+    def state(self, key: DedupeKey) -> DeliveryState:
+        """The delivery's lifecycle state as this receiver last set it."""
+        ...
+
+    def set_state(self, key: DedupeKey, state: DeliveryState) -> None:
+        """Remember the delivery's lifecycle state, durably."""
         ...
 
     def close(self) -> None:
@@ -42,6 +52,11 @@ class SqliteDedupeStore:
             "CREATE TABLE IF NOT EXISTS handled ("
             " document_id TEXT NOT NULL, recipient TEXT NOT NULL,"
             " handled_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')),"
+            " PRIMARY KEY (document_id, recipient)) WITHOUT ROWID"
+        )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS states ("
+            " document_id TEXT NOT NULL, recipient TEXT NOT NULL, status TEXT, recall TEXT,"
             " PRIMARY KEY (document_id, recipient)) WITHOUT ROWID"
         )
 
@@ -71,6 +86,26 @@ class SqliteDedupeStore:
         """Remember ``key`` (committed before returning)."""
         self._conn().execute(
             "INSERT OR IGNORE INTO handled (document_id, recipient) VALUES (?, ?)", key
+        )
+
+    def state(self, key: DedupeKey) -> DeliveryState:
+        """The delivery's lifecycle state (nothing yet: ``DeliveryState()``)."""
+        row = (
+            self._conn()
+            .execute(
+                "SELECT status, recall FROM states WHERE document_id = ? AND recipient = ?", key
+            )
+            .fetchone()
+        )
+        return DeliveryState() if row is None else DeliveryState(row[0], row[1])
+
+    def set_state(self, key: DedupeKey, state: DeliveryState) -> None:
+        """Remember the delivery's lifecycle state (committed before returning)."""
+        self._conn().execute(
+            "INSERT INTO states (document_id, recipient, status, recall) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (document_id, recipient) DO UPDATE SET status = excluded.status,"
+            " recall = excluded.recall",
+            (*key, state.status, state.recall),
         )
 
     def count(self) -> int:

@@ -29,7 +29,9 @@ from schemas import (
     HEADER_RECIPIENT,
     AgencyCode,
     Codec,
+    DeliveryState,
     Document,
+    ImpossibleTransition,
     StaffInfo,
     StatusCode,
     StatusNotice,
@@ -190,11 +192,19 @@ class Receiver(Service):
         *,
         staff: StaffInfo | None = None,
     ) -> SendReceipt:
-        """Send status ``code`` for ``received`` back to its sender."""
+        """Send status ``code`` for ``received`` back to its sender.
+
+        Raises :class:`~schemas.ImpossibleTransition` (nothing sent) for a status the
+        delivery's lifecycle does not allow now, such as 06 before 01 or anything after 02.
+        """
         self._lifecycle.require_open()
-        return await self._writer.write_notice(
+        assert self._dedupe is not None
+        state = self._dedupe.state(received.key).after(str(code), from_sender=False)
+        receipt = await self._writer.write_notice(
             _notice(received.document, received.recipient, code, description, staff)
         )
+        self._dedupe.set_state(received.key, state)
+        return receipt
 
     def mark_handled(self, received: ReceivedDocument) -> None:
         """Remember ``received`` as handled by the application (durable)."""
@@ -255,6 +265,9 @@ class Receiver(Service):
                     for item in new.values()
                 )
             )
+            for key in new:
+                if self._dedupe.state(key).status is None:
+                    self._dedupe.set_state(key, DeliveryState(status=StatusCode.ARRIVED))
         return list(new.values())
 
     async def _ingest(self, record: Any) -> ReceivedDocument | None:
@@ -266,6 +279,7 @@ class Receiver(Service):
             )
             return None
         if isinstance(message, StatusNotice):
+            self._note_recall(message)
             if self._on_notice is not None:
                 await self._on_notice(message)
             return None
@@ -278,6 +292,22 @@ class Receiver(Service):
             offset=record.offset,
             _receiver=self,
         )
+
+    def _note_recall(self, notice: StatusNotice) -> None:
+        """A sender's recall (13) of a document delivered here opens the way for 15 or 16."""
+        if (
+            notice.status_code != StatusCode.RECALL_REQUESTED
+            or notice.from_agency != notice.document_sender
+        ):
+            return
+        assert self._dedupe is not None
+        key = (notice.document_id, notice.to_agency)
+        try:
+            state = self._dedupe.state(key).after(notice.status_code, from_sender=True)
+        except ImpossibleTransition as exc:
+            log.warning("recall_ignored", document_id=notice.document_id, reason=str(exc))
+            return
+        self._dedupe.set_state(key, state)
 
     def __repr__(self) -> str:
         return f"<Receiver {self.agency} {self._lifecycle.state.value}>"

@@ -19,8 +19,11 @@ below it (aiokafka, fastavro, sqlite3) are translated at the boundary with
     ├── DirectoryError                agency-directory lookups
     │   ├── MalformedAgencyCodeError
     │   └── UnknownAgencyError
-    └── RouterError                   the routing core
-        └── RoutingRejected (.reason) a record the router will not deliver
+    ├── RouterError                   the routing core
+    │   └── RoutingRejected (.reason) a record the router will not deliver
+    └── DeliveryError                 what a sender waited for did not happen
+        ├── DeliveryRejected          a recipient (or the bus) rejected the document
+        └── DeliveryTimeout           the awaited status did not come in time
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ __all__ = [
     "ClientStateError",
     "CodecError",
     "ConfigurationError",
+    "DeliveryError",
+    "DeliveryRejected",
+    "DeliveryTimeout",
     "DirectoryError",
     "DocbusError",
     "EmbeddedBrokerError",
@@ -142,3 +148,23 @@ class RoutingRejected(RouterError):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+
+
+class DeliveryError(DocbusError):
+    """What a sender waited for did not happen."""
+
+
+class DeliveryRejected(DeliveryError):
+    """A recipient, or the bus itself, rejected the document (status 02)."""
+
+    def __init__(self, document_id: str, by: str, description: str) -> None:
+        super().__init__(f"{document_id} rejected by {by}: {description}")
+        self.document_id = document_id
+        self.by = by
+        self.description = description
+
+
+class DeliveryTimeout(DeliveryError):
+    """The awaited status did not come from every recipient in time."""
+
+    retriable = True

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaProducer
 
@@ -30,6 +31,8 @@ class SendReceipt:
     topic: str
     partition: int
     offset: int
+    #: With ``send(..., wait_for=...)``: the status each recipient reached.
+    statuses: Mapping[str, str] = field(default_factory=dict)
 
 
 class OutboxWriter:
@@ -42,7 +45,7 @@ class OutboxWriter:
         self.top_level = AgencyCode.parse(agency).top_level
         self._settings = settings
         self._producer = producer
-        self._codec = codec
+        self.codec = codec
         self.topic = TopicLayout(settings.topic_prefix).outbox(self.top_level)
 
     async def write_document(self, document: Document) -> SendReceipt:
@@ -52,7 +55,7 @@ class OutboxWriter:
             raise InvalidDocumentError(
                 [f"sender {document.sender} is not a unit of {self.top_level}"]
             )
-        data = self._codec.encode(document)
+        data = self.codec.encode(document)
         if len(data) > self._settings.max_document_bytes:
             raise InvalidDocumentError(
                 [
@@ -70,7 +73,7 @@ class OutboxWriter:
             raise InvalidNoticeError(
                 [f"notice sender {notice.from_agency} is not a unit of {self.top_level}"]
             )
-        return await self._produce(notice.document_id, self._codec.encode(notice))
+        return await self._produce(notice.document_id, self.codec.encode(notice))
 
     async def _produce(self, document_id: str, data: bytes) -> SendReceipt:
         with kafka_errors(f"sending {document_id} to {self.topic}"):

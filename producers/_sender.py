@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import dataclasses
+import datetime as dt
+from collections.abc import AsyncIterator, Iterable
 
 from aiokafka import AIOKafkaProducer
 
+from docbus._exceptions import DeliveryRejected, DeliveryTimeout
 from docbus._kafka import make_producer, start_producer
 from docbus._lifecycle import Lifecycle, Service
 from docbus._settings import Settings
 from producers._outbox import OutboxWriter, SendReceipt
-from schemas import Codec, Document, StatusNotice
+from producers._watcher import NoticeWatcher, WatchedNotice
+from schemas import (
+    BUS_AGENCY,
+    HEADER_ADDRESSED_TO,
+    HEADER_REDIRECTED_TO,
+    LIFECYCLE_RANK,
+    AgencyCode,
+    Codec,
+    Document,
+    StatusCode,
+    StatusNotice,
+)
 
 __all__ = ["Sender"]
 
@@ -41,6 +55,10 @@ class Sender(Service):
             producer=self._producer,
             codec=codec if codec is not None else Codec(),
         )
+        self._watcher = NoticeWatcher(
+            settings=settings, agency=AgencyCode.parse(agency).top_level, codec=self._writer.codec
+        )
+        self._watcher_lock = asyncio.Lock()
         self._lifecycle = Lifecycle(f"Sender({agency})")
 
     @property
@@ -60,16 +78,79 @@ class Sender(Service):
 
     async def stop(self) -> None:
         """Flush what is in flight and disconnect; safe to call twice."""
-        if self._lifecycle.closing() and self._owns_producer:
+        if not self._lifecycle.closing():
+            return
+        await self._watcher.stop()
+        if self._owns_producer:
             await self._producer.stop()
 
-    async def send(self, document: Document) -> SendReceipt:
+    async def send(
+        self,
+        document: Document,
+        *,
+        wait_for: StatusCode | str | None = None,
+        timeout: float = 60.0,
+    ) -> SendReceipt:
         """Validate and send ``document``; return once the broker holds it.
 
-        Raises :class:`~docbus.InvalidDocumentError` (nothing sent) for a bad document.
+        With ``wait_for`` (for example ``StatusCode.ACCEPTED``), return only once every
+        recipient has reached that status or a later one; the receipt's ``statuses`` says
+        where each stands. A recipient moved to a successor is followed. Raises
+        :class:`~docbus.InvalidDocumentError` (nothing sent) for a bad document,
+        :class:`~docbus.DeliveryRejected` if a recipient or the bus rejects it, and
+        :class:`~docbus.DeliveryTimeout` after ``timeout`` seconds.
         """
         self._lifecycle.require_open()
-        return await self._writer.write_document(document)
+        if wait_for is None:
+            return await self._writer.write_document(document)
+        target = LIFECYCLE_RANK.get(wait_for)  # type: ignore[call-overload]
+        if target is None:
+            raise ValueError(f"wait_for must be one of 01, 03, 04, 05, 06, not {wait_for}")
+        if any(AgencyCode.is_group(r) for r in document.recipients):
+            raise ValueError("wait_for needs recipients named by code, not groups")
+        watcher = await self._watching()
+        async with watcher.subscription() as notices:
+            receipt = await self._writer.write_document(document)
+            statuses = await _await_statuses(document, target, notices, timeout)
+        waited: SendReceipt = dataclasses.replace(receipt, statuses=statuses)
+        return waited
+
+    async def status_changes(self) -> AsyncIterator[StatusNotice]:
+        """Every status notice about this agency's documents, from now on, as it comes."""
+        self._lifecycle.require_open()
+        watcher = await self._watching()
+        top = AgencyCode.parse(self.agency).top_level
+        async with watcher.subscription() as notices:
+            while True:
+                watched = await notices.get()
+                if AgencyCode.is_valid(watched.notice.document_sender) and (
+                    AgencyCode.parse(watched.notice.document_sender).top_level == top
+                ):
+                    yield watched.notice
+
+    async def recall(
+        self, document: Document, recipient: str, description: str = ""
+    ) -> SendReceipt:
+        """Ask ``recipient`` to give ``document`` back (status 13); it answers 15 or 16."""
+        return await self.notify(
+            StatusNotice(
+                document_id=document.document_id,
+                document_sender=document.sender,
+                document_code=document.code,
+                promulgation_date=document.promulgation_date,
+                from_agency=document.sender,
+                to_agency=recipient,
+                status_code=StatusCode.RECALL_REQUESTED,
+                description=description,
+                timestamp=dt.datetime.now(dt.UTC),
+            )
+        )
+
+    async def _watching(self) -> NoticeWatcher:
+        async with self._watcher_lock:  # concurrent first callers start it once
+            if not self._watcher.started:
+                await self._watcher.start()
+        return self._watcher
 
     async def send_many(self, documents: Iterable[Document]) -> list[SendReceipt]:
         """Send ``documents`` concurrently; return their receipts in order."""
@@ -83,3 +164,41 @@ class Sender(Service):
 
     def __repr__(self) -> str:
         return f"<Sender {self._writer.agency} {self._lifecycle.state.value}>"
+
+
+async def _await_statuses(
+    document: Document, target: int, notices: asyncio.Queue[WatchedNotice], timeout: float
+) -> dict[str, str]:
+    """Wait until every recipient of ``document`` reached rank ``target``; what each reached."""
+    waiting = set(document.recipients)
+    reached: dict[str, str] = {}
+    try:
+        async with asyncio.timeout(timeout):
+            while waiting:
+                watched = await notices.get()
+                notice = watched.notice
+                if notice.document_id != document.document_id:
+                    continue
+                if notice.from_agency == BUS_AGENCY:
+                    if notice.status_code == StatusCode.REJECTED:
+                        raise DeliveryRejected(document.document_id, BUS_AGENCY, notice.description)
+                    addressed = watched.headers.get(HEADER_ADDRESSED_TO)
+                    if notice.status_code == StatusCode.REDIRECTED and addressed in waiting:
+                        waiting.discard(addressed)
+                        successors = watched.headers.get(HEADER_REDIRECTED_TO, "").split(",")
+                        waiting.update(s for s in successors if s and s not in reached)
+                    continue
+                if notice.from_agency not in waiting:
+                    continue
+                if notice.status_code == StatusCode.REJECTED:
+                    raise DeliveryRejected(
+                        document.document_id, notice.from_agency, notice.description
+                    )
+                if LIFECYCLE_RANK.get(notice.status_code, 0) >= target:  # type: ignore[call-overload]
+                    waiting.discard(notice.from_agency)
+                    reached[notice.from_agency] = notice.status_code
+    except TimeoutError:
+        raise DeliveryTimeout(
+            f"{document.document_id}: no answer in {timeout} s from {', '.join(sorted(waiting))}"
+        ) from None
+    return reached

@@ -21,6 +21,7 @@ from schemas import (
     HEADER_ERROR,
     HEADER_ERROR_CLASS,
     HEADER_RECIPIENT,
+    HEADER_REDIRECTED_TO,
     AgencyCode,
     Codec,
     Document,
@@ -189,7 +190,10 @@ class RoutingCore:
             self._layout.inbox(owner),
             self._codec.encode(notice),
             key=doc.document_id.encode(),
-            headers=[(HEADER_ADDRESSED_TO, resolution.requested.encode())],
+            headers=[
+                (HEADER_ADDRESSED_TO, resolution.requested.encode()),
+                (HEADER_REDIRECTED_TO, ",".join(a.code for a in resolution.agencies).encode()),
+            ],
         )
 
     def _route_notice(self, record: IncomingRecord, owner: str, notice: StatusNotice) -> Routed:

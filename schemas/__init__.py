@@ -27,6 +27,7 @@ from schemas._topics import (
     HEADER_ERROR,
     HEADER_ERROR_CLASS,
     HEADER_RECIPIENT,
+    HEADER_REDIRECTED_TO,
     TopicLayout,
 )
 from schemas._validation import (
@@ -47,6 +48,7 @@ __all__ = [
     "HEADER_ERROR",
     "HEADER_ERROR_CLASS",
     "HEADER_RECIPIENT",
+    "HEADER_REDIRECTED_TO",
     "LIFECYCLE_RANK",
     "MARKER",
     "MAX_ATTACHMENT_NAME",

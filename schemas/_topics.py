@@ -19,6 +19,8 @@ HEADER_ERROR_CLASS = "docbus-error-class"
 HEADER_RECIPIENT = "docbus-recipient"
 #: Record header naming the code a redirected delivery was addressed to.
 HEADER_ADDRESSED_TO = "docbus-addressed-to"
+#: Record header of a redirect notice: the successors that received, comma-separated.
+HEADER_REDIRECTED_TO = "docbus-redirected-to"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from docbus.cli._receive_cmd import receive
 from docbus.cli._router_cmd import router
 from docbus.cli._send_cmd import send
 from docbus.cli._topics_cmd import topics
+from docbus.cli._track_cmd import track
 
 __all__ = ["main"]
 
@@ -22,5 +23,5 @@ def main() -> None:
     """docbus: ministries and provinces exchange official documents over Kafka."""
 
 
-for command in (broker, demo, directory, receive, router, send, topics):
+for command in (broker, demo, directory, receive, router, send, topics, track):
     main.add_command(command)

@@ -1,6 +1,7 @@
 """Tracking every delivery: its lifecycle, history and acceptance deadline."""
 
 from router.tracking._calendar import VN, WorkingCalendar
+from router.tracking._rebuild import RebuildReport, rebuild_tracking
 from router.tracking._store import (
     DeliveryRow,
     DocumentRow,
@@ -17,9 +18,11 @@ __all__ = [
     "DeliveryRow",
     "DocumentRow",
     "HistoryRow",
+    "RebuildReport",
     "SqlTrackingStore",
     "Tracker",
     "TrackingStore",
     "WorkingCalendar",
     "open_store",
+    "rebuild_tracking",
 ]

@@ -154,3 +154,25 @@ async def test_lifecycle_is_guarded(settings: Settings) -> None:
     await receiver.stop()
     with pytest.raises(ClientStateError):
         await anext(receiver)
+
+
+async def test_impossible_notices_are_refused_before_sending(settings: Settings) -> None:
+    """The SDK refuses 04 before 03 is possible... backwards, after 02, or 15 without a recall."""
+    from schemas import ImpossibleTransition
+
+    layout = await ensure_topics(settings, [G22, H29])
+    first, second = letter(number=1), letter(number=2)
+    await deliver(settings, [first, second])
+    async with Receiver(agency=H29, settings=settings) as receiver:
+        a, b = await take(receiver, 2)
+        await a.notify(StatusCode.IN_PROGRESS)
+        with pytest.raises(ImpossibleTransition, match="never goes back"):
+            await a.notify(StatusCode.ACCEPTED)
+        with pytest.raises(ImpossibleTransition, match="no pending recall"):
+            await a.notify(StatusCode.RECALL_AGREED)
+        await b.notify(StatusCode.REJECTED)
+        with pytest.raises(ImpossibleTransition, match="rejected"):
+            await b.notify(StatusCode.ACCEPTED)
+    records = await read_topic(settings, layout.outbox(H29), 4)  # 01, 01, 05, 02: nothing else
+    codes = sorted(Codec().decode(r.value).status_code for r in records)
+    assert codes == ["01", "01", "02", "05"]

@@ -98,3 +98,76 @@ async def test_lifecycle(settings: Settings) -> None:
     await sender.stop()
     with pytest.raises(ClientStateError):
         await sender.send(letter())
+
+
+async def test_wait_for_acceptance_and_status_changes(settings: Settings) -> None:
+    """send(wait_for=03) returns once every recipient accepted, following a merged province."""
+    import asyncio
+    import datetime as dt
+
+    from consumers import Receiver
+    from router import Router
+    from schemas import StatusCode
+
+    hung_yen, thai_binh = "000.00.00.H31", "000.00.00.H54"
+    await ensure_topics(settings, [G22, H29, hung_yen, thai_binh])
+    after_merger = dt.datetime(2025, 7, 2, 2, 0, tzinfo=dt.UTC)
+    doc = letter(G22, (H29, thai_binh), sent_at=after_merger)
+
+    async def accept_one(receiver: Receiver) -> None:
+        received = await anext(receiver)
+        await received.notify(StatusCode.ACCEPTED)
+
+    async with (
+        Router(settings=settings),
+        Sender(agency=G22, settings=settings) as sender,
+        Receiver(agency=H29, settings=settings) as h29,
+        Receiver(agency=hung_yen, settings=settings) as hy,
+    ):
+        changes: list[str] = []
+
+        async def watch() -> None:
+            async for notice in sender.status_changes():
+                changes.append(f"{notice.from_agency}:{notice.status_code}")
+
+        watcher = asyncio.create_task(watch())
+        clerks = [asyncio.create_task(accept_one(r)) for r in (h29, hy)]
+        receipt = await sender.send(doc, wait_for=StatusCode.ACCEPTED, timeout=30)
+        await asyncio.gather(*clerks)
+        watcher.cancel()
+    assert receipt.statuses == {H29: "03", hung_yen: "03"}
+    assert {f"{H29}:03", f"{hung_yen}:03", "docbus:90"} <= set(changes)
+
+
+async def test_wait_for_reports_a_rejection_and_a_timeout(settings: Settings) -> None:
+    """A rejection raises DeliveryRejected naming who; silence raises DeliveryTimeout."""
+    import asyncio
+
+    from consumers import Receiver
+    from docbus import DeliveryRejected, DeliveryTimeout
+    from router import Router
+    from schemas import StatusCode
+
+    await ensure_topics(settings, [G22, H29, G12])
+
+    async def reject_one(receiver: Receiver) -> None:
+        received = await anext(receiver)
+        await received.notify(StatusCode.REJECTED, "Sai thẩm quyền")
+
+    async with (
+        Router(settings=settings),
+        Sender(agency=G22, settings=settings) as sender,
+        Receiver(agency=H29, settings=settings) as h29,
+    ):
+        clerk = asyncio.create_task(reject_one(h29))
+        with pytest.raises(DeliveryRejected, match=H29):
+            await sender.send(
+                letter(G22, (H29,), number=1), wait_for=StatusCode.ACCEPTED, timeout=30
+            )
+        await clerk
+        with pytest.raises(DeliveryTimeout, match=G12):
+            await sender.send(
+                letter(G22, (G12,), number=2), wait_for=StatusCode.ACCEPTED, timeout=1
+            )
+        with pytest.raises(ValueError, match="groups"):
+            await sender.send(letter(G22, ("group:all",), number=3), wait_for=StatusCode.ACCEPTED)

@@ -1,0 +1,231 @@
+"""Tests for router.tracking._tracker: the lifecycle of every delivery, as the router sees it."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from router import RoutingCore
+from router.directory import Directory
+from router.tracking import Tracker, open_store
+from schemas import Business, BusinessType, Codec, StatusNotice, TopicLayout
+from tests.helpers import G12, G22, H29, H41, letter
+from tests.router.test_routing import Record
+
+LAYOUT = TopicLayout("p")
+T0 = dt.datetime(2024, 11, 25, 2, 0, tzinfo=dt.UTC)  # Monday 09:00 in Vietnam
+
+
+@pytest.fixture(scope="module")
+def directory() -> Directory:
+    return Directory.load()
+
+
+@pytest.fixture
+def tracker(tmp_path: Path) -> Tracker:
+    return Tracker(open_store(dsn=None, state_dir=tmp_path))
+
+
+@pytest.fixture
+def core(directory: Directory, tracker: Tracker) -> RoutingCore:
+    return RoutingCore(
+        directory=directory,
+        codec=Codec(),
+        layout=LAYOUT,
+        max_document_bytes=100_000,
+        tracker=tracker,
+    )
+
+
+def send(core: RoutingCore, doc) -> None:  # type: ignore[no-untyped-def]
+    routed = core.route(Record(LAYOUT.outbox(doc.sender[-13:]), Codec().encode(doc)))
+    assert routed.kind == "document", routed.detail
+
+
+def notify(
+    core: RoutingCore,
+    doc,
+    unit: str,
+    code: str,
+    minutes: int,
+    *,
+    to: str | None = None,  # type: ignore[no-untyped-def]
+    from_agency: str | None = None,
+    document_id: str | None = None,
+):
+    """Route a notice about ``doc`` from ``unit`` (or from ``from_agency``) and return the result."""
+    sender = from_agency or unit
+    notice = StatusNotice(
+        document_id=document_id or doc.document_id,
+        document_sender=doc.sender,
+        from_agency=sender,
+        to_agency=to or doc.sender,
+        status_code=code,
+        timestamp=T0 + dt.timedelta(minutes=minutes),
+    )
+    owner = "000.00.00." + sender[-3:]
+    return core.route(Record(LAYOUT.outbox(owner), Codec().encode(notice)))
+
+
+def states(tracker: Tracker, document_id: str) -> dict[str, str]:
+    from schemas import DeliveryState
+
+    return {
+        d.recipient: DeliveryState(d.status, d.recall).label
+        for d in tracker.store.deliveries(document_id)
+    }
+
+
+def test_unicast_lifecycle_with_history(core: RoutingCore, tracker: Tracker) -> None:
+    """01, 03, 04, 05, 06 are each routed and recorded with their time and author."""
+    doc = letter(G22, (H29,), sent_at=T0)
+    send(core, doc)
+    for minute, code in enumerate(["01", "03", "04", "05", "06"], start=1):
+        assert notify(core, doc, H29, code, minute).kind == "notice"
+    tracker.flush()
+    (delivery,) = tracker.store.deliveries(doc.document_id)
+    assert delivery.status == "06"
+    assert [h.code for h in delivery.history] == ["01", "03", "04", "05", "06"]
+    assert all(h.by_agency == H29 for h in delivery.history)
+    assert delivery.deadline == "2024-11-26T10:00:00.000000+00:00"  # end of Tuesday, UTC+7
+
+
+def test_multicast_recipients_progress_separately(core: RoutingCore, tracker: Tracker) -> None:
+    """Each recipient of one document has its own state."""
+    doc = letter(G22, (H29, G12, H41), sent_at=T0)
+    send(core, doc)
+    notify(core, doc, H29, "01", 1)
+    notify(core, doc, H29, "03", 2)
+    notify(core, doc, G12, "01", 3)
+    notify(core, doc, G12, "02", 4)
+    assert states(tracker, doc.document_id) == {H29: "03", G12: "02", H41: "delivered"}
+
+
+def test_recall_agreed_and_refused(core: RoutingCore, tracker: Tracker) -> None:
+    """The sender's 13 goes to the recipient; 15 ends the delivery, 16 lets it go on."""
+    doc = letter(G22, (H29, G12), sent_at=T0)
+    send(core, doc)
+    for unit in (H29, G12):
+        notify(core, doc, unit, "01", 1)
+        recall = notify(core, doc, unit, "13", 2, from_agency=G22, to=unit)
+        assert recall.kind == "notice" and recall.outputs[0].topic == LAYOUT.inbox(unit)
+    notify(core, doc, H29, "15", 3)
+    notify(core, doc, G12, "16", 3)
+    assert states(tracker, doc.document_id) == {H29: "recalled", G12: "01"}
+    assert notify(core, doc, H29, "03", 4).reason == "impossible_notice"
+    assert notify(core, doc, G12, "03", 4).kind == "notice"
+
+
+def test_revoke_and_replace_show_on_the_original(core: RoutingCore, tracker: Tracker) -> None:
+    """A revoking and a replacing document mark the documents they name."""
+    first = letter(G22, (H29,), number=1, sent_at=T0)
+    second = letter(G22, (H29,), number=2, sent_at=T0)
+    send(core, first)
+    send(core, second)
+    revoke = dataclasses.replace(
+        letter(G22, (H29,), number=3, sent_at=T0),
+        business=Business(
+            business_type=BusinessType.REVOKE,
+            reason="Ban hành nhầm",
+            related_document_id=first.document_id,
+        ),
+    )
+    replace = dataclasses.replace(
+        letter(G22, (H29,), number=4, sent_at=T0),
+        business=Business(
+            business_type=BusinessType.REPLACE,
+            reason="Thay thế",
+            related_document_id=second.document_id,
+        ),
+    )
+    send(core, revoke)
+    send(core, replace)
+    tracker.flush()
+    assert (
+        tracker.store.document(first.document_id).effect,
+        tracker.store.document(first.document_id).effect_by,
+    ) == (
+        "revoked",
+        revoke.document_id,
+    )
+    assert tracker.store.document(second.document_id).effect == "replaced"
+
+
+@pytest.mark.parametrize(
+    ("steps", "reason"),
+    [
+        ([("06", 1)], "impossible_notice"),  # 06 before 01
+        ([("01", 1), ("02", 2), ("03", 3)], "impossible_notice"),  # a notice after 02
+        ([("01", 1), ("04", 2), ("03", 3)], "impossible_notice"),  # backwards
+    ],
+)
+def test_out_of_order_notices_are_dead_lettered(
+    core: RoutingCore, steps: list[tuple[str, int]], reason: str
+) -> None:
+    """The last, impossible notice of each sequence is refused with a clear reason."""
+    doc = letter(G22, (H29,), sent_at=T0)
+    send(core, doc)
+    results = [notify(core, doc, H29, code, minute) for code, minute in steps]
+    assert all(r.kind == "notice" for r in results[:-1])
+    assert results[-1].reason == reason and results[-1].detail
+
+
+def test_forged_and_unknown_notices(core: RoutingCore) -> None:
+    """A notice from a non-recipient, for an unknown document, or to the wrong agency is refused."""
+    doc = letter(G22, (H29,), sent_at=T0)
+    send(core, doc)
+    assert notify(core, doc, H41, "01", 1).reason == "not_a_recipient"
+    assert (
+        notify(core, doc, H29, "01", 1, document_id="000.00.00.G22,2024/11/25,999/X-Y").reason
+        == "unknown_document"
+    )
+    assert notify(core, doc, H29, "01", 1, to=G12).reason == "wrong_addressee"
+    assert notify(core, doc, H41, "13", 1, from_agency=H41, to=H29).reason == "not_a_recipient"
+
+
+def test_a_redelivered_notice_is_not_applied_twice(core: RoutingCore, tracker: Tracker) -> None:
+    """The same notice routed again (a retry after a crash) passes without a second history line."""
+    doc = letter(G22, (H29,), sent_at=T0)
+    send(core, doc)
+    send(core, doc)
+    first = notify(core, doc, H29, "01", 1)
+    again = notify(core, doc, H29, "01", 1)
+    assert first.kind == again.kind == "notice"
+    tracker.flush()
+    (delivery,) = tracker.store.deliveries(doc.document_id)
+    assert [h.code for h in delivery.history] == ["01"]
+
+
+def test_state_survives_a_new_tracker(tmp_path: Path, directory: Directory) -> None:
+    """A new tracker on the same store knows the deliveries (its cache starts empty)."""
+    doc = letter(G22, (H29,), sent_at=T0)
+    first = Tracker(open_store(dsn=None, state_dir=tmp_path))
+    core = RoutingCore(
+        directory=directory, codec=Codec(), layout=LAYOUT, max_document_bytes=100_000, tracker=first
+    )
+    send(core, doc)
+    notify(core, doc, H29, "01", 1)
+    first.flush()
+    first.store.close()
+    second = Tracker(open_store(dsn=None, state_dir=tmp_path))
+    core.tracker = second
+    assert notify(core, doc, H29, "01", 1).kind == "notice"  # recognised as already applied
+    assert notify(core, doc, H29, "03", 2).kind == "notice"
+    assert notify(core, doc, H29, "01", 3).reason == "impossible_notice"
+    second.store.close()
+
+
+def test_overdue_deliveries(core: RoutingCore, tracker: Tracker) -> None:
+    """Past the deadline, deliveries not yet accepted are listed; accepted ones are not."""
+    late = letter(G22, (H29, G12), number=1, sent_at=T0)
+    send(core, late)
+    notify(core, late, G12, "01", 1)
+    notify(core, late, G12, "03", 2)
+    tracker.flush()
+    assert tracker.overdue(now=T0 + dt.timedelta(hours=1)) == []
+    overdue = tracker.overdue(now=T0 + dt.timedelta(days=3))
+    assert [(d.document_id, d.recipient) for d in overdue] == [(late.document_id, H29)]
+    assert tracker.overdue(now=T0 + dt.timedelta(days=3), agency=G12) == []
