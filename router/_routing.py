@@ -204,7 +204,6 @@ class RoutingCore:
         if notice.status_code == StatusCode.REDIRECTED:
             raise RoutingRejected("invalid_notice", "status 90 (redirected) is the bus's own")
         self._require_owner(owner, notice.from_agency, "notice sender")
-        state = self.tracker.check_notice(notice) if self.tracker is not None else None
         at = notice.timestamp.astimezone(VN_TIME).date()
         try:
             inbox = self.directory.resolve(notice.to_agency, at).agencies[0].code
@@ -219,8 +218,8 @@ class RoutingCore:
             key=notice.document_id.encode(),
             headers=list(record.headers),
         )
-        if self.tracker is not None and state is not None:
-            self.tracker.on_notice(notice, state)
+        if self.tracker is not None:
+            self.tracker.apply_notice(notice)
         return Routed("notice", [out], document_id=notice.document_id, sender=notice.from_agency)
 
     @staticmethod

@@ -23,7 +23,7 @@ from docbus._settings import Settings
 from router._routing import Routed, RoutingCore
 from router.directory import Directory
 from router.directory._feed import DirectoryFollower
-from router.tracking import Tracker, open_store
+from router.tracking import PendingChanges, Tracker, open_store
 from schemas import Codec, TopicLayout
 
 __all__ = ["Router", "RouterStats"]
@@ -200,22 +200,38 @@ class Router(Service):
             await producer.stop()
 
     async def _route_forever(self) -> None:
+        """Fetch and route batch after batch; settle each (acks, tracking write, commit) behind.
+
+        Batch N settles while batch N+1 is routed, and settlements run one at a time and in
+        order, so offsets are committed in order and only after all that N produced and
+        wrote is acknowledged.
+        """
         assert self._consumer is not None and self._producer is not None
         consumer, producer = self._consumer, self._producer
-        while not self._stopping.is_set():
-            with kafka_errors("fetching from the outboxes"):
-                batch = await consumer.getmany(
-                    timeout_ms=self._poll_timeout_ms, max_records=self._max_batch
-                )
-            if batch:
-                await self._route_batch(consumer, producer, batch)
+        settling: asyncio.Task[None] | None = None
+        try:
+            while not self._stopping.is_set():
+                with kafka_errors("fetching from the outboxes"):
+                    batch = await consumer.getmany(
+                        timeout_ms=self._poll_timeout_ms, max_records=self._max_batch
+                    )
+                if not batch:
+                    continue
+                acks, offsets = await self._route_batch(producer, batch)
+                changes = self._tracker.take_changes() if self._tracker is not None else None
+                if settling is not None:
+                    await settling
+                settling = asyncio.create_task(self._settle(consumer, acks, offsets, changes))
+        finally:
+            if settling is not None:
+                await settling
 
     async def _route_batch(
         self,
-        consumer: AIOKafkaConsumer,
         producer: AIOKafkaProducer,
         batch: dict[TopicPartition, list],  # type: ignore[type-arg]
-    ) -> None:
+    ) -> tuple[list[asyncio.Future[object]], dict[TopicPartition, int]]:
+        """Route every record of ``batch``; the produce acks to await and the offsets to commit."""
         acks: list[asyncio.Future[object]] = []
         offsets: dict[TopicPartition, int] = {}
         with kafka_errors("delivering routed records"):
@@ -238,9 +254,23 @@ class Router(Service):
                             )
                         )
                 offsets[tp] = records[-1].offset + 1
-            if self._tracker is not None:
-                self._tracker.flush()
-            await asyncio.gather(*acks)
+        return acks, offsets
+
+    async def _settle(
+        self,
+        consumer: AIOKafkaConsumer,
+        acks: list[asyncio.Future[object]],
+        offsets: dict[TopicPartition, int],
+        changes: PendingChanges | None,
+    ) -> None:
+        """Await the batch's acks and its tracking write (in a worker thread), then commit."""
+        with kafka_errors("delivering routed records"):
+            if changes is not None and self._tracker is not None:
+                await asyncio.gather(
+                    asyncio.gather(*acks), asyncio.to_thread(self._tracker.write, changes)
+                )
+            else:
+                await asyncio.gather(*acks)
         try:
             await consumer.commit(offsets)
         except (CommitFailedError, IllegalStateError) as exc:

@@ -8,7 +8,7 @@ answers 15 (agrees: the delivery is recalled, final) or 16 (refuses: it goes on)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from docbus._exceptions import ValidationError
 from schemas._models import StatusCode
@@ -66,19 +66,19 @@ class DeliveryState:
                 raise ImpossibleTransition("only the document's sender may request a recall (13)")
             if self.recall == StatusCode.RECALL_REQUESTED:
                 raise ImpossibleTransition("a recall (13) is already pending")
-            return replace(self, recall=StatusCode.RECALL_REQUESTED)
+            return DeliveryState(self.status, StatusCode.RECALL_REQUESTED)
         if from_sender:
             raise ImpossibleTransition(f"the sender may only send 13 (recall), not {code}")
         if code in (StatusCode.RECALL_AGREED, StatusCode.RECALL_REFUSED):
             if self.recall != StatusCode.RECALL_REQUESTED:
                 raise ImpossibleTransition(f"status {code} answers no pending recall (13)")
-            return replace(self, recall=code)
+            return DeliveryState(self.status, code)
         if code == StatusCode.REJECTED:
             if self.status != StatusCode.ARRIVED:
                 raise ImpossibleTransition(
                     f"status 02 (rejected) only follows 01 (arrived), not {self.status or 'nothing'}"
                 )
-            return replace(self, status=code)
+            return DeliveryState(code, self.recall)
         rank = LIFECYCLE_RANK.get(code)  # type: ignore[call-overload]
         if rank is None:
             raise ImpossibleTransition(f"status {code} is not part of a delivery's lifecycle")
@@ -87,4 +87,4 @@ class DeliveryState:
         current = LIFECYCLE_RANK.get(self.status, 0) if self.status else 0  # type: ignore[call-overload]
         if rank <= current:
             raise ImpossibleTransition(f"status {code} after {self.status}: a step never goes back")
-        return replace(self, status=code)
+        return DeliveryState(code, self.recall)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from docbus import EmbeddedBroker, Settings
+from docbus import EmbeddedBroker, Settings, free_port
 from docbus._logging import reset_logging
 
 
@@ -40,3 +40,84 @@ def settings(broker: EmbeddedBroker, prefixes: Iterator[str], tmp_path: Path) ->
 def _structlog_defaults() -> Iterator[None]:
     yield
     reset_logging()
+
+
+def _postgres_bindir() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """A real PostgreSQL server on 127.0.0.1 for this run (Debian's package, installed if missing)."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    bindir = _postgres_bindir()
+    if bindir is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, timeout=300)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "postgresql"],
+            capture_output=True,
+            timeout=600,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
+        bindir = _postgres_bindir()
+    if bindir is None:
+        pytest.skip(
+            "PostgreSQL server cannot be installed here (no /usr/lib/postgresql/*/bin/initdb)"
+        )
+    root = Path(tempfile.mkdtemp(prefix="docbus-pg-"))  # pytest's own tmp is closed to others
+    data, sockets = root / "data", root / "sockets"
+    sockets.mkdir()
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        shutil.chown(root, "postgres")
+        shutil.chown(sockets, "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+    subprocess.run(
+        [
+            *as_postgres,
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-A",
+            "trust",
+            "-U",
+            "docbus",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run(
+        [
+            *as_postgres,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-w",
+            "-l",
+            str(root / "log"),
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    try:
+        yield f"postgresql://docbus@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+            timeout=120,
+        )
+        shutil.rmtree(root, ignore_errors=True)

@@ -10,7 +10,7 @@ from router.tracking._store import (
     TrackingStore,
     open_store,
 )
-from router.tracking._tracker import EFFECTS, Tracker
+from router.tracking._tracker import EFFECTS, PendingChanges, Tracker
 
 __all__ = [
     "EFFECTS",
@@ -18,6 +18,7 @@ __all__ = [
     "DeliveryRow",
     "DocumentRow",
     "HistoryRow",
+    "PendingChanges",
     "RebuildReport",
     "SqlTrackingStore",
     "Tracker",

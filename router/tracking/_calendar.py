@@ -40,6 +40,7 @@ class WorkingCalendar:
     ) -> None:
         self.days_off = frozenset(days_off)
         self.sessions = tuple(sessions)
+        self._next_day_end: dict[dt.date, dt.datetime] = {}  # memo: the common, normal case
 
     @classmethod
     def load(cls) -> WorkingCalendar:
@@ -109,7 +110,10 @@ class WorkingCalendar:
         elif priority >= Priority.URGENT:
             deadline = self.add_working_hours(sent_at, 4)
         else:
-            deadline = self.end_of_day(self.next_working_day(sent_at.astimezone(VN).date()))
+            day = sent_at.astimezone(VN).date()
+            deadline = self._next_day_end.get(day) or self._next_day_end.setdefault(
+                day, self.end_of_day(self.next_working_day(day))
+            )
         if due_date is not None:
             deadline = min(deadline, self.end_of_day(due_date))
         return deadline

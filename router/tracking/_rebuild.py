@@ -62,13 +62,10 @@ async def rebuild_tracking(
     applied = skipped = 0
     for notice in sorted(notices, key=lambda n: n.timestamp):
         try:
-            state = tracker.check_notice(notice)
+            if tracker.apply_notice(notice):
+                applied += 1
         except RoutingRejected:
             skipped += 1
-            continue
-        if state is not None:
-            tracker.on_notice(notice, state)
-            applied += 1
     tracker.flush()
     return RebuildReport(
         documents=len(deliveries),

@@ -1,8 +1,9 @@
 """The durable tracking store: SQLite embedded by default, PostgreSQL when a DSN is given.
 
-Times are stored as UTC ISO-8601 text with microseconds, so they compare as strings in
-both databases. Writes join one transaction until :meth:`commit`, so the router pays
-one commit per batch.
+History is append-only: a delivery's state is replayed from its history when read, so a
+status notice costs one inserted row and no update. Times are stored as UTC ISO-8601
+text with microseconds, so they compare as strings in both databases. Writes join one
+transaction until :meth:`commit`, so the router pays one commit per batch.
 """
 
 from __future__ import annotations
@@ -15,18 +16,25 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from docbus._exceptions import ConfigurationError
+from schemas import DeliveryState, ImpossibleTransition, StatusCode
 
 __all__ = [
+    "SCHEMA_VERSION",
     "DeliveryRow",
     "DocumentRow",
     "HistoryRow",
     "SqlTrackingStore",
     "TrackingStore",
+    "WriteBatch",
     "iso",
     "open_store",
+    "replay",
 ]
 
+#: Bumped whenever the tables change; a store of another version is refused, not guessed at.
+SCHEMA_VERSION = "2"
 _SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS docbus_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS documents (
         document_id TEXT PRIMARY KEY, sender TEXT NOT NULL, code TEXT NOT NULL,
         subject TEXT NOT NULL, priority INTEGER NOT NULL, sent_at TEXT NOT NULL,
@@ -34,14 +42,15 @@ _SCHEMA = (
         effect TEXT, effect_by TEXT)""",
     """CREATE TABLE IF NOT EXISTS deliveries (
         document_id TEXT NOT NULL, recipient TEXT NOT NULL, agency TEXT NOT NULL,
-        status TEXT, recall TEXT, deadline TEXT NOT NULL, updated_at TEXT NOT NULL,
-        PRIMARY KEY (document_id, recipient))""",
+        deadline TEXT NOT NULL, sent_at TEXT NOT NULL, PRIMARY KEY (document_id, recipient))""",
     "CREATE INDEX IF NOT EXISTS deliveries_deadline ON deliveries (deadline)",
     """CREATE TABLE IF NOT EXISTS history (
-        document_id TEXT NOT NULL, recipient TEXT NOT NULL, seq INTEGER NOT NULL,
-        code TEXT NOT NULL, at TEXT NOT NULL, by_agency TEXT NOT NULL, description TEXT NOT NULL,
-        PRIMARY KEY (document_id, recipient, seq))""",
+        id {serial} PRIMARY KEY, document_id TEXT NOT NULL, recipient TEXT NOT NULL,
+        code TEXT NOT NULL, at TEXT NOT NULL, by_agency TEXT NOT NULL, description TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS history_delivery ON history (document_id, recipient)",
 )
+#: Codes after which a delivery no longer waits for acceptance.
+_ANSWERED = ("02", "03", "04", "05", "06", "15")
 _TABLES = ("history", "deliveries", "documents")
 
 
@@ -90,12 +99,25 @@ class DeliveryRow:
     history: list[HistoryRow] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class WriteBatch:
+    """Writes gathered over one router batch, applied together by ``TrackingStore.write``."""
+
+    documents: list[DocumentRow] = field(default_factory=list)
+    deliveries: list[DeliveryRow] = field(default_factory=list)
+    effects: list[tuple[str, str, str]] = field(default_factory=list)  # (effect, by, document_id)
+    history: list[tuple[str, str, HistoryRow]] = field(
+        default_factory=list
+    )  # (document, recipient, row)
+
+    def __bool__(self) -> bool:
+        return bool(self.documents or self.deliveries or self.effects or self.history)
+
+
 class TrackingStore(Protocol):
     """Where tracking lives; every write joins the open transaction until ``commit``."""
 
-    def add_document(self, doc: DocumentRow, deliveries: Sequence[DeliveryRow]) -> None: ...
-    def set_effect(self, document_id: str, effect: str, by: str) -> None: ...
-    def record(self, delivery: DeliveryRow, entry: HistoryRow) -> None: ...
+    def write(self, batch: WriteBatch) -> None: ...
     def document(self, document_id: str) -> DocumentRow | None: ...
     def delivery(self, document_id: str, recipient: str) -> DeliveryRow | None: ...
     def deliveries(self, document_id: str) -> list[DeliveryRow]: ...
@@ -108,13 +130,41 @@ class TrackingStore(Protocol):
 class SqlTrackingStore:
     """A :class:`TrackingStore` over a DB-API connection (sqlite3 or psycopg)."""
 
-    def __init__(self, connection: Any, *, placeholder: str = "?") -> None:
+    def __init__(self, connection: Any, *, placeholder: str = "?", reader: Any = None) -> None:
         self._db = connection
+        self._reader = reader  # reads from the event loop while a worker thread writes
         self._ph = placeholder
         cursor = self._db.cursor()
-        for statement in _SCHEMA:
-            cursor.execute(statement)
+        serial = "INTEGER" if placeholder == "?" else "BIGSERIAL"
+        cursor.execute(_SCHEMA[0])
+        cursor.execute(self._sql("SELECT value FROM docbus_meta WHERE name = ?"), ("schema",))
+        found = cursor.fetchone()
+        has_tables = bool(self._tables(cursor))
+        if (found is None and has_tables) or (found is not None and found[0] != SCHEMA_VERSION):
+            version = found[0] if found else "1"
+            raise ConfigurationError(
+                f"the tracking store has schema version {version}, this docbus needs "
+                f"{SCHEMA_VERSION}: move it aside and run `docbus track --rebuild`"
+            )
+        for statement in _SCHEMA[1:]:
+            cursor.execute(statement.replace("{serial}", serial))
+        cursor.execute(
+            self._sql(
+                "INSERT INTO docbus_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING"
+            ),
+            ("schema", SCHEMA_VERSION),
+        )
         self._db.commit()
+
+    def _tables(self, cursor: Any) -> list[str]:
+        """docbus's tracking tables already in the database."""
+        if self._ph == "?":
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'"
+            )
+        else:
+            cursor.execute("SELECT tablename FROM pg_tables WHERE tablename = 'deliveries'")
+        return [row[0] for row in cursor.fetchall()]
 
     def _sql(self, statement: str) -> str:
         return statement if self._ph == "?" else statement.replace("?", self._ph)
@@ -124,74 +174,56 @@ class SqlTrackingStore:
         cursor.execute(self._sql(statement), params)
         return cursor
 
-    def _executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
-        self._db.cursor().executemany(self._sql(statement), list(rows))
+    def _query(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        cursor = (self._reader or self._db).cursor()
+        cursor.execute(self._sql(statement), params)
+        return cursor
 
-    def add_document(self, doc: DocumentRow, deliveries: Sequence[DeliveryRow]) -> None:
-        """Record a routed document and its deliveries (again: no change)."""
-        self._execute(
+    def _executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+        rows = list(rows)
+        if rows:
+            self._db.cursor().executemany(self._sql(statement), rows)
+
+    def write(self, batch: WriteBatch) -> None:
+        """Apply a batch: new documents and deliveries (again: no change), effects, history."""
+        self._executemany(
             "INSERT INTO documents (document_id, sender, code, subject, priority, sent_at,"
             " business_type, related_document_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (document_id) DO NOTHING",
-            (
-                doc.document_id,
-                doc.sender,
-                doc.code,
-                doc.subject,
-                doc.priority,
-                doc.sent_at,
-                doc.business_type,
-                doc.related_document_id,
-            ),
-        )
-        self._executemany(
-            "INSERT INTO deliveries (document_id, recipient, agency, status, recall, deadline,"
-            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (document_id, recipient) DO NOTHING",
             [
-                (d.document_id, d.recipient, d.agency, d.status, d.recall, d.deadline, d.updated_at)
-                for d in deliveries
+                (
+                    d.document_id,
+                    d.sender,
+                    d.code,
+                    d.subject,
+                    d.priority,
+                    d.sent_at,
+                    d.business_type,
+                    d.related_document_id,
+                )
+                for d in batch.documents
             ],
         )
-
-    def set_effect(self, document_id: str, effect: str, by: str) -> None:
-        """Mark a document revoked, updated or replaced by another."""
-        self._execute(
-            "UPDATE documents SET effect = ?, effect_by = ? WHERE document_id = ?",
-            (effect, by, document_id),
+        self._executemany(
+            "INSERT INTO deliveries (document_id, recipient, agency, deadline, sent_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (document_id, recipient) DO NOTHING",
+            [
+                (d.document_id, d.recipient, d.agency, d.deadline, d.updated_at)
+                for d in batch.deliveries
+            ],
         )
-
-    def record(self, delivery: DeliveryRow, entry: HistoryRow) -> None:
-        """Save a delivery's new state and append ``entry`` to its history."""
-        self._execute(
-            "UPDATE deliveries SET status = ?, recall = ?, updated_at = ?"
-            " WHERE document_id = ? AND recipient = ?",
-            (
-                delivery.status,
-                delivery.recall,
-                delivery.updated_at,
-                delivery.document_id,
-                delivery.recipient,
-            ),
+        self._executemany(
+            "UPDATE documents SET effect = ?, effect_by = ? WHERE document_id = ?", batch.effects
         )
-        self._execute(
-            "INSERT INTO history (document_id, recipient, seq, code, at, by_agency, description)"
-            " SELECT ?, ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ? FROM history"
-            " WHERE document_id = ? AND recipient = ?",
-            (
-                delivery.document_id,
-                delivery.recipient,
-                entry.code,
-                entry.at,
-                entry.by_agency,
-                entry.description,
-                delivery.document_id,
-                delivery.recipient,
-            ),
+        self._executemany(
+            "INSERT INTO history (document_id, recipient, code, at, by_agency, description)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(doc, rec, h.code, h.at, h.by_agency, h.description) for doc, rec, h in batch.history],
         )
 
     def document(self, document_id: str) -> DocumentRow | None:
         """The tracked document, if any."""
-        row = self._execute(
+        row = self._query(
             "SELECT document_id, sender, code, subject, priority, sent_at, business_type,"
             " related_document_id, effect, effect_by FROM documents WHERE document_id = ?",
             (document_id,),
@@ -211,9 +243,11 @@ class SqlTrackingStore:
 
     def overdue(self, now: dt.datetime, agency: str | None = None) -> list[DeliveryRow]:
         """Deliveries past their deadline and neither accepted, rejected nor recalled."""
+        answered = ", ".join(f"'{code}'" for code in _ANSWERED)
         condition = (
-            "WHERE d.deadline < ? AND (d.status IS NULL OR d.status = '01')"
-            " AND (d.recall IS NULL OR d.recall <> '15')"
+            "WHERE d.deadline < ? AND NOT EXISTS (SELECT 1 FROM history h"
+            " WHERE h.document_id = d.document_id AND h.recipient = d.recipient"
+            f" AND h.code IN ({answered}))"
         )
         params: list[Any] = [iso(now)]
         if agency is not None:
@@ -222,21 +256,35 @@ class SqlTrackingStore:
         return self._deliveries(condition, params)
 
     def _deliveries(self, condition: str, params: Sequence[Any]) -> list[DeliveryRow]:
-        rows = self._execute(
-            "SELECT d.document_id, d.recipient, d.agency, d.status, d.recall, d.deadline, d.updated_at"
+        rows = self._query(
+            "SELECT d.document_id, d.recipient, d.agency, d.deadline, d.sent_at"
             f" FROM deliveries d {condition} ORDER BY d.deadline, d.document_id, d.recipient",
             params,
         ).fetchall()
-        found = [DeliveryRow(*row) for row in rows]
-        for delivery in found:
-            delivery.history = [
+        found = []
+        for document_id, recipient, agency, deadline, sent_at in rows:
+            history = [
                 HistoryRow(*h)
-                for h in self._execute(
+                for h in self._query(
                     "SELECT code, at, by_agency, description FROM history"
-                    " WHERE document_id = ? AND recipient = ? ORDER BY seq",
-                    (delivery.document_id, delivery.recipient),
+                    " WHERE document_id = ? AND recipient = ? ORDER BY id",
+                    (document_id, recipient),
                 ).fetchall()
             ]
+            state = replay(history)
+            updated = history[-1].at if history else sent_at
+            found.append(
+                DeliveryRow(
+                    document_id,
+                    recipient,
+                    agency,
+                    state.status,
+                    state.recall,
+                    deadline,
+                    updated,
+                    history,
+                )
+            )
         return found
 
     def commit(self) -> None:
@@ -251,10 +299,24 @@ class SqlTrackingStore:
 
     def close(self) -> None:
         """Commit and close; safe to call twice."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         if self._db is not None:
             self._db.commit()
             self._db.close()
             self._db = None
+
+
+def replay(history: Sequence[HistoryRow]) -> DeliveryState:
+    """A delivery's state from its history (13 is the sender's; everything else the recipient's)."""
+    state = DeliveryState()
+    for entry in history:
+        try:
+            state = state.after(entry.code, from_sender=entry.code == StatusCode.RECALL_REQUESTED)
+        except ImpossibleTransition:
+            continue  # the router never records one; a hand-edited store might
+    return state
 
 
 def open_store(*, dsn: str | None, state_dir: Path) -> SqlTrackingStore:
@@ -267,13 +329,17 @@ def open_store(*, dsn: str | None, state_dir: Path) -> SqlTrackingStore:
                 "a PostgreSQL tracking DSN needs: pip install 'psycopg[binary]'"
             ) from exc
         try:
-            connection = psycopg.connect(dsn)
+            postgres = psycopg.connect(dsn)
         except psycopg.Error as exc:
             raise ConfigurationError(f"cannot connect to the tracking database: {exc}") from exc
-        return SqlTrackingStore(connection, placeholder="%s")
+        return SqlTrackingStore(postgres, placeholder="%s")
     path = Path(dsn) if dsn else state_dir / "tracking.sqlite"
     path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(str(path))
+    # The router writes each batch from a worker thread, one batch at a time, while the
+    # event loop reads through a second connection (WAL lets readers and a writer coexist).
+    connection = sqlite3.connect(str(path), check_same_thread=False)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")
-    return SqlTrackingStore(connection)
+    reader = sqlite3.connect(str(path), check_same_thread=False)
+    reader.execute("PRAGMA query_only=ON")
+    return SqlTrackingStore(connection, reader=reader)

@@ -1,9 +1,12 @@
 """The tracker: every routed document's deliveries, checked and advanced by each notice.
 
 The router calls :meth:`Tracker.on_document` for each document it delivers and
-:meth:`Tracker.check_notice` / :meth:`Tracker.on_notice` for each status notice; it
-calls :meth:`flush` once a batch before committing offsets. A notice it already applied
-(a redelivery after a crash) is recognised and passed on without a second transition.
+:meth:`Tracker.apply_notice` for each status notice. Checks run against an in-memory
+cache (backed by the store for older deliveries); the rows themselves (deadlines, times
+as text, history) are built and written by :meth:`write`, which the router runs in a
+worker thread while it waits for the broker's acks, once a batch and before it commits
+offsets. A notice already applied (a redelivery after a crash) is recognised and passed
+on without a second transition.
 """
 
 from __future__ import annotations
@@ -15,10 +18,17 @@ from dataclasses import dataclass, field
 
 from docbus._exceptions import RoutingRejected
 from router.tracking._calendar import WorkingCalendar
-from router.tracking._store import DeliveryRow, DocumentRow, HistoryRow, TrackingStore, iso
+from router.tracking._store import (
+    DeliveryRow,
+    DocumentRow,
+    HistoryRow,
+    TrackingStore,
+    WriteBatch,
+    iso,
+)
 from schemas import BusinessType, DeliveryState, Document, ImpossibleTransition, StatusNotice
 
-__all__ = ["EFFECTS", "Tracker"]
+__all__ = ["EFFECTS", "PendingChanges", "Tracker"]
 
 #: What a revoke, update or replace does to the document it names.
 EFFECTS = {
@@ -33,13 +43,18 @@ Key = tuple[str, str]
 class _Entry:
     """What the tracker remembers of a delivery between batches."""
 
-    row: DeliveryRow
     sender: str
-    applied: set[tuple[str, str]] = field(default_factory=set)
+    status: str | None = None
+    recall: str | None = None
+    applied: set[tuple[str, dt.datetime]] = field(default_factory=set)
 
-    @property
-    def state(self) -> DeliveryState:
-        return DeliveryState(self.row.status, self.row.recall)
+
+@dataclass(slots=True)
+class PendingChanges:
+    """Changes since the last write, as raw values: rows are made off the event loop."""
+
+    documents: list[tuple[Document, list[tuple[str, str]]]] = field(default_factory=list)
+    notices: list[tuple[StatusNotice, str]] = field(default_factory=list)  # (notice, recipient)
 
 
 class Tracker:
@@ -56,44 +71,31 @@ class Tracker:
         self.calendar = calendar or WorkingCalendar.load()
         self._cache: collections.OrderedDict[Key, _Entry] = collections.OrderedDict()
         self._cache_size = cache_size
+        self._documents: collections.OrderedDict[str, str] = (
+            collections.OrderedDict()
+        )  # id -> sender
+        self._pending = PendingChanges()
 
     def on_document(self, doc: Document, deliveries: Sequence[tuple[str, str]]) -> None:
-        """Record ``doc`` delivered to ``(recipient unit, inbox agency)`` pairs, with deadlines."""
-        deadline = iso(
-            self.calendar.acceptance_deadline(
-                sent_at=doc.sent_at, priority=doc.priority, due_date=doc.due_date
-            )
-        )
-        sent = iso(doc.sent_at)
-        rows = [
-            DeliveryRow(doc.document_id, recipient, agency, None, None, deadline, sent)
-            for recipient, agency in deliveries
-        ]
-        self.store.add_document(
-            DocumentRow(
-                document_id=doc.document_id,
-                sender=doc.sender,
-                code=doc.code,
-                subject=doc.subject,
-                priority=doc.priority,
-                sent_at=sent,
-                business_type=doc.business.business_type,
-                related_document_id=doc.business.related_document_id,
-            ),
-            rows,
-        )
-        for row in rows:
-            self._remember((doc.document_id, row.recipient), _Entry(row, doc.sender))
-        effect = EFFECTS.get(BusinessType(doc.business.business_type))
-        if effect is not None and doc.business.related_document_id:
-            self.store.set_effect(doc.business.related_document_id, effect, doc.document_id)
+        """Record ``doc`` delivered to ``(recipient unit, inbox agency)`` pairs."""
+        self._documents[doc.document_id] = doc.sender
+        if len(self._documents) > self._cache_size:
+            self._documents.popitem(last=False)
+        new = []
+        for recipient, agency in deliveries:
+            key = (doc.document_id, recipient)
+            if key not in self._cache:  # a redelivered document keeps the state it has
+                self._remember(key, _Entry(doc.sender))
+                new.append((recipient, agency))
+        self._pending.documents.append((doc, new))
 
-    def check_notice(self, notice: StatusNotice) -> DeliveryState | None:
-        """The state ``notice`` leads to; ``None`` for one already applied; else RoutingRejected."""
-        recipient, from_sender = self._parties(notice)
+    def apply_notice(self, notice: StatusNotice) -> bool:
+        """Check and apply ``notice``; False if it was applied before; RoutingRejected if impossible."""
+        recipient, from_sender = _parties(notice)
         entry = self._entry(notice.document_id, recipient)
         if entry is None:
-            if self.store.document(notice.document_id) is None:
+            known = notice.document_id in self._documents
+            if not known and self.store.document(notice.document_id) is None:
                 raise RoutingRejected(
                     "unknown_document", f"no document {notice.document_id} was routed"
                 )
@@ -110,35 +112,74 @@ class Tracker:
                 "wrong_addressee",
                 f"a notice about {notice.document_id} must go to its sender {entry.sender}",
             )
-        if (notice.status_code, iso(notice.timestamp)) in entry.applied:
-            return None
+        if (notice.status_code, notice.timestamp) in entry.applied:
+            return False
         try:
-            return entry.state.after(notice.status_code, from_sender=from_sender)
+            state = DeliveryState(entry.status, entry.recall).after(
+                notice.status_code, from_sender=from_sender
+            )
         except ImpossibleTransition as exc:
             raise RoutingRejected(exc.kind, f"{notice.document_id} for {recipient}: {exc}") from exc
+        entry.status, entry.recall = state.status, state.recall
+        entry.applied.add((notice.status_code, notice.timestamp))
+        self._pending.notices.append((notice, recipient))
+        return True
 
-    def on_notice(self, notice: StatusNotice, state: DeliveryState) -> None:
-        """Apply a checked notice: new state, one more history line."""
-        recipient, _ = self._parties(notice)
-        entry = self._entry(notice.document_id, recipient)
-        assert entry is not None
-        at = iso(notice.timestamp)
-        entry.row.status, entry.row.recall, entry.row.updated_at = state.status, state.recall, at
-        entry.applied.add((notice.status_code, at))
-        self.store.record(
-            entry.row, HistoryRow(notice.status_code, at, notice.from_agency, notice.description)
-        )
+    def take_changes(self) -> PendingChanges:
+        """The changes since the last call, for :meth:`write` (perhaps in another thread)."""
+        changes, self._pending = self._pending, PendingChanges()
+        return changes
 
-    def flush(self) -> None:
-        """Commit the batch's writes."""
+    def write(self, changes: PendingChanges) -> None:
+        """Turn ``changes`` into rows (deadlines included) and commit them in one transaction."""
+        batch = WriteBatch()
+        for doc, deliveries in changes.documents:
+            sent = iso(doc.sent_at)
+            batch.documents.append(
+                DocumentRow(
+                    document_id=doc.document_id,
+                    sender=doc.sender,
+                    code=doc.code,
+                    subject=doc.subject,
+                    priority=doc.priority,
+                    sent_at=sent,
+                    business_type=doc.business.business_type,
+                    related_document_id=doc.business.related_document_id,
+                )
+            )
+            if deliveries:
+                deadline = iso(
+                    self.calendar.acceptance_deadline(
+                        sent_at=doc.sent_at, priority=doc.priority, due_date=doc.due_date
+                    )
+                )
+                batch.deliveries += [
+                    DeliveryRow(doc.document_id, recipient, agency, None, None, deadline, sent)
+                    for recipient, agency in deliveries
+                ]
+            effect = EFFECTS.get(BusinessType(doc.business.business_type))
+            if effect is not None and doc.business.related_document_id:
+                batch.effects.append((effect, doc.document_id, doc.business.related_document_id))
+        batch.history = [
+            (
+                notice.document_id,
+                recipient,
+                HistoryRow(
+                    notice.status_code,
+                    iso(notice.timestamp),
+                    notice.from_agency,
+                    notice.description,
+                ),
+            )
+            for notice, recipient in changes.notices
+        ]
+        if batch:
+            self.store.write(batch)
         self.store.commit()
 
-    @staticmethod
-    def _parties(notice: StatusNotice) -> tuple[str, bool]:
-        """(the delivery's recipient unit, whether the document's sender sent the notice)."""
-        if notice.from_agency == notice.document_sender:  # a recall, from the sender
-            return notice.to_agency, True
-        return notice.from_agency, False
+    def flush(self) -> None:
+        """Write and commit the changes since the last flush."""
+        self.write(self.take_changes())
 
     def _entry(self, document_id: str, recipient: str) -> _Entry | None:
         key = (document_id, recipient)
@@ -151,7 +192,8 @@ class Tracker:
             return None
         doc = self.store.document(document_id)
         assert doc is not None
-        entry = _Entry(row, doc.sender, {(h.code, h.at) for h in row.history})
+        applied = {(h.code, dt.datetime.fromisoformat(h.at)) for h in row.history}
+        entry = _Entry(doc.sender, row.status, row.recall, applied)
         self._remember(key, entry)
         return entry
 
@@ -163,5 +205,12 @@ class Tracker:
     def overdue(
         self, now: dt.datetime | None = None, agency: str | None = None
     ) -> list[DeliveryRow]:
-        """Deliveries past their acceptance deadline."""
+        """Deliveries past their acceptance deadline (written ones: flush first)."""
         return self.store.overdue(now or dt.datetime.now(dt.UTC), agency)
+
+
+def _parties(notice: StatusNotice) -> tuple[str, bool]:
+    """(the delivery's recipient unit, whether the document's sender sent the notice)."""
+    if notice.from_agency == notice.document_sender:  # a recall, from the sender
+        return notice.to_agency, True
+    return notice.from_agency, False

@@ -130,6 +130,7 @@ async def test_cli_router_stops_cleanly_on_sigterm(settings: Settings) -> None:
         "DOCBUS_TOPIC_PREFIX": settings.topic_prefix,
         "DOCBUS_SESSION_TIMEOUT_MS": "3000",
         "DOCBUS_ENABLE_IDEMPOTENCE": "false",
+        "DOCBUS_STATE_DIR": str(settings.state_dir),
     }
     cli = subprocess.Popen(
         [sys.executable, "-m", "docbus.cli", "router", "--log-level", "INFO"],

@@ -73,6 +73,7 @@ def notify(
 def states(tracker: Tracker, document_id: str) -> dict[str, str]:
     from schemas import DeliveryState
 
+    tracker.flush()
     return {
         d.recipient: DeliveryState(d.status, d.recall).label
         for d in tracker.store.deliveries(document_id)
@@ -229,3 +230,28 @@ def test_overdue_deliveries(core: RoutingCore, tracker: Tracker) -> None:
     overdue = tracker.overdue(now=T0 + dt.timedelta(days=3))
     assert [(d.document_id, d.recipient) for d in overdue] == [(late.document_id, H29)]
     assert tracker.overdue(now=T0 + dt.timedelta(days=3), agency=G12) == []
+
+
+def test_lifecycle_on_postgresql(postgres_dsn: str, tmp_path: Path, directory: Directory) -> None:
+    """The router's checks work the same with the store on a real PostgreSQL server."""
+    store = open_store(dsn=postgres_dsn, state_dir=tmp_path)
+    store.clear()
+    tracker = Tracker(store)
+    core = RoutingCore(
+        directory=directory,
+        codec=Codec(),
+        layout=LAYOUT,
+        max_document_bytes=100_000,
+        tracker=tracker,
+    )
+    doc = letter(G22, (H29,), number=77, sent_at=T0)
+    send(core, doc)
+    assert notify(core, doc, H29, "01", 1).kind == "notice"
+    assert notify(core, doc, H29, "06", 2).kind == "notice"
+    assert notify(core, doc, H29, "03", 3).reason == "impossible_notice"
+    tracker.flush()
+    fresh = Tracker(open_store(dsn=postgres_dsn, state_dir=tmp_path))
+    (delivery,) = fresh.store.deliveries(doc.document_id)
+    assert delivery.status == "06" and [h.code for h in delivery.history] == ["01", "06"]
+    fresh.store.close()
+    store.close()

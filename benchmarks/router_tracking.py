@@ -1,0 +1,140 @@
+"""Benchmark: the router's throughput with and without delivery tracking.
+
+Preloads N documents into the outboxes, then two status notices (01, 03) per delivery,
+and times a router draining each phase: once without tracking, once with the SQLite
+tracking store. Prints one JSON object. Usage:
+
+    python benchmarks/router_tracking.py [--documents N] [--seed S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from docbus import EmbeddedBroker, Settings
+from docbus._kafka import make_producer
+from producers._simulation import DocumentMix
+from router import Router
+from router._topics import ensure_bus_topics
+from router.directory import Directory
+from schemas import Codec, Document, StatusNotice, TopicLayout
+
+
+def notices_for(documents: list[Document], directory: Directory) -> list[tuple[str, StatusNotice]]:
+    """(outbox owner, notice) for 01 then 03 from every recipient of every document."""
+    out = []
+    for doc in documents:
+        for recipient in doc.recipients:
+            for minute, code in ((1, "01"), (2, "03")):
+                notice = StatusNotice(
+                    document_id=doc.document_id,
+                    document_sender=doc.sender,
+                    from_agency=recipient,
+                    to_agency=doc.sender,
+                    status_code=code,
+                    timestamp=doc.sent_at + dt.timedelta(minutes=minute),
+                )
+                out.append(("000.00.00." + recipient[-3:], notice))
+    return out
+
+
+async def preload(settings: Settings, records: list[tuple[str, bytes, bytes]]) -> None:
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        acks = [await producer.send(topic, value, key=key) for topic, key, value in records]
+        await asyncio.gather(*acks)
+    finally:
+        await producer.stop()
+
+
+async def route_both_phases(
+    settings: Settings,
+    directory: Directory,
+    *,
+    track: bool,
+    documents: list[tuple[str, bytes, bytes]],
+    notices: list[tuple[str, bytes, bytes]],
+) -> tuple[float, float]:
+    """Seconds one router spends on the documents, then on their notices (preloaded after)."""
+    router = Router(settings=settings, directory=directory, track=track, follow_directory=False)
+
+    def routed() -> int:
+        return (
+            router.stats.documents_routed + router.stats.notices_routed + router.stats.dead_lettered
+        )
+
+    async with router:
+        await preload(settings, documents)
+        while routed() == 0:  # the group join is start-up, not routing
+            await asyncio.sleep(0.001)
+        started, first = time.perf_counter(), routed()
+        while routed() < len(documents):
+            await asyncio.sleep(0.005)
+        document_s = (
+            (time.perf_counter() - started) * len(documents) / max(len(documents) - first, 1)
+        )
+        await preload(settings, notices)
+        started = time.perf_counter()
+        while routed() < len(documents) + len(notices):
+            await asyncio.sleep(0.005)
+        notice_s = time.perf_counter() - started
+    return document_s, notice_s
+
+
+async def main(documents: int, seed: int) -> dict[str, object]:
+    directory = Directory.load()
+    codec = Codec()
+    async with EmbeddedBroker() as broker:
+        state = Path(tempfile.mkdtemp(prefix="docbus-bench-"))
+        settings = Settings(state_dir=state).for_embedded(broker.bootstrap_servers)
+        docs = [
+            d
+            for d in DocumentMix(directory, seed=seed).documents(documents)
+            if not any(r.startswith("group:") for r in d.recipients)
+        ]
+        notices = notices_for(docs, directory)
+        results: dict[str, object] = {
+            "benchmark": "router_tracking",
+            "documents": len(docs),
+            "notices": len(notices),
+        }
+        for prefix, track in (("untracked", False), ("tracked", True)):
+            layout = TopicLayout(f"bench-{prefix}")
+            run = settings.replace(topic_prefix=layout.prefix, state_dir=state / prefix)
+            await ensure_bus_topics(run, directory)
+            document_s, notice_s = await route_both_phases(
+                run,
+                directory,
+                track=track,
+                documents=[
+                    (layout.outbox(d.sender), d.document_id.encode(), codec.encode(d)) for d in docs
+                ],
+                notices=[
+                    (layout.outbox(o), n.document_id.encode(), codec.encode(n)) for o, n in notices
+                ],
+            )
+            results[f"{prefix}_documents_per_s"] = round(len(docs) / document_s)
+            results[f"{prefix}_notices_per_s"] = round(len(notices) / notice_s)
+            results[f"{prefix}_records_per_s"] = round(
+                (len(docs) + len(notices)) / (document_s + notice_s)
+            )
+        results["throughput_ratio"] = round(
+            results["tracked_records_per_s"] / results["untracked_records_per_s"],  # type: ignore[operator]
+            3,
+        )
+        return results
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--documents", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(main(args.documents, args.seed))))

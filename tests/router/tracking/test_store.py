@@ -1,0 +1,94 @@
+"""Tests for router.tracking._store: SQLite and a real PostgreSQL server behave the same."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from docbus import ConfigurationError
+from router.tracking import DeliveryRow, DocumentRow, HistoryRow, SqlTrackingStore, open_store
+from router.tracking._store import WriteBatch, iso
+
+T0 = dt.datetime(2024, 11, 25, 2, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlTrackingStore]:
+    if request.param == "sqlite":
+        opened = open_store(dsn=None, state_dir=tmp_path)
+    else:
+        opened = open_store(dsn=request.getfixturevalue("postgres_dsn"), state_dir=tmp_path)
+        opened.clear()
+    yield opened
+    opened.close()
+
+
+def doc(document_id: str = "D1") -> DocumentRow:
+    return DocumentRow(document_id, "000.00.00.G22", "1/VPCP", "Về việc thử", 0, iso(T0), 0)
+
+
+def delivery(recipient: str, deadline_hours: int, document_id: str = "D1") -> DeliveryRow:
+    return DeliveryRow(
+        document_id,
+        recipient,
+        recipient,
+        None,
+        None,
+        iso(T0 + dt.timedelta(hours=deadline_hours)),
+        iso(T0),
+    )
+
+
+def test_documents_deliveries_and_history(store: SqlTrackingStore) -> None:
+    """A document, its deliveries and their histories come back as written, in order."""
+    store.write(WriteBatch([doc()], [delivery("000.00.00.H29", 8), delivery("000.00.00.G12", 8)]))
+    store.write(WriteBatch([doc()], [delivery("000.00.00.H29", 8)]))  # again: no change
+    store.commit()  # reads see committed data only
+    row = store.delivery("D1", "000.00.00.H29")
+    assert row is not None and row.status is None
+    batch = WriteBatch()
+    for minute, code in enumerate(["01", "03"], start=1):
+        at = iso(T0 + dt.timedelta(minutes=minute))
+        batch.history.append(("D1", row.recipient, HistoryRow(code, at, "000.00.00.H29", "Việt")))
+    store.write(batch)
+    store.commit()
+    got = store.delivery("D1", "000.00.00.H29")
+    assert got is not None and got.status == "03"
+    assert [h.code for h in got.history] == ["01", "03"] and got.history[0].description == "Việt"
+    assert len(store.deliveries("D1")) == 2
+    assert store.document("D1") == doc()
+    assert store.document("nope") is None
+
+
+def test_effects_overdue_and_clear(store: SqlTrackingStore) -> None:
+    """Effects are recorded; overdue lists unanswered deliveries past deadline; clear empties."""
+    store.write(WriteBatch([doc("D1")], [delivery("A", 1, "D1"), delivery("B", 48, "D1")]))
+    store.write(WriteBatch(effects=[("revoked", "D2", "D1")]))
+    store.commit()
+    assert store.document("D1").effect == "revoked"  # type: ignore[union-attr]
+    late = store.overdue(T0 + dt.timedelta(hours=2))
+    assert [(d.document_id, d.recipient) for d in late] == [("D1", "A")]
+    assert store.overdue(T0 + dt.timedelta(hours=2), agency="B") == []
+    store.clear()
+    assert store.deliveries("D1") == []
+
+
+def test_a_wrong_dsn_is_a_clear_error(tmp_path: Path) -> None:
+    """An unreachable PostgreSQL server is a ConfigurationError, not a driver traceback."""
+    with pytest.raises(ConfigurationError, match="tracking database"):
+        open_store(dsn="postgresql://nobody@127.0.0.1:1/none", state_dir=tmp_path)
+
+
+def test_a_store_of_another_schema_is_refused(tmp_path: Path) -> None:
+    """A tracking file from another docbus version is refused with what to do, not misread."""
+    import sqlite3
+
+    old = sqlite3.connect(tmp_path / "tracking.sqlite")
+    old.execute("CREATE TABLE deliveries (document_id TEXT, recipient TEXT, status TEXT)")
+    old.commit()
+    old.close()
+    with pytest.raises(ConfigurationError, match="--rebuild"):
+        open_store(dsn=None, state_dir=tmp_path)
