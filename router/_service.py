@@ -24,6 +24,7 @@ from router._routing import Routed, RoutingCore
 from router.directory import Directory
 from router.directory._feed import DirectoryFollower
 from router.tracking import PendingChanges, Tracker, open_store
+from router.tracking._writer import ProcessWriter
 from schemas import Codec, TopicLayout
 
 __all__ = ["Router", "RouterStats"]
@@ -79,6 +80,7 @@ class Router(Service):
         self._layout = TopicLayout(settings.topic_prefix)
         self._owns_tracker = tracker is None and track
         self._tracker = tracker
+        self._writer: ProcessWriter | None = None
         self._core = RoutingCore(
             directory=directory if directory is not None else Directory.load(),
             codec=codec if codec is not None else Codec(),
@@ -102,8 +104,13 @@ class Router(Service):
         """Connect, join the router group and start routing in a background task."""
         self._lifecycle.opening()
         if self._owns_tracker:
+            self._writer = ProcessWriter(
+                dsn=self._settings.tracking_dsn, state_dir=self._settings.state_dir
+            )
+            await asyncio.to_thread(self._writer.start)  # it creates the store's tables
             self._tracker = Tracker(
-                open_store(dsn=self._settings.tracking_dsn, state_dir=self._settings.state_dir)
+                open_store(dsn=self._settings.tracking_dsn, state_dir=self._settings.state_dir),
+                writer=self._writer.write,
             )
         self._core.tracker = self._tracker
         self._producer = make_producer(self._settings)
@@ -192,6 +199,8 @@ class Router(Service):
     async def _close_clients(self) -> None:
         if self._owns_tracker and self._tracker is not None:
             self._tracker.store.close()
+        if self._writer is not None:
+            await asyncio.to_thread(self._writer.stop)
         consumer, self._consumer = self._consumer, None
         producer, self._producer = self._producer, None
         if consumer is not None:

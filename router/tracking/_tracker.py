@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from docbus._exceptions import RoutingRejected
@@ -28,7 +28,7 @@ from router.tracking._store import (
 )
 from schemas import BusinessType, DeliveryState, Document, ImpossibleTransition, StatusNotice
 
-__all__ = ["EFFECTS", "PendingChanges", "Tracker"]
+__all__ = ["EFFECTS", "ChangeWriter", "PendingChanges", "Tracker", "write_changes"]
 
 #: What a revoke, update or replace does to the document it names.
 EFFECTS = {
@@ -49,12 +49,28 @@ class _Entry:
     applied: set[tuple[str, dt.datetime]] = field(default_factory=set)
 
 
+#: (document_id, sender, code, subject, priority, sent_at, business_type, related_document_id,
+#: due_date, [(recipient unit, inbox agency), ...]) of a routed document.
+DocumentChange = tuple[
+    str, str, str, str, int, dt.datetime, int, str | None, dt.date | None, list[tuple[str, str]]
+]
+#: (document_id, recipient unit, status code, timestamp, from agency, description) of a notice.
+NoticeChange = tuple[str, str, str, dt.datetime, str, str]
+
+
 @dataclass(slots=True)
 class PendingChanges:
-    """Changes since the last write, as raw values: rows are made off the event loop."""
+    """Changes since the last write, as plain values (picklable): rows are made elsewhere."""
 
-    documents: list[tuple[Document, list[tuple[str, str]]]] = field(default_factory=list)
-    notices: list[tuple[StatusNotice, str]] = field(default_factory=list)  # (notice, recipient)
+    documents: list[DocumentChange] = field(default_factory=list)
+    notices: list[NoticeChange] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.documents or self.notices)
+
+
+#: Writes a batch of changes durably (in-process, or in a writer process).
+ChangeWriter = Callable[[PendingChanges], None]
 
 
 class Tracker:
@@ -66,8 +82,10 @@ class Tracker:
         calendar: WorkingCalendar | None = None,
         *,
         cache_size: int = 200_000,
+        writer: ChangeWriter | None = None,
     ) -> None:
         self.store = store
+        self._writer = writer
         self.calendar = calendar or WorkingCalendar.load()
         self._cache: collections.OrderedDict[Key, _Entry] = collections.OrderedDict()
         self._cache_size = cache_size
@@ -87,7 +105,21 @@ class Tracker:
             if key not in self._cache:  # a redelivered document keeps the state it has
                 self._remember(key, _Entry(doc.sender))
                 new.append((recipient, agency))
-        self._pending.documents.append((doc, new))
+        business = doc.business
+        self._pending.documents.append(
+            (
+                doc.document_id,
+                doc.sender,
+                doc.code,
+                doc.subject,
+                doc.priority,
+                doc.sent_at,
+                business.business_type,
+                business.related_document_id,
+                doc.due_date,
+                new,
+            )
+        )
 
     def apply_notice(self, notice: StatusNotice) -> bool:
         """Check and apply ``notice``; False if it was applied before; RoutingRejected if impossible."""
@@ -122,7 +154,16 @@ class Tracker:
             raise RoutingRejected(exc.kind, f"{notice.document_id} for {recipient}: {exc}") from exc
         entry.status, entry.recall = state.status, state.recall
         entry.applied.add((notice.status_code, notice.timestamp))
-        self._pending.notices.append((notice, recipient))
+        self._pending.notices.append(
+            (
+                notice.document_id,
+                recipient,
+                notice.status_code,
+                notice.timestamp,
+                notice.from_agency,
+                notice.description,
+            )
+        )
         return True
 
     def take_changes(self) -> PendingChanges:
@@ -131,51 +172,11 @@ class Tracker:
         return changes
 
     def write(self, changes: PendingChanges) -> None:
-        """Turn ``changes`` into rows (deadlines included) and commit them in one transaction."""
-        batch = WriteBatch()
-        for doc, deliveries in changes.documents:
-            sent = iso(doc.sent_at)
-            batch.documents.append(
-                DocumentRow(
-                    document_id=doc.document_id,
-                    sender=doc.sender,
-                    code=doc.code,
-                    subject=doc.subject,
-                    priority=doc.priority,
-                    sent_at=sent,
-                    business_type=doc.business.business_type,
-                    related_document_id=doc.business.related_document_id,
-                )
-            )
-            if deliveries:
-                deadline = iso(
-                    self.calendar.acceptance_deadline(
-                        sent_at=doc.sent_at, priority=doc.priority, due_date=doc.due_date
-                    )
-                )
-                batch.deliveries += [
-                    DeliveryRow(doc.document_id, recipient, agency, None, None, deadline, sent)
-                    for recipient, agency in deliveries
-                ]
-            effect = EFFECTS.get(BusinessType(doc.business.business_type))
-            if effect is not None and doc.business.related_document_id:
-                batch.effects.append((effect, doc.document_id, doc.business.related_document_id))
-        batch.history = [
-            (
-                notice.document_id,
-                recipient,
-                HistoryRow(
-                    notice.status_code,
-                    iso(notice.timestamp),
-                    notice.from_agency,
-                    notice.description,
-                ),
-            )
-            for notice, recipient in changes.notices
-        ]
-        if batch:
-            self.store.write(batch)
-        self.store.commit()
+        """Write ``changes`` durably: through the writer given, else in this process."""
+        if self._writer is not None:
+            self._writer(changes)
+        else:
+            write_changes(self.store, self.calendar, changes)
 
     def flush(self) -> None:
         """Write and commit the changes since the last flush."""
@@ -214,3 +215,42 @@ def _parties(notice: StatusNotice) -> tuple[str, bool]:
     if notice.from_agency == notice.document_sender:  # a recall, from the sender
         return notice.to_agency, True
     return notice.from_agency, False
+
+
+def write_changes(store: TrackingStore, calendar: WorkingCalendar, changes: PendingChanges) -> None:
+    """Turn ``changes`` into rows (deadlines included) and commit them in one transaction."""
+    batch = WriteBatch()
+    for (
+        document_id,
+        sender,
+        code,
+        subject,
+        priority,
+        sent_at,
+        business_type,
+        related,
+        due_date,
+        deliveries,
+    ) in changes.documents:
+        sent = iso(sent_at)
+        batch.documents.append(
+            DocumentRow(document_id, sender, code, subject, priority, sent, business_type, related)
+        )
+        if deliveries:
+            deadline = iso(
+                calendar.acceptance_deadline(sent_at=sent_at, priority=priority, due_date=due_date)
+            )
+            batch.deliveries += [
+                DeliveryRow(document_id, recipient, agency, None, None, deadline, sent)
+                for recipient, agency in deliveries
+            ]
+        effect = EFFECTS.get(BusinessType(business_type))
+        if effect is not None and related:
+            batch.effects.append((effect, document_id, related))
+    batch.history = [
+        (document_id, recipient, HistoryRow(code, iso(at), by, description))
+        for document_id, recipient, code, at, by, description in changes.notices
+    ]
+    if batch:
+        store.write(batch)
+    store.commit()

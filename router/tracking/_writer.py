@@ -1,0 +1,110 @@
+"""A writer process for the tracking store, so that the router's event loop keeps its core.
+
+The router sends each batch's changes (plain values) down a pipe; the child builds the
+rows and commits them, then answers. The child exits when the pipe closes, so it never
+outlives the router (even one killed with SIGKILL).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from docbus._exceptions import ConfigurationError, RouterError
+from router.tracking._calendar import WorkingCalendar
+from router.tracking._store import open_store
+from router.tracking._tracker import PendingChanges, write_changes
+
+__all__ = ["ProcessWriter"]
+
+_START_TIMEOUT_S = 60.0
+
+
+class ProcessWriter:
+    """Writes tracking changes from a child process; call :meth:`write` from one thread at a time."""
+
+    def __init__(self, *, dsn: str | None, state_dir: Path) -> None:
+        self._dsn = dsn
+        self._state_dir = state_dir
+        self._conn: Connection | None = None
+        self._process: multiprocessing.process.BaseProcess | None = None
+
+    def start(self) -> None:
+        """Start the child and wait until its store is open."""
+        context = multiprocessing.get_context("spawn")
+        parent, child = context.Pipe()
+        process = context.Process(
+            target=_serve,
+            args=(child, self._dsn, str(self._state_dir)),
+            name="docbus-tracking",
+            daemon=True,
+        )
+        process.start()
+        child.close()
+        self._conn, self._process = parent, process
+        if not parent.poll(_START_TIMEOUT_S):
+            self.stop()
+            raise RouterError("the tracking writer did not start")
+        self._check(parent.recv())
+
+    def write(self, changes: PendingChanges) -> None:
+        """Have the child write and commit ``changes``; return once it has (blocking)."""
+        if self._conn is None:
+            raise RouterError("the tracking writer is not running")
+        try:
+            self._conn.send(changes)
+            reply = self._conn.recv()
+        except (EOFError, OSError) as exc:
+            raise RouterError(f"the tracking writer died: {exc!r}") from exc
+        self._check(reply)
+
+    def stop(self) -> None:
+        """Close the pipe and wait for the child; safe to call twice."""
+        conn, self._conn = self._conn, None
+        process, self._process = self._process, None
+        if conn is not None:
+            with contextlib.suppress(OSError, BrokenPipeError):
+                conn.send(None)
+            conn.close()
+        if process is not None:
+            process.join(10)
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+    @staticmethod
+    def _check(reply: tuple[str, str]) -> None:
+        status, detail = reply
+        if status == "config":
+            raise ConfigurationError(detail)
+        if status != "ok":
+            raise RouterError(f"the tracking writer failed: {detail}")
+
+
+def _serve(conn: Connection, dsn: str | None, state_dir: str) -> None:
+    """The child: open the store, then write each batch it is sent until the pipe closes."""
+    try:
+        store = open_store(dsn=dsn, state_dir=Path(state_dir))
+        calendar = WorkingCalendar.load()
+    except ConfigurationError as exc:
+        conn.send(("config", str(exc)))
+        return
+    conn.send(("ok", ""))
+    try:
+        while True:
+            try:
+                changes = conn.recv()
+            except EOFError:
+                return
+            if changes is None:
+                return
+            try:
+                write_changes(store, calendar, changes)
+            except Exception as exc:  # the parent decides; this process only reports
+                conn.send(("error", repr(exc)))
+            else:
+                conn.send(("ok", ""))
+    finally:
+        store.close()
