@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -327,15 +326,11 @@ def _notice(
     description: str,
     staff: StaffInfo | None,
 ) -> StatusNotice:
-    return StatusNotice(
-        document_id=document.document_id,
-        document_sender=document.sender,
-        document_code=document.code,
-        promulgation_date=document.promulgation_date,
+    return StatusNotice.about(
+        document,
         from_agency=recipient,
         to_agency=document.sender,
-        status_code=str(code),
+        status_code=code,
         description=description,
-        timestamp=dt.datetime.now(dt.UTC),
-        staff=staff or StaffInfo(),
+        staff=staff,
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import datetime as dt
 from collections.abc import AsyncIterator, Iterable
 
 from aiokafka import AIOKafkaProducer
@@ -133,16 +132,12 @@ class Sender(Service):
     ) -> SendReceipt:
         """Ask ``recipient`` to give ``document`` back (status 13); it answers 15 or 16."""
         return await self.notify(
-            StatusNotice(
-                document_id=document.document_id,
-                document_sender=document.sender,
-                document_code=document.code,
-                promulgation_date=document.promulgation_date,
+            StatusNotice.about(
+                document,
                 from_agency=document.sender,
                 to_agency=recipient,
                 status_code=StatusCode.RECALL_REQUESTED,
                 description=description,
-                timestamp=dt.datetime.now(dt.UTC),
             )
         )
 

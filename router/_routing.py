@@ -172,19 +172,15 @@ class RoutingCore:
         closed = resolution.redirected_from
         assert closed is not None
         receivers = ", ".join(f"{a.code} ({a.name})" for a in resolution.agencies)
-        notice = StatusNotice(
-            document_id=doc.document_id,
-            document_sender=doc.sender,
-            document_code=doc.code,
-            promulgation_date=doc.promulgation_date,
+        notice = StatusNotice.about(
+            doc,
             from_agency=BUS_AGENCY,
             to_agency=doc.sender,
             status_code=StatusCode.REDIRECTED,
             description=(
                 f"{resolution.requested} ({closed.name}) closed on {closed.valid_to}; "
                 f"delivered to its successor {receivers}"
-            )[:500],
-            timestamp=dt.datetime.now(dt.UTC),
+            ),
         )
         return Outgoing(
             self._layout.inbox(owner),

@@ -377,6 +377,31 @@ class StatusNotice:
     description: str = ""
     staff: StaffInfo = field(default_factory=StaffInfo)
 
+    @classmethod
+    def about(
+        cls,
+        document: Document,
+        *,
+        from_agency: str,
+        to_agency: str,
+        status_code: str,
+        description: str = "",
+        staff: StaffInfo | None = None,
+    ) -> StatusNotice:
+        """A notice about ``document``, stamped now."""
+        return cls(
+            document_id=document.document_id,
+            document_sender=document.sender,
+            document_code=document.code,
+            promulgation_date=document.promulgation_date,
+            from_agency=from_agency,
+            to_agency=to_agency,
+            status_code=str(status_code),
+            description=description[:500],
+            timestamp=dt.datetime.now(dt.UTC),
+            staff=staff or StaffInfo(),
+        )
+
     def to_record(self) -> Record:
         """The Avro record for this notice."""
         return {

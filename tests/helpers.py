@@ -73,6 +73,20 @@ async def read_topic(
     return records
 
 
+def cli_env(settings: Settings) -> dict[str, str]:
+    """The environment that points a docbus command at ``settings``' broker, prefix and state."""
+    import os
+
+    return {
+        **os.environ,
+        "DOCBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers or "",
+        "DOCBUS_TOPIC_PREFIX": settings.topic_prefix,
+        "DOCBUS_ENABLE_IDEMPOTENCE": "false",
+        "DOCBUS_SESSION_TIMEOUT_MS": "1500",
+        "DOCBUS_STATE_DIR": str(settings.state_dir),
+    }
+
+
 def today() -> dt.date:
     return dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date()
 

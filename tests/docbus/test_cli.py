@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 
@@ -12,21 +11,14 @@ from docbus import Settings
 from router import Router
 from router.directory import Directory
 from schemas import Codec, TopicLayout
-from tests.helpers import G22, H29, ensure_topics, read_topic
+from tests.helpers import G22, H29, cli_env, ensure_topics, read_topic
 
 
 async def docbus(
     settings: Settings, *args: str, timeout_s: float = 60
 ) -> subprocess.CompletedProcess[str]:
     """Run the docbus command against ``settings``' broker and prefix."""
-    env = {
-        **os.environ,
-        "DOCBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers or "",
-        "DOCBUS_TOPIC_PREFIX": settings.topic_prefix,
-        "DOCBUS_ENABLE_IDEMPOTENCE": "false",
-        "DOCBUS_SESSION_TIMEOUT_MS": "1500",
-        "DOCBUS_STATE_DIR": str(settings.state_dir),
-    }
+    env = cli_env(settings)
     return await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "docbus.cli", *args],

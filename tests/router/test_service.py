@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from tests.helpers import (
     H29,
     H41,
     NoticeCollector,
+    cli_env,
     drain,
     ensure_topics,
     letter,
@@ -124,14 +124,7 @@ async def test_committed_records_are_not_routed_again(settings: Settings) -> Non
 async def test_cli_router_stops_cleanly_on_sigterm(settings: Settings) -> None:
     """`docbus router` routes, and on SIGTERM finishes, commits and exits 0 within 10 s."""
     layout = await ensure_topics(settings, [G22, H29])
-    env = {
-        **os.environ,
-        "DOCBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers or "",
-        "DOCBUS_TOPIC_PREFIX": settings.topic_prefix,
-        "DOCBUS_SESSION_TIMEOUT_MS": "3000",
-        "DOCBUS_ENABLE_IDEMPOTENCE": "false",
-        "DOCBUS_STATE_DIR": str(settings.state_dir),
-    }
+    env = cli_env(settings)
     cli = subprocess.Popen(
         [sys.executable, "-m", "docbus.cli", "router", "--log-level", "INFO"],
         env=env,
