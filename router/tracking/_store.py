@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -101,14 +101,21 @@ class DeliveryRow:
 
 @dataclass(slots=True)
 class WriteBatch:
-    """Writes gathered over one router batch, applied together by ``TrackingStore.write``."""
+    """Writes gathered over one batch, as the statements' parameter tuples (no copying).
 
-    documents: list[DocumentRow] = field(default_factory=list)
-    deliveries: list[DeliveryRow] = field(default_factory=list)
-    effects: list[tuple[str, str, str]] = field(default_factory=list)  # (effect, by, document_id)
-    history: list[tuple[str, str, HistoryRow]] = field(
+    - documents: (document_id, sender, code, subject, priority, sent_at, business_type,
+      related_document_id)
+    - deliveries: (document_id, recipient, agency, deadline, sent_at)
+    - effects: (effect, by document_id, document_id)
+    - history: (document_id, recipient, code, at, by_agency, description)
+    """
+
+    documents: list[tuple[str, str, str, str, int, str, int, str | None]] = field(
         default_factory=list
-    )  # (document, recipient, row)
+    )
+    deliveries: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    effects: list[tuple[str, str, str]] = field(default_factory=list)
+    history: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.documents or self.deliveries or self.effects or self.history)
@@ -179,8 +186,7 @@ class SqlTrackingStore:
         cursor.execute(self._sql(statement), params)
         return cursor
 
-    def _executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
-        rows = list(rows)
+    def _executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
             self._db.cursor().executemany(self._sql(statement), rows)
 
@@ -190,27 +196,12 @@ class SqlTrackingStore:
             "INSERT INTO documents (document_id, sender, code, subject, priority, sent_at,"
             " business_type, related_document_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (document_id) DO NOTHING",
-            [
-                (
-                    d.document_id,
-                    d.sender,
-                    d.code,
-                    d.subject,
-                    d.priority,
-                    d.sent_at,
-                    d.business_type,
-                    d.related_document_id,
-                )
-                for d in batch.documents
-            ],
+            batch.documents,
         )
         self._executemany(
             "INSERT INTO deliveries (document_id, recipient, agency, deadline, sent_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (document_id, recipient) DO NOTHING",
-            [
-                (d.document_id, d.recipient, d.agency, d.deadline, d.updated_at)
-                for d in batch.deliveries
-            ],
+            batch.deliveries,
         )
         self._executemany(
             "UPDATE documents SET effect = ?, effect_by = ? WHERE document_id = ?", batch.effects
@@ -218,7 +209,7 @@ class SqlTrackingStore:
         self._executemany(
             "INSERT INTO history (document_id, recipient, code, at, by_agency, description)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            [(doc, rec, h.code, h.at, h.by_agency, h.description) for doc, rec, h in batch.history],
+            batch.history,
         )
 
     def document(self, document_id: str) -> DocumentRow | None:

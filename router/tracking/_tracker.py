@@ -18,14 +18,7 @@ from dataclasses import dataclass, field
 
 from docbus._exceptions import RoutingRejected
 from router.tracking._calendar import WorkingCalendar
-from router.tracking._store import (
-    DeliveryRow,
-    DocumentRow,
-    HistoryRow,
-    TrackingStore,
-    WriteBatch,
-    iso,
-)
+from router.tracking._store import DeliveryRow, TrackingStore, WriteBatch, iso
 from schemas import BusinessType, DeliveryState, Document, ImpossibleTransition, StatusNotice
 
 __all__ = ["EFFECTS", "ChangeWriter", "PendingChanges", "Tracker", "write_changes"]
@@ -220,6 +213,7 @@ def _parties(notice: StatusNotice) -> tuple[str, bool]:
 def write_changes(store: TrackingStore, calendar: WorkingCalendar, changes: PendingChanges) -> None:
     """Turn ``changes`` into rows (deadlines included) and commit them in one transaction."""
     batch = WriteBatch()
+    documents, deliveries_out, effects = batch.documents, batch.deliveries, batch.effects
     for (
         document_id,
         sender,
@@ -233,22 +227,20 @@ def write_changes(store: TrackingStore, calendar: WorkingCalendar, changes: Pend
         deliveries,
     ) in changes.documents:
         sent = iso(sent_at)
-        batch.documents.append(
-            DocumentRow(document_id, sender, code, subject, priority, sent, business_type, related)
+        documents.append(
+            (document_id, sender, code, subject, priority, sent, business_type, related)
         )
         if deliveries:
             deadline = iso(
                 calendar.acceptance_deadline(sent_at=sent_at, priority=priority, due_date=due_date)
             )
-            batch.deliveries += [
-                DeliveryRow(document_id, recipient, agency, None, None, deadline, sent)
-                for recipient, agency in deliveries
+            deliveries_out += [
+                (document_id, recipient, agency, deadline, sent) for recipient, agency in deliveries
             ]
-        effect = EFFECTS.get(BusinessType(business_type))
-        if effect is not None and related:
-            batch.effects.append((effect, document_id, related))
+        if business_type and related:
+            effects.append((EFFECTS[BusinessType(business_type)], document_id, related))
     batch.history = [
-        (document_id, recipient, HistoryRow(code, iso(at), by, description))
+        (document_id, recipient, code, iso(at), by, description)
         for document_id, recipient, code, at, by, description in changes.notices
     ]
     if batch:

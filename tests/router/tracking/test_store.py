@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from docbus import ConfigurationError
-from router.tracking import DeliveryRow, DocumentRow, HistoryRow, SqlTrackingStore, open_store
+from router.tracking import DocumentRow, SqlTrackingStore, open_store
 from router.tracking._store import WriteBatch, iso
 
 T0 = dt.datetime(2024, 11, 25, 2, 0, tzinfo=dt.UTC)
@@ -30,29 +30,46 @@ def doc(document_id: str = "D1") -> DocumentRow:
     return DocumentRow(document_id, "000.00.00.G22", "1/VPCP", "Về việc thử", 0, iso(T0), 0)
 
 
-def delivery(recipient: str, deadline_hours: int, document_id: str = "D1") -> DeliveryRow:
-    return DeliveryRow(
+def delivery(
+    recipient: str, deadline_hours: int, document_id: str = "D1"
+) -> tuple[str, str, str, str, str]:
+    """The parameters of one delivery row."""
+    return (
         document_id,
         recipient,
         recipient,
-        None,
-        None,
         iso(T0 + dt.timedelta(hours=deadline_hours)),
         iso(T0),
     )
 
 
+def row(document: DocumentRow) -> tuple[str, str, str, str, int, str, int, str | None]:
+    """The parameters of one document row."""
+    return (
+        document.document_id,
+        document.sender,
+        document.code,
+        document.subject,
+        document.priority,
+        document.sent_at,
+        document.business_type,
+        document.related_document_id,
+    )
+
+
 def test_documents_deliveries_and_history(store: SqlTrackingStore) -> None:
     """A document, its deliveries and their histories come back as written, in order."""
-    store.write(WriteBatch([doc()], [delivery("000.00.00.H29", 8), delivery("000.00.00.G12", 8)]))
-    store.write(WriteBatch([doc()], [delivery("000.00.00.H29", 8)]))  # again: no change
+    store.write(
+        WriteBatch([row(doc())], [delivery("000.00.00.H29", 8), delivery("000.00.00.G12", 8)])
+    )
+    store.write(WriteBatch([row(doc())], [delivery("000.00.00.H29", 8)]))  # again: no change
     store.commit()  # reads see committed data only
-    row = store.delivery("D1", "000.00.00.H29")
-    assert row is not None and row.status is None
+    found = store.delivery("D1", "000.00.00.H29")
+    assert found is not None and found.status is None
     batch = WriteBatch()
     for minute, code in enumerate(["01", "03"], start=1):
         at = iso(T0 + dt.timedelta(minutes=minute))
-        batch.history.append(("D1", row.recipient, HistoryRow(code, at, "000.00.00.H29", "Việt")))
+        batch.history.append(("D1", found.recipient, code, at, "000.00.00.H29", "Việt"))
     store.write(batch)
     store.commit()
     got = store.delivery("D1", "000.00.00.H29")
@@ -65,7 +82,7 @@ def test_documents_deliveries_and_history(store: SqlTrackingStore) -> None:
 
 def test_effects_overdue_and_clear(store: SqlTrackingStore) -> None:
     """Effects are recorded; overdue lists unanswered deliveries past deadline; clear empties."""
-    store.write(WriteBatch([doc("D1")], [delivery("A", 1, "D1"), delivery("B", 48, "D1")]))
+    store.write(WriteBatch([row(doc("D1"))], [delivery("A", 1, "D1"), delivery("B", 48, "D1")]))
     store.write(WriteBatch(effects=[("revoked", "D2", "D1")]))
     store.commit()
     assert store.document("D1").effect == "revoked"  # type: ignore[union-attr]
