@@ -190,3 +190,14 @@ def test_json_round_trip(directory: Directory, tmp_path: Path) -> None:
     path.write_text(json.dumps(directory.to_json(), ensure_ascii=False))
     again = Directory.load(path)
     assert again.to_json() == directory.to_json() and again.version == directory.version
+
+
+def test_all_successors_receive_when_the_data_says_so(directory: Directory) -> None:
+    """With receiver 'all', mail to the closed Labour ministry reaches its three successors."""
+    raw = directory.to_json()
+    for entry in raw["agencies"]:
+        if entry["code"] == "000.00.00.G07":
+            entry["receiver"] = "all"
+    resolution = Directory.from_json(raw).resolve("000.00.00.G07", MARCH)
+    assert {a.code for a in resolution.agencies} == {"000.00.00.G09", "000.00.00.G18", "000.00.00.G03"}
+    assert resolution.recipients == tuple(a.code for a in resolution.agencies)
