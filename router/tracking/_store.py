@@ -331,6 +331,7 @@ def open_store(*, dsn: str | None, state_dir: Path) -> SqlTrackingStore:
     connection = sqlite3.connect(str(path), check_same_thread=False)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("PRAGMA cache_size=-131072")  # 128 MiB: index inserts stay in memory
     reader = sqlite3.connect(str(path), check_same_thread=False)
     reader.execute("PRAGMA query_only=ON")
     return SqlTrackingStore(connection, reader=reader)
