@@ -213,7 +213,6 @@ def _parties(notice: StatusNotice) -> tuple[str, bool]:
 def write_changes(store: TrackingStore, calendar: WorkingCalendar, changes: PendingChanges) -> None:
     """Turn ``changes`` into rows (deadlines included) and commit them in one transaction."""
     batch = WriteBatch()
-    documents, deliveries_out, effects = batch.documents, batch.deliveries, batch.effects
     for (
         document_id,
         sender,
@@ -227,18 +226,18 @@ def write_changes(store: TrackingStore, calendar: WorkingCalendar, changes: Pend
         deliveries,
     ) in changes.documents:
         sent = iso(sent_at)
-        documents.append(
+        batch.documents.append(
             (document_id, sender, code, subject, priority, sent, business_type, related)
         )
         if deliveries:
             deadline = iso(
                 calendar.acceptance_deadline(sent_at=sent_at, priority=priority, due_date=due_date)
             )
-            deliveries_out += [
+            batch.deliveries.extend(
                 (document_id, recipient, agency, deadline, sent) for recipient, agency in deliveries
-            ]
+            )
         if business_type and related:
-            effects.append((EFFECTS[BusinessType(business_type)], document_id, related))
+            batch.effects.append((EFFECTS[BusinessType(business_type)], document_id, related))
     batch.history = [
         (document_id, recipient, code, iso(at), by, description)
         for document_id, recipient, code, at, by, description in changes.notices

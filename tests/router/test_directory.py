@@ -199,5 +199,9 @@ def test_all_successors_receive_when_the_data_says_so(directory: Directory) -> N
         if entry["code"] == "000.00.00.G07":
             entry["receiver"] = "all"
     resolution = Directory.from_json(raw).resolve("000.00.00.G07", MARCH)
-    assert {a.code for a in resolution.agencies} == {"000.00.00.G09", "000.00.00.G18", "000.00.00.G03"}
+    assert {a.code for a in resolution.agencies} == {
+        "000.00.00.G09",
+        "000.00.00.G18",
+        "000.00.00.G03",
+    }
     assert resolution.recipients == tuple(a.code for a in resolution.agencies)
