@@ -27,7 +27,8 @@ class Settings:
     broker (Tansu refuses InitProducerId). ``session_timeout_ms`` of ``None`` means 10 s
     on a cluster and 3 s on the embedded broker, whose group joins wait half of it.
     ``tracking_dsn`` (kept out of the repr: it may hold a password) is a PostgreSQL DSN or
-    a SQLite path; ``None`` means SQLite in ``state_dir``.
+    a SQLite path; ``None`` means SQLite in ``state_dir``. ``metrics_port`` of ``None``
+    serves no metrics, ``0`` a free port; ``metrics_host`` is ``0.0.0.0`` in a container.
     """
 
     bootstrap_servers: str | None = None
@@ -44,6 +45,8 @@ class Settings:
     log_level: str = "INFO"
     client_id: str = "docbus"
     tracking_dsn: str | None = field(default=None, repr=False)
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
         problems = []

@@ -73,6 +73,12 @@ class Routed:
     detail: str | None = None
     deliveries: int = 0
     redirects: int = 0
+    #: For metrics: the top-level agency of each delivery, and the message's own labels.
+    inboxes: tuple[str, ...] = ()
+    priority: int | None = None
+    document_type: int | None = None
+    status_code: str | None = None
+    sent_at: dt.datetime | None = None
 
 
 class RoutingCore:
@@ -166,6 +172,10 @@ class RoutingCore:
             sender=doc.sender,
             deliveries=deliveries,
             redirects=len(redirects),
+            inboxes=tuple(inboxes.values()),
+            priority=doc.priority,
+            document_type=doc.document_type.type,
+            sent_at=doc.sent_at,
         )
 
     def _redirect_notice(self, doc: Document, owner: str, resolution: Resolution) -> Outgoing:
@@ -216,7 +226,15 @@ class RoutingCore:
         )
         if self.tracker is not None:
             self.tracker.apply_notice(notice)
-        return Routed("notice", [out], document_id=notice.document_id, sender=notice.from_agency)
+        return Routed(
+            "notice",
+            [out],
+            document_id=notice.document_id,
+            sender=notice.from_agency,
+            inboxes=(inbox,),
+            status_code=str(notice.status_code),
+            sent_at=notice.timestamp,
+        )
 
     @staticmethod
     def _require_owner(owner: str, code: str, role: str) -> None:

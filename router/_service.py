@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import datetime as dt
 import signal
+import time
 from dataclasses import dataclass, field
 
 import structlog
@@ -19,7 +21,9 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from docbus._exceptions import BrokerError, ClientStateError
 from docbus._kafka import kafka_errors, make_consumer, make_producer, start_producer
 from docbus._lifecycle import Lifecycle, Service
+from docbus._metrics import MetricsServer
 from docbus._settings import Settings
+from router._metrics import RouterMetrics
 from router._routing import Routed, RoutingCore
 from router.directory import Directory
 from router.directory._feed import DirectoryFollower
@@ -75,6 +79,9 @@ class Router(Service):
         follow_directory: bool = True,
         tracker: Tracker | None = None,
         track: bool = True,
+        metrics: RouterMetrics | None = None,
+        lag_interval_s: float = 5.0,
+        overdue_interval_s: float = 30.0,
     ) -> None:
         self._settings = settings
         self._layout = TopicLayout(settings.topic_prefix)
@@ -99,6 +106,11 @@ class Router(Service):
         self._directory_task: asyncio.Task[None] | None = None
         self._directory_changed = asyncio.Condition()
         self.stats = RouterStats()
+        self.metrics = metrics if metrics is not None else RouterMetrics()
+        self._lag_interval_s = lag_interval_s
+        self._overdue_interval_s = overdue_interval_s
+        self._gauge_tasks: list[asyncio.Task[None]] = []
+        self._metrics_server: MetricsServer | None = None
 
     async def start(self) -> None:
         """Connect, join the router group and start routing in a background task."""
@@ -125,17 +137,48 @@ class Router(Service):
             self._lifecycle.closing()
             raise
         await asyncio.to_thread(lambda: self._core.directory.units)  # build the unit index once
+        self.metrics.use_directory(self._core.directory)
         if self._follow_directory:
             follower = DirectoryFollower(settings=self._settings, on_update=self._use_directory)
             self._directory_task = asyncio.create_task(follower.run(), name="docbus-directory")
             self._directory_task.add_done_callback(_log_follower_failure)
         self._task = asyncio.create_task(self._route_forever(), name="docbus-router")
+        self._gauge_tasks = [
+            asyncio.create_task(self._refresh_lag(), name="docbus-router-lag"),
+            *(
+                [asyncio.create_task(self._refresh_overdue(), name="docbus-router-overdue")]
+                if self._tracker is not None
+                else []
+            ),
+        ]
+        if self._settings.metrics_port is not None:
+            self._metrics_server = MetricsServer(
+                self.metrics.registry,
+                port=self._settings.metrics_port,
+                host=self._settings.metrics_host,
+                live=self.is_alive,
+                ready=self.is_ready,
+            )
+            await self._metrics_server.start()
         log.info(
             "router_started",
             group_id=self._group_id,
             pattern=self._layout.outbox_pattern,
             directory_version=self.directory_version,
         )
+
+    def is_alive(self) -> bool:
+        """Whether the router is started and its routing task still runs (the probes' answer)."""
+        return self._lifecycle.is_open and self._task is not None and not self._task.done()
+
+    def is_ready(self) -> bool:
+        """Whether the router is alive and not stopping."""
+        return self.is_alive() and not self._stopping.is_set()
+
+    @property
+    def metrics_url(self) -> str | None:
+        """Where this router's metrics are served, if they are."""
+        return self._metrics_server.url if self._metrics_server is not None else None
 
     @property
     def directory_version(self) -> str:
@@ -147,6 +190,7 @@ class Router(Service):
         await asyncio.to_thread(lambda: directory.units)
         previous = self._core.directory.version
         self._core.directory = directory
+        self.metrics.use_directory(directory)
         log.info("directory_updated", previous=previous, directory_version=directory.version)
         async with self._directory_changed:
             self._directory_changed.notify_all()
@@ -173,9 +217,12 @@ class Router(Service):
         self._stopping.set()
         task, self._task = self._task, None
         follower, self._directory_task = self._directory_task, None
-        if follower is not None:
-            follower.cancel()
-            await asyncio.wait([follower])
+        helpers = [t for t in [follower, *self._gauge_tasks] if t is not None]
+        self._gauge_tasks = []
+        for helper in helpers:
+            helper.cancel()
+        if helpers:
+            await asyncio.wait(helpers)
         try:
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError):
@@ -183,6 +230,8 @@ class Router(Service):
                     if not task.cancelled() and task.exception() is not None:
                         log.error("router_failed", error=repr(task.exception()))
         finally:
+            if self._metrics_server is not None:
+                await self._metrics_server.stop()
             await self._close_clients()
             log.info(
                 "router_stopped",
@@ -226,11 +275,15 @@ class Router(Service):
                     )
                 if not batch:
                     continue
-                acks, offsets = await self._route_batch(producer, batch)
+                fetched_at = time.time()
+                self.metrics.in_flight.inc(sum(len(records) for records in batch.values()))
+                routed, acks, offsets = await self._route_batch(producer, batch)
                 changes = self._tracker.take_changes() if self._tracker is not None else None
                 if settling is not None:
                     await settling
-                settling = asyncio.create_task(self._settle(consumer, acks, offsets, changes))
+                settling = asyncio.create_task(
+                    self._settle(consumer, acks, offsets, changes, routed, fetched_at)
+                )
         finally:
             if settling is not None:
                 await settling
@@ -239,15 +292,18 @@ class Router(Service):
         self,
         producer: AIOKafkaProducer,
         batch: dict[TopicPartition, list],  # type: ignore[type-arg]
-    ) -> tuple[list[asyncio.Future[object]], dict[TopicPartition, int]]:
-        """Route every record of ``batch``; the produce acks to await and the offsets to commit."""
+    ) -> tuple[list[Routed], list[asyncio.Future[object]], dict[TopicPartition, int]]:
+        """Route every record of ``batch``: what became of each, the acks, the offsets."""
         acks: list[asyncio.Future[object]] = []
         offsets: dict[TopicPartition, int] = {}
+        outcomes: list[Routed] = []
         with kafka_errors("delivering routed records"):
             for tp, records in batch.items():
                 for record in records:
                     routed = self._core.route(record)
+                    outcomes.append(routed)
                     self.stats.record(routed)
+                    self.metrics.record(routed)
                     if routed.kind == "dead_letter":
                         log.warning(
                             "dead_letter",
@@ -263,7 +319,7 @@ class Router(Service):
                             )
                         )
                 offsets[tp] = records[-1].offset + 1
-        return acks, offsets
+        return outcomes, acks, offsets
 
     async def _settle(
         self,
@@ -271,6 +327,8 @@ class Router(Service):
         acks: list[asyncio.Future[object]],
         offsets: dict[TopicPartition, int],
         changes: PendingChanges | None,
+        routed: list[Routed],
+        fetched_at: float,
     ) -> None:
         """Await the batch's acks and its tracking write (in a worker thread), then commit."""
         with kafka_errors("delivering routed records"):
@@ -280,6 +338,7 @@ class Router(Service):
                 )
             else:
                 await asyncio.gather(*acks)
+        self.metrics.settled(routed, fetched_at=fetched_at)
         try:
             await consumer.commit(offsets)
         except (CommitFailedError, IllegalStateError) as exc:
@@ -289,6 +348,40 @@ class Router(Service):
             raise BrokerError(f"committing offsets: {exc!r}", retriable=exc.retriable) from exc
         else:
             self.stats.batches_committed += 1
+            self.metrics.batches_committed.inc()
+
+    async def _refresh_lag(self) -> None:
+        """Export how far behind each assigned outbox partition the router is."""
+        while True:
+            consumer = self._consumer
+            if consumer is not None:
+                lags: dict[tuple[str, int], int] = {}
+                for tp in consumer.assignment():
+                    highwater = consumer.highwater(tp)
+                    with contextlib.suppress(IllegalStateError, KafkaError):
+                        if highwater is not None:
+                            position = await consumer.position(tp)
+                            lags[(tp.topic, tp.partition)] = max(0, highwater - position)
+                self.metrics.set_lag(lags)
+            await asyncio.sleep(self._lag_interval_s)
+
+    async def _refresh_overdue(self) -> None:
+        """Export the overdue deliveries, counted in the store off the event loop."""
+        while True:
+            try:
+                counts = await asyncio.to_thread(self._count_overdue)
+            except Exception as exc:  # a store hiccup must not stop routing
+                log.warning("overdue_count_failed", error=repr(exc))
+            else:
+                self.metrics.set_overdue(counts)
+            await asyncio.sleep(self._overdue_interval_s)
+
+    def _count_overdue(self) -> dict[str, int]:
+        store = open_store(dsn=self._settings.tracking_dsn, state_dir=self._settings.state_dir)
+        try:
+            return store.overdue_counts(dt.datetime.now(dt.UTC))
+        finally:
+            store.close()
 
     async def async_run(self) -> None:
         """Run until :meth:`request_stop` (or SIGTERM/SIGINT in :meth:`run`), then stop cleanly."""

@@ -123,3 +123,31 @@ async def drain(receiver) -> None:  # type: ignore[no-untyped-def]
     """Iterate ``receiver`` until cancelled, so its inbox's notices reach their handler."""
     async for item in receiver:
         item.ack()
+
+
+def scrape(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """Every sample ``url`` serves, by (name, labels), parsed by prometheus-client's parser."""
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(url, timeout=10) as response:
+        text = response.read().decode()
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def sample(samples: dict, name: str, **labels: str) -> float | None:  # type: ignore[type-arg]
+    """The value of one series in a :func:`scrape` result, or None when absent."""
+    return samples.get((name, frozenset(labels.items())))
+
+
+async def eventually(check, timeout_s: float = 20.0, every_s: float = 0.1):  # type: ignore[no-untyped-def]
+    """Call ``check`` until it returns a truthy value (returned), failing after ``timeout_s``."""
+    async with asyncio.timeout(timeout_s):
+        while not (result := await asyncio.to_thread(check)):
+            await asyncio.sleep(every_s)
+    return result

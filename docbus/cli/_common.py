@@ -21,6 +21,7 @@ from docbus._settings import Settings
 __all__ = [
     "bus_options",
     "emit_json",
+    "metrics_options",
     "run_async",
     "settings_from",
     "stop_on_signals",
@@ -46,6 +47,23 @@ def bus_options(command: F) -> F:
             "--partitions", type=int, help="Partitions of new topics (env DOCBUS_PARTITIONS)."
         ),
         click.option("--log-level", help="Log level (env DOCBUS_LOG_LEVEL, default INFO)."),
+    ]
+    return functools.reduce(lambda cmd, opt: opt(cmd), reversed(options), command)
+
+
+def metrics_options(command: F) -> F:
+    """Add --metrics-port and --metrics-host to a long-running ``command``."""
+    options = [
+        click.option(
+            "--metrics-port",
+            type=int,
+            help="Serve Prometheus /metrics, /healthz and /readyz on this port "
+            "(env DOCBUS_METRICS_PORT; 0: a free port).",
+        ),
+        click.option(
+            "--metrics-host",
+            help="Address to serve metrics on (env DOCBUS_METRICS_HOST, default 127.0.0.1).",
+        ),
     ]
     return functools.reduce(lambda cmd, opt: opt(cmd), reversed(options), command)
 

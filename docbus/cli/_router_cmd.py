@@ -9,7 +9,13 @@ from typing import Any
 import click
 
 from docbus._runtime import bus_settings
-from docbus.cli._common import bus_options, run_async, settings_from, stop_on_signals
+from docbus.cli._common import (
+    bus_options,
+    metrics_options,
+    run_async,
+    settings_from,
+    stop_on_signals,
+)
 from router import Router
 from router._topics import ensure_bus_topics
 from router.directory import Directory
@@ -17,6 +23,7 @@ from router.directory import Directory
 
 @click.command()
 @bus_options
+@metrics_options
 @click.option("--group-id", help="Router consumer group (default: <prefix>-router).")
 @click.option(
     "--ensure-topics/--no-ensure-topics",
@@ -36,6 +43,8 @@ def router(group_id: str | None, ensure_topics: bool, **flags: Any) -> None:
                 await ensure_bus_topics(live, directory)
             service = Router(settings=live, directory=directory, group_id=group_id)
             async with service:
+                if service.metrics_url is not None:
+                    click.echo(f"metrics: {service.metrics_url}", err=True)
                 stop_task = asyncio.ensure_future(stop.wait())
                 join_task = asyncio.ensure_future(service.join())
                 await asyncio.wait([stop_task, join_task], return_when=asyncio.FIRST_COMPLETED)

@@ -129,6 +129,7 @@ class TrackingStore(Protocol):
     def delivery(self, document_id: str, recipient: str) -> DeliveryRow | None: ...
     def deliveries(self, document_id: str) -> list[DeliveryRow]: ...
     def overdue(self, now: dt.datetime, agency: str | None = None) -> list[DeliveryRow]: ...
+    def overdue_counts(self, now: dt.datetime) -> dict[str, int]: ...
     def commit(self) -> None: ...
     def clear(self) -> None: ...
     def close(self) -> None: ...
@@ -234,17 +235,16 @@ class SqlTrackingStore:
 
     def overdue(self, now: dt.datetime, agency: str | None = None) -> list[DeliveryRow]:
         """Deliveries past their deadline and neither accepted, rejected nor recalled."""
-        answered = ", ".join(f"'{code}'" for code in _ANSWERED)
-        condition = (
-            "WHERE d.deadline < ? AND NOT EXISTS (SELECT 1 FROM history h"
-            " WHERE h.document_id = d.document_id AND h.recipient = d.recipient"
-            f" AND h.code IN ({answered}))"
-        )
-        params: list[Any] = [iso(now)]
-        if agency is not None:
-            condition += " AND d.agency = ?"
-            params.append(agency)
+        condition, params = _overdue_condition(now, agency)
         return self._deliveries(condition, params)
+
+    def overdue_counts(self, now: dt.datetime) -> dict[str, int]:
+        """How many deliveries are overdue, by recipient agency (for the metrics)."""
+        condition, params = _overdue_condition(now, None)
+        rows = self._query(
+            f"SELECT d.agency, COUNT(*) FROM deliveries d {condition} GROUP BY d.agency", params
+        ).fetchall()
+        return {agency: int(count) for agency, count in rows}
 
     def _deliveries(self, condition: str, params: Sequence[Any]) -> list[DeliveryRow]:
         rows = self._query(
@@ -297,6 +297,21 @@ class SqlTrackingStore:
             self._db.commit()
             self._db.close()
             self._db = None
+
+
+def _overdue_condition(now: dt.datetime, agency: str | None) -> tuple[str, list[Any]]:
+    """The WHERE clause of overdue deliveries: past the deadline, no answer in the history."""
+    answered = ", ".join(f"'{code}'" for code in _ANSWERED)
+    condition = (
+        "WHERE d.deadline < ? AND NOT EXISTS (SELECT 1 FROM history h"
+        " WHERE h.document_id = d.document_id AND h.recipient = d.recipient"
+        f" AND h.code IN ({answered}))"
+    )
+    params: list[Any] = [iso(now)]
+    if agency is not None:
+        condition += " AND d.agency = ?"
+        params.append(agency)
+    return condition, params
 
 
 def replay(history: Sequence[HistoryRow]) -> DeliveryState:

@@ -1,0 +1,144 @@
+"""What every docbus part shares for Prometheus: latency buckets, build info, the HTTP endpoint.
+
+Each part owns its own :class:`~prometheus_client.CollectorRegistry` (no process-global
+metrics), and :class:`MetricsServer` serves one registry on ``/metrics`` with the liveness
+and readiness probes a Kubernetes Deployment needs on ``/healthz`` and ``/readyz``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import platform
+from collections.abc import Callable
+
+import structlog
+from prometheus_client import CollectorRegistry, Info
+from prometheus_client.exposition import choose_encoder
+
+from docbus._lifecycle import Lifecycle, Service
+
+__all__ = ["LATENCY_BUCKETS", "MetricsServer", "register_build_info"]
+
+log = structlog.get_logger("docbus.metrics")
+
+#: Seconds. Fine around the 250 ms express target, coarse up to the next-working-day deadline.
+LATENCY_BUCKETS = (
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75,
+    1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0,
+)  # fmt: skip
+
+_REASONS = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}
+_MAX_REQUEST_BYTES = 16_384
+_REQUEST_TIMEOUT_S = 10.0
+
+
+def register_build_info(registry: CollectorRegistry, component: str) -> None:
+    """Add ``docbus_build_info{version, python, component}`` to ``registry``."""
+    from docbus import __version__
+
+    Info("docbus_build", "The docbus build this process runs.", registry=registry).info(
+        {"version": __version__, "python": platform.python_version(), "component": component}
+    )
+
+
+class MetricsServer(Service):
+    """``/metrics``, ``/healthz`` and ``/readyz`` over HTTP, served from the event loop.
+
+    Served by the loop itself, so a loop stuck for longer than the probe's timeout fails
+    the liveness probe, which is what it is for. ``port=0`` picks a free port (see
+    :attr:`port`).
+    """
+
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        *,
+        port: int,
+        host: str = "127.0.0.1",
+        live: Callable[[], bool] = lambda: True,
+        ready: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self._registry = registry
+        self._host = host
+        self._requested_port = port
+        self._live = live
+        self._ready = ready
+        self._server: asyncio.Server | None = None
+        self._lifecycle = Lifecycle("MetricsServer")
+
+    async def start(self) -> None:
+        """Listen on the host and port."""
+        self._lifecycle.opening()
+        self._server = await asyncio.start_server(
+            self._serve, self._host, self._requested_port, limit=_MAX_REQUEST_BYTES
+        )
+        log.info("metrics_serving", url=self.url)
+
+    async def stop(self) -> None:
+        """Stop listening and close open connections; safe to call twice."""
+        if not self._lifecycle.closing() or self._server is None:
+            return
+        self._server.close()
+        await self._server.wait_closed()
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        self._lifecycle.require_open()
+        assert self._server is not None
+        return int(self._server.sockets[0].getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        """Where the metrics can be scraped."""
+        host = "127.0.0.1" if self._host in {"0.0.0.0", ""} else self._host
+        return f"http://{host}:{self.port}/metrics"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            async with asyncio.timeout(_REQUEST_TIMEOUT_S):
+                request = await reader.readuntil(b"\r\n\r\n")
+            status, content_type, body = self._answer(request)
+            length = len(body)
+            if request.startswith(b"HEAD "):
+                body = b""
+            writer.write(
+                f"HTTP/1.1 {status} {_REASONS[status]}\r\nContent-Type: {content_type}\r\n"
+                f"Content-Length: {length}\r\nConnection: close\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+        except (
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+            ConnectionError,
+            TimeoutError,
+        ):
+            pass  # a client that hung up or sent garbage gets nothing
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    def _answer(self, request: bytes) -> tuple[int, str, bytes]:
+        head, *header_lines = request.decode("latin-1").split("\r\n")
+        method, _, rest = head.partition(" ")
+        path = rest.partition(" ")[0].partition("?")[0]
+        if method not in {"GET", "HEAD"}:
+            return 405, "text/plain", b"only GET\n"
+        if path == "/metrics":
+            accept = next(
+                (
+                    v
+                    for k, _, v in (h.partition(":") for h in header_lines)
+                    if k.lower() == "accept"
+                ),
+                "",
+            )
+            encoder, content_type = choose_encoder(accept.strip())
+            return 200, content_type, encoder(self._registry)
+        if path in {"/healthz", "/readyz"}:
+            ok = self._live() if path == "/healthz" else self._ready()
+            return (200, "text/plain", b"ok\n") if ok else (503, "text/plain", b"not ok\n")
+        return 404, "text/plain", b"try /metrics, /healthz or /readyz\n"

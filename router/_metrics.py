@@ -1,0 +1,148 @@
+"""The router's Prometheus metrics, with labels kept bounded.
+
+Labels are the priority, the edXML document type, the dead-letter reason, the status code
+and the top-level agency code (about a hundred values), never a document id or a sub-unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Mapping, Sequence
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+
+from docbus._metrics import LATENCY_BUCKETS, register_build_info
+from router._routing import VN_TIME, Routed
+from router.directory import Directory
+
+__all__ = ["RouterMetrics"]
+
+
+class RouterMetrics:
+    """Every series one router instance exports, in a registry of its own."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        register_build_info(self.registry, "router")
+        r = self.registry
+        self.documents_routed = Counter(
+            "docbus_documents_routed",
+            "Documents routed to their recipients.",
+            ["sender", "priority", "document_type"],
+            registry=r,
+        )
+        self.deliveries = Counter(
+            "docbus_deliveries",
+            "Deliveries written to a recipient agency's inbox (one per recipient unit).",
+            ["recipient", "priority"],
+            registry=r,
+        )
+        self.redirects = Counter(
+            "docbus_redirects",
+            "Recipients that had closed and were redirected to their successor (status 90).",
+            registry=r,
+        )
+        self.dead_letters = Counter(
+            "docbus_dead_letters",
+            "Records refused to the dead-letter topic, by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.status_notices = Counter(
+            "docbus_status_notices",
+            "Status notices routed back to the agency they are addressed to.",
+            ["status_code"],
+            registry=r,
+        )
+        self.routing_latency = Histogram(
+            "docbus_routing_latency_seconds",
+            "From the router fetching a record to the broker acknowledging all it produced.",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.delivery_latency = Histogram(
+            "docbus_delivery_latency_seconds",
+            "From a document's send time to its deliveries being acknowledged in the inboxes.",
+            ["priority"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.consumer_lag = Gauge(
+            "docbus_consumer_lag",
+            "Records in an outbox partition the router has not consumed yet.",
+            ["topic", "partition"],
+            registry=r,
+        )
+        self.in_flight = Gauge(
+            "docbus_in_flight_records",
+            "Outbox records fetched whose outputs are not yet acknowledged and committed.",
+            registry=r,
+        )
+        self.batches_committed = Counter(
+            "docbus_batches_committed", "Outbox batches whose offsets were committed.", registry=r
+        )
+        self.overdue = Gauge(
+            "docbus_overdue_deliveries",
+            "Deliveries past their acceptance deadline and still unanswered, by recipient.",
+            ["recipient"],
+            registry=r,
+        )
+        self._directory_info = Info(
+            "docbus_directory", "The agency directory the router routes by.", registry=r
+        )
+        self._directory_agencies = Gauge(
+            "docbus_directory_agencies", "Agencies open today in the directory.", registry=r
+        )
+        self._lag_series: set[tuple[str, str]] = set()
+        self._overdue_series: set[str] = set()
+
+    def record(self, routed: Routed) -> None:
+        """Count one routed record."""
+        if routed.kind == "document":
+            priority = str(routed.priority)
+            self.documents_routed.labels(
+                routed.sender or "", priority, str(routed.document_type)
+            ).inc()
+            for recipient in routed.inboxes:
+                self.deliveries.labels(recipient, priority).inc()
+            if routed.redirects:
+                self.redirects.inc(routed.redirects)
+        elif routed.kind == "notice":
+            self.status_notices.labels(routed.status_code or "").inc()
+        else:
+            self.dead_letters.labels(routed.reason or "unknown").inc()
+
+    def settled(self, batch: Sequence[Routed], *, fetched_at: float) -> None:
+        """Observe the latencies of a batch whose outputs were just acknowledged."""
+        now = time.time()
+        routing = max(0.0, now - fetched_at)
+        for routed in batch:
+            self.routing_latency.observe(routing)
+            if routed.kind == "document" and routed.sent_at is not None:
+                waited = max(0.0, now - routed.sent_at.timestamp())
+                self.delivery_latency.labels(str(routed.priority)).observe(waited)
+        self.in_flight.dec(len(batch))
+
+    def use_directory(self, directory: Directory) -> None:
+        """Export the directory's version and size."""
+        self._directory_info.info({"version": directory.version})
+        today = dt.datetime.now(VN_TIME).date()
+        self._directory_agencies.set(len(directory.open_at(today)))
+
+    def set_lag(self, lags: Mapping[tuple[str, int], int]) -> None:
+        """Replace the lag series with ``lags`` (topic, partition) -> records behind."""
+        current = {(topic, str(partition)) for topic, partition in lags}
+        for gone in self._lag_series - current:
+            self.consumer_lag.remove(*gone)
+        for (topic, partition), lag in lags.items():
+            self.consumer_lag.labels(topic, str(partition)).set(lag)
+        self._lag_series = current
+
+    def set_overdue(self, counts: Mapping[str, int]) -> None:
+        """Replace the overdue series with ``counts`` (recipient agency -> deliveries)."""
+        for gone in self._overdue_series - set(counts):
+            self.overdue.remove(gone)
+        for agency, count in counts.items():
+            self.overdue.labels(agency).set(count)
+        self._overdue_series = set(counts)
