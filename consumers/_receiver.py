@@ -203,6 +203,13 @@ class Receiver(Service):
             _notice(received.document, received.recipient, code, description, staff)
         )
         self._dedupe.set_state(received.key, state)
+        log.debug(
+            "notice_sent",
+            document_id=received.document.document_id,
+            sender=received.recipient,
+            recipient=received.document.sender,
+            status_code=str(code),
+        )
         return receipt
 
     def mark_handled(self, received: ReceivedDocument) -> None:
@@ -283,6 +290,13 @@ class Receiver(Service):
                 await self._on_notice(message)
             return None
         recipient = _header(record.headers, HEADER_RECIPIENT) or self.agency
+        log.debug(
+            "document_received",
+            document_id=message.document_id,
+            sender=message.sender,
+            recipient=recipient,
+            priority=message.priority,
+        )
         return ReceivedDocument(
             document=message,
             recipient=recipient,

@@ -16,6 +16,7 @@ __all__ = ["ENV_PREFIX", "Settings"]
 ENV_PREFIX = "DOCBUS_"
 
 _COMPRESSIONS = {"none", "gzip", "snappy", "lz4", "zstd"}
+_LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,6 +68,8 @@ class Settings:
             problems.append(
                 f"topic_prefix must be letters, digits, '.', '_' or '-': {self.topic_prefix!r}"
             )
+        if self.log_level.upper() not in _LOG_LEVELS:
+            problems.append(f"log_level must be one of {sorted(_LOG_LEVELS)}: {self.log_level!r}")
         if problems:
             raise ConfigurationError("; ".join(problems))
 

@@ -312,6 +312,14 @@ class Router(Service):
                             reason=routed.reason,
                             detail=routed.detail,
                         )
+                    else:
+                        log.debug(
+                            f"{routed.kind}_routed",
+                            document_id=routed.document_id,
+                            sender=routed.sender,
+                            recipient=",".join(routed.inboxes),
+                            status_code=routed.status_code,
+                        )
                     for out in routed.outputs:
                         acks.append(
                             await producer.send(

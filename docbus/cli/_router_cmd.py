@@ -43,8 +43,6 @@ def router(group_id: str | None, ensure_topics: bool, **flags: Any) -> None:
                 await ensure_bus_topics(live, directory)
             service = Router(settings=live, directory=directory, group_id=group_id)
             async with service:
-                if service.metrics_url is not None:
-                    click.echo(f"metrics: {service.metrics_url}", err=True)
                 stop_task = asyncio.ensure_future(stop.wait())
                 join_task = asyncio.ensure_future(service.join())
                 await asyncio.wait([stop_task, join_task], return_when=asyncio.FIRST_COMPLETED)

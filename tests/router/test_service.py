@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import signal
 import subprocess
 import sys
@@ -26,6 +27,8 @@ from tests.helpers import (
     letter,
     produce_raw,
     read_topic,
+    sample,
+    scrape,
     take,
 )
 
@@ -121,28 +124,56 @@ async def test_committed_records_are_not_routed_again(settings: Settings) -> Non
     assert len(records) == 11
 
 
-async def test_cli_router_stops_cleanly_on_sigterm(settings: Settings) -> None:
-    """`docbus router` routes, and on SIGTERM finishes, commits and exits 0 within 10 s."""
+async def test_cli_router_logs_json_serves_metrics_and_stops_on_sigterm(
+    settings: Settings,
+) -> None:
+    """`docbus router` logs JSON lines, serves its metrics, and on SIGTERM commits and exits 0."""
     layout = await ensure_topics(settings, [G22, H29])
     env = cli_env(settings)
     cli = subprocess.Popen(
-        [sys.executable, "-m", "docbus.cli", "router", "--log-level", "INFO"],
+        [sys.executable, "-m", "docbus.cli", "router", "--log-level", "DEBUG", "--metrics-port", "0"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
-    try:
+    events: asyncio.Queue[dict] = asyncio.Queue()  # type: ignore[type-arg]
+    loop = asyncio.get_running_loop()
+
+    def read_stderr() -> None:  # reads all along, so the router never blocks on a full pipe
         assert cli.stderr is not None
-        line = ""
-        while "router_started" not in line:
-            line = await asyncio.wait_for(asyncio.to_thread(cli.stderr.readline), 30)
-            assert line, "router exited before starting"
+        for line in cli.stderr:
+            loop.call_soon_threadsafe(events.put_nowait, json.loads(line))  # JSON, every line
+
+    reader = loop.run_in_executor(None, read_stderr)
+
+    async def next_event() -> dict:  # type: ignore[type-arg]
+        return await asyncio.wait_for(events.get(), 30)
+
+    try:
+        while (started := await next_event())["event"] != "metrics_serving":
+            pass
+        url = started["url"]
+        while (await next_event())["event"] != "router_started":
+            pass
+        doc = letter(G22, (H29,))
         async with Sender(agency=G22, settings=settings) as sender:
-            await sender.send(letter(G22, (H29,)))
+            await sender.send(doc)
         await read_topic(settings, layout.inbox(H29), 1)
+        while (routed_event := await next_event())["event"] != "document_routed":
+            pass
+        assert routed_event["document_id"] == doc.document_id
+        assert (routed_event["sender"], routed_event["recipient"]) == (G22, H29)
+        assert {"level", "timestamp"} <= routed_event.keys()
+        routed = await asyncio.to_thread(scrape, url)
+        assert sample(routed, "docbus_deliveries_total", recipient=H29, priority="0") == 1
         cli.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(cli.wait, 10) == 0
+        await reader
+        last = None
+        while not events.empty():
+            last = events.get_nowait()
+        assert last is not None and last["event"] == "router_stopped" and last["documents"] == 1
     finally:
         cli.kill()
         cli.wait()
