@@ -10,6 +10,7 @@ import pytest
 
 from docbus import EmbeddedBroker, Settings, free_port
 from docbus._logging import reset_logging
+from tests.debian import debian_tool, require_debian_tool
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +49,18 @@ def _postgres_bindir() -> Path | None:
 
 
 @pytest.fixture(scope="session")
+def promtool() -> Path:
+    """Debian's promtool (package prometheus), installed if missing."""
+    return require_debian_tool("prometheus", "promtool")
+
+
+@pytest.fixture(scope="session")
+def prometheus_bin() -> Path:
+    """Debian's Prometheus server binary, installed if missing."""
+    return require_debian_tool("prometheus", "prometheus")
+
+
+@pytest.fixture(scope="session")
 def postgres_dsn() -> Iterator[str]:
     """A real PostgreSQL server on 127.0.0.1 for this run (Debian's package, installed if missing)."""
     import os
@@ -55,16 +68,7 @@ def postgres_dsn() -> Iterator[str]:
     import subprocess
     import tempfile
 
-    bindir = _postgres_bindir()
-    if bindir is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, timeout=300)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "postgresql"],
-            capture_output=True,
-            timeout=600,
-            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-        )
-        bindir = _postgres_bindir()
+    bindir = debian_tool("postgresql", _postgres_bindir)
     if bindir is None:
         pytest.skip(
             "PostgreSQL server cannot be installed here (no /usr/lib/postgresql/*/bin/initdb)"

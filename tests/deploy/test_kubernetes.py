@@ -1,0 +1,103 @@
+"""deploy/k8s: core objects valid against Kubernetes' schemas, and consistent with docbus."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import Any
+
+import kubernetes_validate
+import pytest
+from prometheus_client import CollectorRegistry
+
+from docbus import Settings
+from docbus._metrics import MetricsServer
+from docbus._settings import ENV_PREFIX
+from schemas import TopicLayout
+from tests.deploy.conftest import DEPLOY, load_yaml_documents
+
+KUBERNETES = "1.30.0"
+CUSTOM_GROUPS = ("kafka.strimzi.io/", "monitoring.coreos.com/")
+
+
+@pytest.fixture(scope="module")
+def manifests() -> list[dict[str, Any]]:
+    return [d for f in sorted((DEPLOY / "k8s").glob("*.yaml")) for d in load_yaml_documents(f)]
+
+
+def _one(manifests: list[dict[str, Any]], kind: str, name: str | None = None) -> dict[str, Any]:
+    (found,) = [
+        m for m in manifests if m["kind"] == kind and name in (None, m["metadata"]["name"])
+    ]
+    return found
+
+
+def test_core_objects_are_valid_kubernetes(manifests: list[dict[str, Any]]) -> None:
+    core = [m for m in manifests if not m["apiVersion"].startswith(CUSTOM_GROUPS)]
+    assert {m["kind"] for m in core} >= {"Deployment", "Service", "ConfigMap", "Job", "Secret"}
+    for manifest in core:
+        kubernetes_validate.validate(manifest, KUBERNETES, strict=True)
+
+
+def test_strimzi_cluster_topics_and_bootstrap_agree(manifests: list[dict[str, Any]]) -> None:
+    kafka = _one(manifests, "Kafka")
+    cluster = kafka["metadata"]["name"]
+    assert kafka["metadata"]["annotations"]["strimzi.io/kraft"] == "enabled"
+    pool = _one(manifests, "KafkaNodePool")
+    assert pool["metadata"]["labels"]["strimzi.io/cluster"] == cluster
+    assert pool["spec"]["replicas"] == 3 and set(pool["spec"]["roles"]) == {"controller", "broker"}
+    config = _one(manifests, "ConfigMap", "docbus")["data"]
+    assert config["DOCBUS_BOOTSTRAP_SERVERS"].startswith(f"{cluster}-kafka-bootstrap.")
+    port = int(config["DOCBUS_BOOTSTRAP_SERVERS"].rsplit(":", 1)[1])
+    assert port in {listener["port"] for listener in kafka["spec"]["kafka"]["listeners"]}
+    layout = TopicLayout(config["DOCBUS_TOPIC_PREFIX"])
+    topics = {
+        m["metadata"]["name"]: m["spec"]
+        for m in manifests
+        if m["kind"] == "KafkaTopic" and m["metadata"]["labels"]["strimzi.io/cluster"] == cluster
+    }
+    assert set(topics) == {layout.deadletter, layout.directory}
+    assert topics[layout.directory]["config"]["cleanup.policy"] == "compact"
+
+
+def test_every_docbus_variable_is_a_setting(manifests: list[dict[str, Any]]) -> None:
+    known = {ENV_PREFIX + f.name.upper() for f in dataclasses.fields(Settings)}
+    config = _one(manifests, "ConfigMap", "docbus")["data"]
+    Settings.from_env(config)  # the values parse too
+    deployment = _one(manifests, "Deployment", "docbus-router")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    names = set(config) | {e["name"] for e in container.get("env", [])}
+    assert names <= known
+
+
+def test_router_probes_scrape_and_limits(manifests: list[dict[str, Any]]) -> None:
+    deployment = _one(manifests, "Deployment", "docbus-router")
+    pod = deployment["spec"]["template"]
+    (container,) = pod["spec"]["containers"]
+    config = _one(manifests, "ConfigMap", "docbus")["data"]
+    (port,) = container["ports"]
+    assert port["containerPort"] == int(config["DOCBUS_METRICS_PORT"])
+    assert config["DOCBUS_METRICS_HOST"] == "0.0.0.0"
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        assert container[probe]["httpGet"]["port"] == port["name"]
+    assert set(container["resources"]["limits"]) == {"cpu", "memory"}
+    assert pod["metadata"]["annotations"]["prometheus.io/port"] == str(port["containerPort"])
+    monitor = _one(manifests, "PodMonitor")
+    assert monitor["spec"]["selector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
+    assert monitor["spec"]["podMetricsEndpoints"][0]["port"] == port["name"]
+
+
+async def test_the_probe_paths_are_the_ones_the_router_serves(
+    manifests: list[dict[str, Any]],
+) -> None:
+    (container,) = _one(manifests, "Deployment", "docbus-router")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    paths = {container[p]["httpGet"]["path"] for p in ("livenessProbe", "readinessProbe")}
+    async with MetricsServer(CollectorRegistry(), port=0) as server:
+        for path in paths:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(f"GET {path} HTTP/1.1\r\n\r\n".encode())
+            status = (await reader.readline()).decode()
+            writer.close()
+            assert status.startswith("HTTP/1.1 200"), (path, status)
