@@ -26,9 +26,7 @@ def manifests() -> list[dict[str, Any]]:
 
 
 def _one(manifests: list[dict[str, Any]], kind: str, name: str | None = None) -> dict[str, Any]:
-    (found,) = [
-        m for m in manifests if m["kind"] == kind and name in (None, m["metadata"]["name"])
-    ]
+    (found,) = [m for m in manifests if m["kind"] == kind and name in (None, m["metadata"]["name"])]
     return found
 
 
@@ -83,7 +81,9 @@ def test_router_probes_scrape_and_limits(manifests: list[dict[str, Any]]) -> Non
     assert set(container["resources"]["limits"]) == {"cpu", "memory"}
     assert pod["metadata"]["annotations"]["prometheus.io/port"] == str(port["containerPort"])
     monitor = _one(manifests, "PodMonitor")
-    assert monitor["spec"]["selector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
+    assert (
+        monitor["spec"]["selector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
+    )
     assert monitor["spec"]["podMetricsEndpoints"][0]["port"] == port["name"]
 
 

@@ -131,7 +131,16 @@ async def test_cli_router_logs_json_serves_metrics_and_stops_on_sigterm(
     layout = await ensure_topics(settings, [G22, H29])
     env = cli_env(settings)
     cli = subprocess.Popen(
-        [sys.executable, "-m", "docbus.cli", "router", "--log-level", "DEBUG", "--metrics-port", "0"],
+        [
+            sys.executable,
+            "-m",
+            "docbus.cli",
+            "router",
+            "--log-level",
+            "DEBUG",
+            "--metrics-port",
+            "0",
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
