@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from consumers._dedupe import DedupeKey, DedupeStore, SqliteDedupeStore
+from docbus._client_metrics import ClientMetrics
 from docbus._exceptions import CodecError
 from docbus._kafka import kafka_errors, make_consumer, make_producer, start_producer
 from docbus._lifecycle import Lifecycle, Service
@@ -95,6 +96,7 @@ class Receiver(Service):
         auto_arrival: bool = True,
         max_batch_records: int = 1000,
         poll_timeout_ms: int = 200,
+        metrics: ClientMetrics | None = None,
     ) -> None:
         self.agency = agency
         self.top_level = AgencyCode.parse(agency).top_level
@@ -103,8 +105,13 @@ class Receiver(Service):
         self._owns_producer = producer is None
         self._producer = producer if producer is not None else make_producer(settings)
         self._writer = OutboxWriter(
-            agency=self.top_level, settings=settings, producer=self._producer, codec=self._codec
+            agency=self.top_level,
+            settings=settings,
+            producer=self._producer,
+            codec=self._codec,
+            metrics=metrics,
         )
+        self.metrics = self._writer.metrics
         self._dedupe_given = dedupe
         self._dedupe: DedupeStore | None = None
         self._on_notice = on_notice
@@ -260,8 +267,10 @@ class Receiver(Service):
         for item in fresh:
             if item.key in seen or item.key in new:
                 log.debug("duplicate_skipped", document_id=item.document.document_id)
+                self.metrics.duplicates_skipped.labels(self.top_level).inc()
                 continue
             new[item.key] = item
+            self.metrics.received(self.top_level, item.document.priority, item.document.sent_at)
         if self._auto_arrival:
             await asyncio.gather(
                 *(
@@ -285,6 +294,7 @@ class Receiver(Service):
             )
             return None
         if isinstance(message, StatusNotice):
+            self.metrics.notices_received.labels(self.top_level, str(message.status_code)).inc()
             self._note_recall(message)
             if self._on_notice is not None:
                 await self._on_notice(message)

@@ -1,6 +1,7 @@
 """docbus: the document-interconnection bus (shell package: settings, errors, embedded broker)."""
 
 from docbus._broker import EmbeddedBroker, free_port
+from docbus._client_metrics import ClientMetrics
 from docbus._exceptions import (
     BadMarkerError,
     BrokerError,
@@ -24,6 +25,7 @@ from docbus._exceptions import (
     ValidationError,
 )
 from docbus._lifecycle import Lifecycle, State
+from docbus._metrics import MetricsServer
 from docbus._settings import Settings
 
 __version__ = "0.1.0"
@@ -31,6 +33,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BadMarkerError",
     "BrokerError",
+    "ClientMetrics",
     "ClientStateError",
     "CodecError",
     "ConfigurationError",
@@ -46,6 +49,7 @@ __all__ = [
     "Lifecycle",
     "MalformedAgencyCodeError",
     "MalformedRecordError",
+    "MetricsServer",
     "RouterError",
     "RoutingRejected",
     "Settings",

@@ -52,6 +52,7 @@ class DemoSummary:
     elapsed_s: float
     docs_per_s: float
     completed: bool
+    metrics_url: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The summary as one JSON object."""
@@ -66,8 +67,13 @@ async def run_demo(
     seed: int = 2024,
     timeout_s: float = 300.0,
     progress: ProgressCallback | None = None,
+    on_metrics: Callable[[str], None] | None = None,
 ) -> DemoSummary:
-    """Run the whole bus once on ``settings``' broker and return what was delivered."""
+    """Run the whole bus once on ``settings``' broker and return what was delivered.
+
+    With ``settings.metrics_port`` set, the router serves its metrics while the run lasts
+    and ``on_metrics`` is told where.
+    """
     directory = Directory.load()
     layout = TopicLayout(settings.topic_prefix)
     await ensure_bus_topics(settings, directory)
@@ -81,6 +87,8 @@ async def run_demo(
             _receivers(settings, codes, codec, ledger),
             _shared_producer(settings) as producer,
         ):
+            if on_metrics is not None and router.metrics_url is not None:
+                on_metrics(router.metrics_url)
             started = time.monotonic()
             sent, expected = await _send_burst(
                 settings, directory, codes, codec, producer, documents, seed, ledger, progress
@@ -94,6 +102,7 @@ async def run_demo(
             completed = await _wait(ledger, expected, timeout_s, progress)
             elapsed = time.monotonic() - started
             dead_lettered = router.stats.dead_lettered
+            metrics_url = router.metrics_url
     received = len(ledger.received)
     return DemoSummary(
         documents_sent=sent,
@@ -110,6 +119,7 @@ async def run_demo(
         elapsed_s=round(elapsed, 3),
         docs_per_s=round(sent / elapsed, 1) if elapsed > 0 else 0.0,
         completed=completed,
+        metrics_url=metrics_url,
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaProducer
 
+from docbus._client_metrics import ClientMetrics
 from docbus._exceptions import InvalidDocumentError, InvalidNoticeError
 from docbus._kafka import kafka_errors
 from docbus._settings import Settings
@@ -39,9 +40,16 @@ class OutboxWriter:
     """Produces one agency's documents and notices into its outbox, keyed by document id."""
 
     def __init__(
-        self, *, agency: str, settings: Settings, producer: AIOKafkaProducer, codec: Codec
+        self,
+        *,
+        agency: str,
+        settings: Settings,
+        producer: AIOKafkaProducer,
+        codec: Codec,
+        metrics: ClientMetrics | None = None,
     ) -> None:
         self.agency = agency
+        self.metrics = metrics if metrics is not None else ClientMetrics()
         self.top_level = AgencyCode.parse(agency).top_level
         self._settings = settings
         self._producer = producer
@@ -64,7 +72,9 @@ class OutboxWriter:
                     "by blob reference"
                 ]
             )
-        return await self._produce(document.document_id, data)
+        receipt = await self._produce(document.document_id, data)
+        self.metrics.documents_sent.labels(self.top_level, str(document.priority)).inc()
+        return receipt
 
     async def write_notice(self, notice: StatusNotice) -> SendReceipt:
         """Validate and send ``notice``; return once the broker holds it."""
@@ -73,7 +83,9 @@ class OutboxWriter:
             raise InvalidNoticeError(
                 [f"notice sender {notice.from_agency} is not a unit of {self.top_level}"]
             )
-        return await self._produce(notice.document_id, self.codec.encode(notice))
+        receipt = await self._produce(notice.document_id, self.codec.encode(notice))
+        self.metrics.notices_sent.labels(self.top_level, str(notice.status_code)).inc()
+        return receipt
 
     async def _produce(self, document_id: str, data: bytes) -> SendReceipt:
         with kafka_errors(f"sending {document_id} to {self.topic}"):

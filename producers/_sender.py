@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterable
 
 from aiokafka import AIOKafkaProducer
 
+from docbus._client_metrics import ClientMetrics
 from docbus._exceptions import DeliveryRejected, DeliveryTimeout
 from docbus._kafka import make_producer, start_producer
 from docbus._lifecycle import Lifecycle, Service
@@ -44,6 +45,7 @@ class Sender(Service):
         settings: Settings,
         producer: AIOKafkaProducer | None = None,
         codec: Codec | None = None,
+        metrics: ClientMetrics | None = None,
     ) -> None:
         self._settings = settings
         self._owns_producer = producer is None
@@ -53,12 +55,18 @@ class Sender(Service):
             settings=settings,
             producer=self._producer,
             codec=codec if codec is not None else Codec(),
+            metrics=metrics,
         )
         self._watcher = NoticeWatcher(
             settings=settings, agency=AgencyCode.parse(agency).top_level, codec=self._writer.codec
         )
         self._watcher_lock = asyncio.Lock()
         self._lifecycle = Lifecycle(f"Sender({agency})")
+
+    @property
+    def metrics(self) -> ClientMetrics:
+        """This sender's metrics (serve ``metrics.registry`` to let Prometheus scrape them)."""
+        return self._writer.metrics
 
     @property
     def agency(self) -> str:

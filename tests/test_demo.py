@@ -12,8 +12,16 @@ from docbus._demo import run_demo
 
 async def test_demo_delivers_everything_once(settings: Settings) -> None:
     """A 1,500-document demo loses nothing, duplicates nothing, and every notice returns."""
-    summary = await run_demo(settings, documents=1500, bad_records=3, timeout_s=120)
+    urls: list[str] = []
+    summary = await run_demo(
+        settings.replace(metrics_port=0),
+        documents=1500,
+        bad_records=3,
+        timeout_s=120,
+        on_metrics=urls.append,
+    )
     assert summary.completed
+    assert urls == [summary.metrics_url] and urls[0].startswith("http://127.0.0.1:")
     assert summary.documents_sent == 1500
     assert summary.lost == 0 and summary.duplicates_delivered == 0
     assert summary.deliveries_received == summary.deliveries_expected > 1500
@@ -45,3 +53,4 @@ def test_cli_demo_json_summary() -> None:
         assert key in summary, key
     assert summary["lost"] == 0 and summary["duplicates_delivered"] == 0
     assert summary["deliveries_received"] == summary["deliveries_expected"]
+    assert f"router metrics: {summary['metrics_url']}" in run.stderr

@@ -11,11 +11,12 @@ from rich.table import Table
 
 from docbus._demo import DemoSummary, run_demo
 from docbus._runtime import bus_settings
-from docbus.cli._common import bus_options, emit_json, run_async, settings_from
+from docbus.cli._common import bus_options, emit_json, metrics_options, run_async, settings_from
 
 
 @click.command()
 @bus_options
+@metrics_options
 @click.option("--documents", type=int, default=20_000, show_default=True, help="Documents to send.")
 @click.option(
     "--bad",
@@ -42,6 +43,8 @@ def demo(
     if flags.get("log_level") is None:
         flags["log_level"] = "ERROR"  # the injected bad records would log a warning each
     settings = settings_from(**flags)
+    if settings.metrics_port is None:
+        settings = settings.replace(metrics_port=0)  # a free port: the demo shows its metrics
     console = Console(stderr=True)
 
     async def main() -> DemoSummary:
@@ -67,6 +70,9 @@ def demo(
                     seed=seed,
                     timeout_s=timeout_s,
                     progress=progress,
+                    on_metrics=lambda url: console.print(
+                        f"router metrics: {url} (Prometheus can scrape it while the demo runs)"
+                    ),
                 )
 
     summary = run_async(main())
@@ -97,6 +103,7 @@ def _print_table(summary: DemoSummary, console: Console) -> None:
         ("dead-lettered (sender told)", f"{summary.dead_lettered} ({summary.rejections_returned})"),
         ("elapsed", f"{summary.elapsed_s:.1f} s"),
         ("documents per second", f"{summary.docs_per_s:,.0f}"),
+        ("router metrics (during the run)", summary.metrics_url or "not served"),
     ]
     for name, value in rows:
         table.add_row(name, value)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import click
 
 from consumers import Receiver
+from docbus._metrics import MetricsServer
 from docbus._runtime import bus_settings
-from docbus.cli._common import bus_options, emit_json, run_async, settings_from
+from docbus.cli._common import bus_options, emit_json, metrics_options, run_async, settings_from
 from schemas import StatusCode
 
 _CODES = [c.value for c in StatusCode]
@@ -17,6 +19,7 @@ _CODES = [c.value for c in StatusCode]
 
 @click.command()
 @bus_options
+@metrics_options
 @click.option("--agency", required=True, help="Receiving agency code.")
 @click.option("--max", "max_documents", type=int, help="Stop after this many documents.")
 @click.option(
@@ -44,7 +47,17 @@ def receive(
 
     async def main() -> int:
         count = 0
-        async with bus_settings(settings) as (live, _), Receiver(agency=agency, settings=live) as r:
+        async with (
+            bus_settings(settings) as (live, _),
+            Receiver(agency=agency, settings=live) as r,
+            contextlib.AsyncExitStack() as serving,
+        ):
+            if settings.metrics_port is not None:
+                await serving.enter_async_context(
+                    MetricsServer(
+                        r.metrics.registry, port=settings.metrics_port, host=settings.metrics_host
+                    )
+                )
             while max_documents is None or count < max_documents:
                 try:
                     received = await asyncio.wait_for(anext(r), timeout_s)

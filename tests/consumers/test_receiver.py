@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -12,9 +13,22 @@ from pathlib import Path
 import pytest
 
 from consumers import Receiver
-from docbus import ClientStateError, Settings
+from docbus import ClientMetrics, ClientStateError, Settings
+from producers import Sender
 from schemas import HEADER_RECIPIENT, Codec, StatusCode, StatusNotice
-from tests.helpers import G22, H29, NoticeCollector, ensure_topics, letter, read_topic, take
+from tests.helpers import (
+    G22,
+    H29,
+    NoticeCollector,
+    cli_env,
+    ensure_topics,
+    eventually,
+    letter,
+    read_topic,
+    sample,
+    scrape,
+    take,
+)
 
 
 async def deliver(settings: Settings, documents, recipient: str = H29) -> None:  # type: ignore[no-untyped-def]
@@ -176,3 +190,63 @@ async def test_impossible_notices_are_refused_before_sending(settings: Settings)
     records = await read_topic(settings, layout.outbox(H29), 4)  # 01, 01, 05, 02: nothing else
     codes = sorted(Codec().decode(r.value).status_code for r in records)
     assert codes == ["01", "01", "02", "05"]
+
+
+async def test_client_metrics_count_what_one_application_sent_and_received(
+    settings: Settings,
+) -> None:
+    """One ClientMetrics shared by an agency's Sender and Receiver counts both directions."""
+    metrics = ClientMetrics()
+    first, second = letter(number=1), letter(number=2)
+    await deliver(settings, [first, first, second])
+    async with (
+        Receiver(agency=H29, settings=settings, metrics=metrics) as receiver,
+        Sender(agency=H29, settings=settings, metrics=metrics) as sender,
+    ):
+        for received in await take(receiver, 2):
+            await received.notify(StatusCode.ACCEPTED)
+        await sender.send(letter(H29, (G22,), number=3))
+    samples = {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in metrics.registry.collect()
+        for s in family.samples
+    }
+    assert sample(samples, "docbus_client_documents_received_total", agency=H29, priority="0") == 2
+    assert sample(samples, "docbus_client_duplicates_skipped_total", agency=H29) == 1
+    assert sample(samples, "docbus_client_notices_sent_total", agency=H29, status_code="01") == 2
+    assert sample(samples, "docbus_client_notices_sent_total", agency=H29, status_code="03") == 2
+    assert sample(samples, "docbus_client_documents_sent_total", agency=H29, priority="0") == 1
+    assert sample(samples, "docbus_client_receive_latency_seconds_count", priority="0") == 2
+
+
+async def test_docbus_receive_serves_its_metrics(settings: Settings) -> None:
+    """`docbus receive --metrics-port` lets Prometheus scrape the receiving agency's counts."""
+    await deliver(settings, [letter(number=1), letter(number=2)])
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "docbus.cli", "receive", "--agency", H29, "--timeout", "30"],
+        env={**cli_env(settings), "DOCBUS_METRICS_PORT": "0", "DOCBUS_LOG_LEVEL": "INFO"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert cli.stderr is not None
+        event: dict = {}  # type: ignore[type-arg]
+        while event.get("event") != "metrics_serving":
+            line = await asyncio.wait_for(asyncio.to_thread(cli.stderr.readline), 30)
+            assert line, "docbus receive exited early"
+            event = json.loads(line)
+        url = event["url"]
+
+        def received_both() -> bool:
+            received = sample(
+                scrape(url), "docbus_client_documents_received_total", agency=H29, priority="0"
+            )
+            return received == 2
+
+        assert await eventually(received_both, timeout_s=30)
+    finally:
+        cli.terminate()
+        cli.wait()
+        if cli.stderr:
+            cli.stderr.close()
