@@ -8,17 +8,27 @@ and readiness probes a Kubernetes Deployment needs on ``/healthz`` and ``/readyz
 from __future__ import annotations
 
 import asyncio
+import bisect
+import collections
 import contextlib
+import math
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import structlog
 from prometheus_client import CollectorRegistry, Info
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily
 
 from docbus._lifecycle import Lifecycle, Service
 
-__all__ = ["LATENCY_BUCKETS", "MetricsServer", "register_build_info"]
+__all__ = [
+    "LATENCY_BUCKETS",
+    "CounterTable",
+    "HistogramTable",
+    "MetricsServer",
+    "register_build_info",
+]
 
 log = structlog.get_logger("docbus.metrics")
 
@@ -40,6 +50,65 @@ def register_build_info(registry: CollectorRegistry, component: str) -> None:
     Info("docbus_build", "The docbus build this process runs.", registry=registry).info(
         {"version": __version__, "python": platform.python_version(), "component": component}
     )
+
+
+class CounterTable:
+    """A labelled counter kept as plain integers, for the hot path of one event loop.
+
+    prometheus-client's own counters take a lock on every increment (about 1 µs, 3 µs
+    with the label lookup); the router counts each record, so it keeps its counts here,
+    written and collected by the same loop, and exports them through a collector.
+    """
+
+    def __init__(self, name: str, documentation: str, labelnames: Sequence[str]) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.labelnames = list(labelnames)
+        self.values: collections.Counter[tuple[str, ...]] = collections.Counter()
+
+    def family(self) -> CounterMetricFamily:
+        """The samples as Prometheus collects them (``<name>_total``)."""
+        family = CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
+        for labels, value in self.values.items():
+            family.add_metric(list(labels), value)
+        return family
+
+
+class HistogramTable:
+    """A labelled histogram kept as plain integers (see :class:`CounterTable`)."""
+
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        labelnames: Sequence[str],
+        buckets: Sequence[float] = LATENCY_BUCKETS,
+    ) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.labelnames = list(labelnames)
+        self._bounds = [*sorted(buckets), math.inf]
+        self._counts: dict[tuple[str, ...], list[int]] = {}
+        self._sums: collections.defaultdict[tuple[str, ...], float] = collections.defaultdict(float)
+
+    def observe(self, labels: tuple[str, ...], value: float, count: int = 1) -> None:
+        """Record ``count`` observations of ``value`` (le buckets include their bound)."""
+        counts = self._counts.get(labels)
+        if counts is None:
+            counts = self._counts[labels] = [0] * len(self._bounds)
+        counts[bisect.bisect_left(self._bounds, value)] += count
+        self._sums[labels] += value * count
+
+    def family(self) -> HistogramMetricFamily:
+        """Cumulative buckets, ``_count`` and ``_sum`` as Prometheus collects them."""
+        family = HistogramMetricFamily(self.name, self.documentation, labels=self.labelnames)
+        for labels, counts in self._counts.items():
+            cumulative, buckets = 0, []
+            for bound, count in zip(self._bounds, counts, strict=True):
+                cumulative += count
+                buckets.append(("+Inf" if bound == math.inf else str(float(bound)), cumulative))
+            family.add_metric(list(labels), buckets, self._sums[labels])
+        return family
 
 
 class MetricsServer(Service):

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client import CollectorRegistry, Gauge, Info
+from prometheus_client.metrics_core import Metric
 
-from docbus._metrics import LATENCY_BUCKETS, register_build_info
+from docbus._metrics import CounterTable, HistogramTable, register_build_info
 from router._routing import VN_TIME, Routed
 from router.directory import Directory
 
@@ -20,54 +21,65 @@ __all__ = ["RouterMetrics"]
 
 
 class RouterMetrics:
-    """Every series one router instance exports, in a registry of its own."""
+    """Every series one router instance exports, in a registry of its own.
+
+    The per-record series are plain counts written by the router's event loop and
+    collected by the same loop (the metrics server runs in it): no lock per record.
+    """
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         register_build_info(self.registry, "router")
         r = self.registry
-        self.documents_routed = Counter(
+        self.documents_routed = CounterTable(
             "docbus_documents_routed",
             "Documents routed to their recipients.",
             ["sender", "priority", "document_type"],
-            registry=r,
         )
-        self.deliveries = Counter(
+        self.deliveries = CounterTable(
             "docbus_deliveries",
             "Deliveries written to a recipient agency's inbox (one per recipient unit).",
             ["recipient", "priority"],
-            registry=r,
         )
-        self.redirects = Counter(
+        self.redirects = CounterTable(
             "docbus_redirects",
             "Recipients that had closed and were redirected to their successor (status 90).",
-            registry=r,
+            [],
         )
-        self.dead_letters = Counter(
+        self.dead_letters = CounterTable(
             "docbus_dead_letters",
             "Records refused to the dead-letter topic, by reason.",
             ["reason"],
-            registry=r,
         )
-        self.status_notices = Counter(
+        self.status_notices = CounterTable(
             "docbus_status_notices",
             "Status notices routed back to the agency they are addressed to.",
             ["status_code"],
-            registry=r,
         )
-        self.routing_latency = Histogram(
+        self.batches_committed = CounterTable(
+            "docbus_batches_committed", "Outbox batches whose offsets were committed.", []
+        )
+        self.routing_latency = HistogramTable(
             "docbus_routing_latency_seconds",
             "From the router fetching a record to the broker acknowledging all it produced.",
-            buckets=LATENCY_BUCKETS,
-            registry=r,
+            [],
         )
-        self.delivery_latency = Histogram(
+        self.delivery_latency = HistogramTable(
             "docbus_delivery_latency_seconds",
             "From a document's send time to its deliveries being acknowledged in the inboxes.",
             ["priority"],
-            buckets=LATENCY_BUCKETS,
-            registry=r,
         )
+        self._tables: list[CounterTable | HistogramTable] = [
+            self.documents_routed,
+            self.deliveries,
+            self.redirects,
+            self.dead_letters,
+            self.status_notices,
+            self.batches_committed,
+            self.routing_latency,
+            self.delivery_latency,
+        ]
+        r.register(self)
         self.consumer_lag = Gauge(
             "docbus_consumer_lag",
             "Records in an outbox partition the router has not consumed yet.",
@@ -78,9 +90,6 @@ class RouterMetrics:
             "docbus_in_flight_records",
             "Outbox records fetched whose outputs are not yet acknowledged and committed.",
             registry=r,
-        )
-        self.batches_committed = Counter(
-            "docbus_batches_committed", "Outbox batches whose offsets were committed.", registry=r
         )
         self.overdue = Gauge(
             "docbus_overdue_deliveries",
@@ -97,32 +106,46 @@ class RouterMetrics:
         self._lag_series: set[tuple[str, str]] = set()
         self._overdue_series: set[str] = set()
 
+    def collect(self) -> Iterator[Metric]:
+        """The per-record series (prometheus-client's collector protocol)."""
+        for table in self._tables:
+            yield table.family()
+
+    def describe(self) -> list[Metric]:
+        """Nothing to check at registration: the names are docbus's own."""
+        return []
+
     def record(self, routed: Routed) -> None:
         """Count one routed record."""
         if routed.kind == "document":
             priority = str(routed.priority)
-            self.documents_routed.labels(
-                routed.sender or "", priority, str(routed.document_type)
-            ).inc()
+            self.documents_routed.values[
+                (routed.sender or "", priority, str(routed.document_type))
+            ] += 1
+            deliveries = self.deliveries.values
             for recipient in routed.inboxes:
-                self.deliveries.labels(recipient, priority).inc()
+                deliveries[(recipient, priority)] += 1
             if routed.redirects:
-                self.redirects.inc(routed.redirects)
+                self.redirects.values[()] += routed.redirects
         elif routed.kind == "notice":
-            self.status_notices.labels(routed.status_code or "").inc()
+            self.status_notices.values[(routed.status_code or "",)] += 1
         else:
-            self.dead_letters.labels(routed.reason or "unknown").inc()
+            self.dead_letters.values[(routed.reason or "unknown",)] += 1
 
     def settled(self, batch: Sequence[Routed], *, fetched_at: float) -> None:
         """Observe the latencies of a batch whose outputs were just acknowledged."""
         now = time.time()
-        routing = max(0.0, now - fetched_at)
+        self.routing_latency.observe((), max(0.0, now - fetched_at), count=len(batch))
+        observe_delivery = self.delivery_latency.observe
         for routed in batch:
-            self.routing_latency.observe(routing)
             if routed.kind == "document" and routed.sent_at is not None:
                 waited = max(0.0, now - routed.sent_at.timestamp())
-                self.delivery_latency.labels(str(routed.priority)).observe(waited)
+                observe_delivery((str(routed.priority),), waited)
         self.in_flight.dec(len(batch))
+
+    def committed(self) -> None:
+        """Count a committed batch."""
+        self.batches_committed.values[()] += 1
 
     def use_directory(self, directory: Directory) -> None:
         """Export the directory's version and size."""

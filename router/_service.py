@@ -356,7 +356,7 @@ class Router(Service):
             raise BrokerError(f"committing offsets: {exc!r}", retriable=exc.retriable) from exc
         else:
             self.stats.batches_committed += 1
-            self.metrics.batches_committed.inc()
+            self.metrics.committed()
 
     async def _refresh_lag(self) -> None:
         """Export how far behind each assigned outbox partition the router is."""

@@ -117,7 +117,7 @@ async def test_crash_after_handling_before_commit(settings: Settings, tmp_path: 
         f"    async with Receiver(agency={H29!r}, settings=s, max_batch_records=1) as r:\n"
         "        doc = await anext(r)\n"
         "        await doc.notify(StatusCode.ACCEPTED)\n"
-        "        print(doc.document.document_id, flush=True)\n"
+        "        print('HANDLED', doc.document.document_id, flush=True)\n"
         "        os.kill(os.getpid(), signal.SIGKILL)\n"
         "asyncio.run(main())\n"
     )
@@ -125,7 +125,11 @@ async def test_crash_after_handling_before_commit(settings: Settings, tmp_path: 
         [sys.executable, str(script)], capture_output=True, text=True, timeout=60, env=os.environ
     )
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
-    handled_id = crashed.stdout.strip()
+    (handled_id,) = [
+        line.removeprefix("HANDLED ")
+        for line in crashed.stdout.splitlines()
+        if line.startswith("HANDLED ")
+    ]  # structlog, unconfigured in the script, prints its own lines on stdout too
     (other,) = [d for d in docs if d.document_id != handled_id]
     async with Receiver(agency=H29, settings=settings) as receiver:
         (after,) = await take(receiver, 1)

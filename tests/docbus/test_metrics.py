@@ -56,3 +56,39 @@ async def test_openmetrics_head_and_bad_requests() -> None:
         assert await _request(server.port, b"GET /met") == ("", b"")
         status, _ = await _request(server.port, b"GET /healthz HTTP/1.1\r\n\r\n")
         assert status.endswith("200 OK")
+
+
+def test_tables_export_what_prometheus_client_would() -> None:
+    """CounterTable and HistogramTable expose the same samples as the library's own types."""
+    from prometheus_client import Histogram, generate_latest
+
+    from docbus._metrics import LATENCY_BUCKETS, CounterTable, HistogramTable
+
+    ours, theirs = CollectorRegistry(), CollectorRegistry()
+    counts = CounterTable("docbus_things", "Things.", ["kind"])
+    latency = HistogramTable("docbus_wait_seconds", "Waits.", ["priority"])
+
+    class Tables:
+        def collect(self):  # type: ignore[no-untyped-def]
+            yield counts.family()
+            yield latency.family()
+
+    ours.register(Tables())  # type: ignore[arg-type]
+    reference_counter = Counter("docbus_things", "Things.", ["kind"], registry=theirs)
+    reference = Histogram(
+        "docbus_wait_seconds", "Waits.", ["priority"], buckets=LATENCY_BUCKETS, registry=theirs
+    )
+    for kind, value, priority in [("a", 0.25, "3"), ("a", 0.0049, "3"), ("b", 7200.0, "0")]:
+        counts.values[(kind,)] += 1
+        reference_counter.labels(kind).inc()
+        latency.observe((priority,), value)
+        reference.labels(priority).observe(value)
+    latency.observe(("0",), 0.5, count=3)
+    for _ in range(3):
+        reference.labels("0").observe(0.5)
+
+    def samples(registry: CollectorRegistry) -> set[str]:
+        lines = generate_latest(registry).decode().splitlines()
+        return {line for line in lines if not line.startswith("#") and "_created" not in line}
+
+    assert samples(ours) == samples(theirs)
