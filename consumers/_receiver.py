@@ -126,6 +126,7 @@ class Receiver(Service):
         self._uncommitted: dict[TopicPartition, int] = {}
         self._fetching: asyncio.Task[None] | None = None
         self._lifecycle = Lifecycle(f"Receiver({agency})")
+        self._trace_records = settings.log_level.upper() == "DEBUG"  # see Router
 
     async def start(self) -> None:
         """Open the dedupe store, connect and join the agency's receiver group."""
@@ -210,13 +211,14 @@ class Receiver(Service):
             _notice(received.document, received.recipient, code, description, staff)
         )
         self._dedupe.set_state(received.key, state)
-        log.debug(
-            "notice_sent",
-            document_id=received.document.document_id,
-            sender=received.recipient,
-            recipient=received.document.sender,
-            status_code=str(code),
-        )
+        if self._trace_records:
+            log.debug(
+                "notice_sent",
+                document_id=received.document.document_id,
+                sender=received.recipient,
+                recipient=received.document.sender,
+                status_code=str(code),
+            )
         return receipt
 
     def mark_handled(self, received: ReceivedDocument) -> None:
@@ -266,7 +268,8 @@ class Receiver(Service):
         new: dict[DedupeKey, ReceivedDocument] = {}
         for item in fresh:
             if item.key in seen or item.key in new:
-                log.debug("duplicate_skipped", document_id=item.document.document_id)
+                if self._trace_records:
+                    log.debug("duplicate_skipped", document_id=item.document.document_id)
                 self.metrics.duplicates_skipped.labels(self.top_level).inc()
                 continue
             new[item.key] = item
@@ -300,13 +303,14 @@ class Receiver(Service):
                 await self._on_notice(message)
             return None
         recipient = _header(record.headers, HEADER_RECIPIENT) or self.agency
-        log.debug(
-            "document_received",
-            document_id=message.document_id,
-            sender=message.sender,
-            recipient=recipient,
-            priority=message.priority,
-        )
+        if self._trace_records:
+            log.debug(
+                "document_received",
+                document_id=message.document_id,
+                sender=message.sender,
+                recipient=recipient,
+                priority=message.priority,
+            )
         return ReceivedDocument(
             document=message,
             recipient=recipient,

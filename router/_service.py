@@ -23,6 +23,7 @@ from docbus._kafka import kafka_errors, make_consumer, make_producer, start_prod
 from docbus._lifecycle import Lifecycle, Service
 from docbus._metrics import MetricsServer
 from docbus._settings import Settings
+from router._lag import partition_lag
 from router._metrics import RouterMetrics
 from router._routing import Routed, RoutingCore
 from router.directory import Directory
@@ -106,6 +107,9 @@ class Router(Service):
         self._directory_task: asyncio.Task[None] | None = None
         self._directory_changed = asyncio.Condition()
         self.stats = RouterStats()
+        # Per-record debug lines only when the settings ask for DEBUG: an application that
+        # never configured structlog would otherwise print one for every record.
+        self._trace_records = settings.log_level.upper() == "DEBUG"
         self.metrics = metrics if metrics is not None else RouterMetrics()
         self._lag_interval_s = lag_interval_s
         self._overdue_interval_s = overdue_interval_s
@@ -312,7 +316,7 @@ class Router(Service):
                             reason=routed.reason,
                             detail=routed.detail,
                         )
-                    else:
+                    elif self._trace_records:
                         log.debug(
                             f"{routed.kind}_routed",
                             document_id=routed.document_id,
@@ -361,16 +365,8 @@ class Router(Service):
     async def _refresh_lag(self) -> None:
         """Export how far behind each assigned outbox partition the router is."""
         while True:
-            consumer = self._consumer
-            if consumer is not None:
-                lags: dict[tuple[str, int], int] = {}
-                for tp in consumer.assignment():
-                    highwater = consumer.highwater(tp)
-                    with contextlib.suppress(IllegalStateError, KafkaError):
-                        if highwater is not None:
-                            position = await consumer.position(tp)
-                            lags[(tp.topic, tp.partition)] = max(0, highwater - position)
-                self.metrics.set_lag(lags)
+            if self._consumer is not None:
+                self.metrics.set_lag(await partition_lag(self._consumer))
             await asyncio.sleep(self._lag_interval_s)
 
     async def _refresh_overdue(self) -> None:

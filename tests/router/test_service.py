@@ -245,3 +245,18 @@ async def test_mail_follows_the_2025_reorganisation(settings: Settings) -> None:
     assert got == expected
     assert len(redirects) == len(changes)
     assert all(n.from_agency == BUS_AGENCY for n in redirects)
+
+
+async def test_per_record_lines_only_when_settings_ask_for_debug(settings: Settings) -> None:
+    """An application that never configured logging is not flooded with a line per record."""
+    from structlog.testing import capture_logs
+
+    for level, expected in [("INFO", 0), ("DEBUG", 1)]:
+        tuned = settings.replace(log_level=level, topic_prefix=f"{settings.topic_prefix}{level}")
+        await ensure_topics(tuned, [G22, H29])
+        with capture_logs() as logs:
+            async with Router(settings=tuned, track=False), Sender(agency=G22, settings=tuned) as s:
+                await s.send(letter(G22, (H29,)))
+                await read_topic(tuned, f"{tuned.topic_prefix}.inbox.{H29}", 1)
+        routed = [e for e in logs if e["event"] == "document_routed"]
+        assert len(routed) == expected, level

@@ -1,0 +1,41 @@
+"""Tests for router._lag: lag from the log end, also while the consumer is not fetching."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from docbus import Settings
+from docbus._kafka import make_producer
+from router._lag import partition_lag
+from tests.helpers import G22, ensure_topics
+
+
+async def test_lag_counts_unconsumed_records_before_and_after_fetching(settings: Settings) -> None:
+    layout = await ensure_topics(settings, [G22])
+    topic = layout.outbox(G22)
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        for n in range(10):  # one batch each: the embedded broker's end offset is then exact
+            await (await producer.send(topic, b"x", key=str(n).encode(), partition=0))
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
+    await consumer.start()
+    try:
+        assert await partition_lag(consumer) == {}  # nothing assigned
+        consumer.assign([TopicPartition(topic, 0), TopicPartition(topic, 1)])
+        consumer.seek(TopicPartition(topic, 0), 0)
+        consumer.seek(TopicPartition(topic, 1), 0)
+        # Nothing fetched yet: only the fresh end offsets can tell.
+        assert await partition_lag(consumer) == {(topic, 0): 10, (topic, 1): 0}
+        consumed = 0
+        async with asyncio.timeout(30):
+            while consumed < 10:
+                batch = await consumer.getmany(timeout_ms=200)
+                consumed += sum(len(records) for records in batch.values())
+        assert (await partition_lag(consumer))[(topic, 0)] == 0
+    finally:
+        await consumer.stop()
