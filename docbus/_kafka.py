@@ -99,9 +99,9 @@ def make_admin(settings: Settings) -> AIOKafkaAdminClient:
 @contextlib.asynccontextmanager
 async def _admin(settings: Settings) -> AsyncIterator[AIOKafkaAdminClient]:
     admin = make_admin(settings)
-    with kafka_errors("connecting the admin client"):
-        await admin.start()
-    try:
+    try:  # a failed or cancelled start still closes the client
+        with kafka_errors("connecting the admin client"):
+            await admin.start()
         yield admin
     finally:
         await admin.close()

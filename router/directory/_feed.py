@@ -78,9 +78,9 @@ class DirectoryFollower:
             max_partition_fetch_bytes=16 * 1024 * 1024,
             fetch_max_bytes=16 * 1024 * 1024,
         )
-        with kafka_errors("following the directory topic"):
-            await consumer.start()
-        try:
+        try:  # cancelled while starting, the consumer must still be stopped
+            with kafka_errors("following the directory topic"):
+                await consumer.start()
             consumer.assign([TopicPartition(self._topic, 0)])
             while True:
                 with kafka_errors("following the directory topic"):

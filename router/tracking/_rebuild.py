@@ -85,10 +85,9 @@ async def _read_all(settings: Settings, topics: list[str]) -> list[ConsumerRecor
         max_partition_fetch_bytes=8 * 1024 * 1024,
     )
     records: list[ConsumerRecord] = []
-    with kafka_errors("reading the inboxes"):
-        await consumer.start()
-    try:
+    try:  # a failed or cancelled start still stops the consumer
         with kafka_errors("reading the inboxes"):
+            await consumer.start()
             partitions = [
                 TopicPartition(topic, p)
                 for topic in topics

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import warnings
 
 from docbus import Settings
 from producers import Sender
@@ -60,3 +62,21 @@ async def test_router_picks_up_a_new_directory_without_restart(settings: Setting
         await sender.send(letter(G22, (NEW,), number=2))
         (delivered,) = await read_topic(settings, layout.inbox(NEW), 1)
     assert delivered.key.decode().endswith(",2/VPCP-KSTT")
+
+
+async def test_a_follower_cancelled_while_starting_closes_its_consumer(settings: Settings) -> None:
+    """A router stopped right after it started used to leak the follower's connection."""
+
+    async def ignore(directory: Directory) -> None:
+        pass
+
+    for delay in (0.0, 0.001, 0.005, 0.02):
+        task = asyncio.create_task(DirectoryFollower(settings=settings, on_update=ignore).run())
+        await asyncio.sleep(delay)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
