@@ -21,7 +21,13 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 from consumers._dedupe import DedupeKey, DedupeStore, SqliteDedupeStore
 from docbus._client_metrics import ClientMetrics
 from docbus._exceptions import CodecError
-from docbus._kafka import kafka_errors, make_consumer, make_producer, start_producer
+from docbus._kafka import (
+    kafka_errors,
+    make_consumer,
+    make_producer,
+    start_consumer,
+    start_producer,
+)
 from docbus._lifecycle import Lifecycle, Service
 from docbus._settings import Settings
 from producers._outbox import OutboxWriter, SendReceipt
@@ -138,9 +144,8 @@ class Receiver(Service):
         try:
             if self._owns_producer:
                 await start_producer(self._producer, self._settings, repr(self))
-            with kafka_errors(f"starting the receiver for {self.agency}"):
-                self._consumer.subscribe([self._topic])
-                await self._consumer.start()
+            self._consumer.subscribe([self._topic])
+            await start_consumer(self._consumer, f"starting the receiver for {self.agency}")
         except BaseException:
             await self._close()
             raise

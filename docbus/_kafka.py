@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
@@ -21,6 +22,7 @@ __all__ = [
     "make_admin",
     "make_consumer",
     "make_producer",
+    "start_consumer",
     "start_producer",
 ]
 
@@ -32,6 +34,24 @@ def kafka_errors(action: str) -> Iterator[None]:
         yield
     except KafkaError as exc:
         raise BrokerError(f"{action}: {exc!r}", retriable=bool(exc.retriable)) from exc
+
+
+async def start_consumer(consumer: AIOKafkaConsumer, action: str) -> None:
+    """Start ``consumer``; if the caller is cancelled meanwhile, finish starting, then stop it.
+
+    aiokafka leaks its bootstrap connection when cancelled between connecting and the
+    first metadata answer, so the start runs shielded and a cancelled caller closes the
+    consumer once the start is over. A failed start is stopped too.
+    """
+    starting = asyncio.ensure_future(consumer.start())
+    try:
+        with kafka_errors(action):
+            await asyncio.shield(starting)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await starting
+        await consumer.stop()
+        raise
 
 
 def make_producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:

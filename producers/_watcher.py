@@ -11,7 +11,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from docbus._exceptions import CodecError
-from docbus._kafka import kafka_errors
+from docbus._kafka import kafka_errors, start_consumer
 from docbus._settings import Settings
 from schemas import Codec, StatusNotice, TopicLayout
 
@@ -54,9 +54,9 @@ class NoticeWatcher:
             client_id=self._settings.client_id,
             enable_auto_commit=False,
         )
+        await start_consumer(consumer, f"watching {self._topic}")
         try:
             with kafka_errors(f"watching {self._topic}"):
-                await consumer.start()
                 partitions = consumer.partitions_for_topic(self._topic) or set()
                 assigned = [TopicPartition(self._topic, p) for p in sorted(partitions)]
                 consumer.assign(assigned)

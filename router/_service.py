@@ -19,7 +19,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from docbus._exceptions import BrokerError, ClientStateError
-from docbus._kafka import kafka_errors, make_consumer, make_producer, start_producer
+from docbus._kafka import (
+    kafka_errors,
+    make_consumer,
+    make_producer,
+    start_consumer,
+    start_producer,
+)
 from docbus._lifecycle import Lifecycle, Service
 from docbus._metrics import MetricsServer
 from docbus._settings import Settings
@@ -133,9 +139,8 @@ class Router(Service):
         self._consumer = make_consumer(self._settings, group_id=self._group_id)
         try:
             await start_producer(self._producer, self._settings, "the router")
-            with kafka_errors("starting the router"):
-                self._consumer.subscribe(pattern=self._layout.outbox_pattern)
-                await self._consumer.start()
+            self._consumer.subscribe(pattern=self._layout.outbox_pattern)
+            await start_consumer(self._consumer, "starting the router")
         except BaseException:
             await self._close_clients()
             self._lifecycle.closing()

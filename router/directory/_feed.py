@@ -9,7 +9,13 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from docbus._exceptions import ConfigurationError
-from docbus._kafka import create_missing_topics, kafka_errors, make_producer, start_producer
+from docbus._kafka import (
+    create_missing_topics,
+    kafka_errors,
+    make_producer,
+    start_consumer,
+    start_producer,
+)
 from docbus._settings import Settings
 from router.directory._directory import Directory
 from schemas import TopicLayout
@@ -78,9 +84,8 @@ class DirectoryFollower:
             max_partition_fetch_bytes=16 * 1024 * 1024,
             fetch_max_bytes=16 * 1024 * 1024,
         )
-        try:  # cancelled while starting, the consumer must still be stopped
-            with kafka_errors("following the directory topic"):
-                await consumer.start()
+        await start_consumer(consumer, "following the directory topic")
+        try:
             consumer.assign([TopicPartition(self._topic, 0)])
             while True:
                 with kafka_errors("following the directory topic"):

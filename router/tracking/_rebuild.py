@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from docbus._exceptions import CodecError, RoutingRejected
-from docbus._kafka import kafka_errors
+from docbus._kafka import kafka_errors, start_consumer
 from docbus._settings import Settings
 from router.tracking._tracker import Tracker
 from schemas import BUS_AGENCY, HEADER_RECIPIENT, Codec, Document, StatusNotice, TopicLayout
@@ -85,9 +85,9 @@ async def _read_all(settings: Settings, topics: list[str]) -> list[ConsumerRecor
         max_partition_fetch_bytes=8 * 1024 * 1024,
     )
     records: list[ConsumerRecord] = []
-    try:  # a failed or cancelled start still stops the consumer
+    await start_consumer(consumer, "reading the inboxes")
+    try:
         with kafka_errors("reading the inboxes"):
-            await consumer.start()
             partitions = [
                 TopicPartition(topic, p)
                 for topic in topics

@@ -70,7 +70,7 @@ async def test_a_follower_cancelled_while_starting_closes_its_consumer(settings:
     async def ignore(directory: Directory) -> None:
         pass
 
-    for delay in (0.0, 0.001, 0.005, 0.02):
+    for delay in (0.0, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05):
         task = asyncio.create_task(DirectoryFollower(settings=settings, on_update=ignore).run())
         await asyncio.sleep(delay)
         task.cancel()
