@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Coroutine, Iterable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
@@ -151,3 +153,23 @@ async def eventually(check, timeout_s: float = 20.0, every_s: float = 0.1):  # t
         while not (result := await asyncio.to_thread(check)):
             await asyncio.sleep(every_s)
     return result
+
+
+@contextlib.asynccontextmanager
+async def in_background(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """Run ``work`` as a task for the block's duration; cancel it on the way out."""
+    task = asyncio.create_task(work)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def accept_all(receiver) -> None:  # type: ignore[no-untyped-def]
+    """Answer every document ``receiver`` gets with 03 (accepted), until cancelled."""
+    from schemas import StatusCode
+
+    async for received in receiver:
+        await received.notify(StatusCode.ACCEPTED)

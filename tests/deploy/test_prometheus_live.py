@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import urllib.parse
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,19 @@ from consumers import Receiver
 from docbus import Settings, free_port
 from producers import Sender
 from router import Router
-from schemas import Priority, StatusCode, TopicLayout
+from schemas import Priority, TopicLayout
 from tests.deploy.conftest import DEPLOY
-from tests.helpers import G12, G22, H29, ensure_topics, eventually, letter, produce_raw
+from tests.helpers import (
+    G12,
+    G22,
+    H29,
+    accept_all,
+    ensure_topics,
+    eventually,
+    in_background,
+    letter,
+    produce_raw,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -113,23 +123,6 @@ def _ready(api: PrometheusApi) -> bool:
         return False
 
 
-@contextlib.asynccontextmanager
-async def accepting(receiver: Receiver) -> AsyncIterator[None]:
-    """Accept (03) every document ``receiver`` gets, in the background."""
-
-    async def run() -> None:
-        async for received in receiver:
-            await received.notify(StatusCode.ACCEPTED)
-
-    task = asyncio.create_task(run())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
 def selector(name: str, **labels: str) -> str:
     """A PromQL series selector: ``name{label="value",...}``."""
     matchers = ",".join(f"{k}={json.dumps(v)}" for k, v in labels.items())
@@ -157,8 +150,8 @@ async def test_prometheus_sees_the_traffic_and_every_dashboard_and_alert_query_w
         Sender(agency=G22, settings=settings) as sender,
         Receiver(agency=G22, settings=settings) as g22,
         Receiver(agency=H29, settings=settings) as h29,
-        accepting(g22),  # the sender's own inbox: notices, read so they are not lagging
-        accepting(h29),
+        in_background(accept_all(g22)),  # the sender's inbox: notices, read so none lag
+        in_background(accept_all(h29)),
     ):
         assert router.metrics_url is not None
         router_target = router.metrics_url.removeprefix("http://").removesuffix("/metrics")

@@ -20,6 +20,7 @@ from tests.helpers import (
     drain,
     ensure_topics,
     eventually,
+    in_background,
     letter,
     produce_raw,
     sample,
@@ -48,9 +49,9 @@ async def test_router_series_follow_the_traffic(settings: Settings) -> None:
         Sender(agency=G22, settings=settings) as sender,
         Receiver(agency=G22, settings=settings, on_notice=notices) as g22,
         Receiver(agency=H29, settings=settings) as h29,
+        in_background(drain(g22)),
     ):
         assert router.metrics_url is not None
-        drain_g22 = asyncio.create_task(drain(g22))
         await sender.send(letter(G22, (H29,), number=1))
         await sender.send(letter(G22, (H29, G12), number=2, priority=Priority.EXPRESS))
         week_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
@@ -70,7 +71,6 @@ async def test_router_series_follow_the_traffic(settings: Settings) -> None:
 
         samples = await eventually(settled)
         ready = await asyncio.to_thread(_status, url.replace("/metrics", "/readyz"))
-        drain_g22.cancel()
 
     def value(name: str, **labels: str) -> float | None:
         return sample(samples, name, **labels)

@@ -24,6 +24,7 @@ from tests.helpers import (
     cli_env,
     drain,
     ensure_topics,
+    in_background,
     letter,
     produce_raw,
     read_topic,
@@ -31,17 +32,6 @@ from tests.helpers import (
     scrape,
     take,
 )
-
-
-@contextlib.asynccontextmanager
-async def draining(receiver: Receiver):  # type: ignore[no-untyped-def]
-    task = asyncio.create_task(drain(receiver))
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def test_unicast_and_multicast_with_status_back(settings: Settings) -> None:
@@ -55,7 +45,7 @@ async def test_unicast_and_multicast_with_status_back(settings: Settings) -> Non
         Receiver(agency=H29, settings=settings) as h29,
         Receiver(agency=G12, settings=settings) as g12,
         Receiver(agency=H41, settings=settings) as h41,
-        draining(g22),
+        in_background(drain(g22)),
     ):
         unicast = letter(G22, (H29,), number=1)
         multicast = letter(G22, (H29, G12, "000.00.07.H41"), number=2)
@@ -91,7 +81,7 @@ async def test_bad_record_is_dead_lettered_and_routing_goes_on(settings: Setting
         Sender(agency=G22, settings=settings) as sender,
         Receiver(agency=G22, settings=settings, on_notice=rejections) as g22,
         Receiver(agency=H29, settings=settings) as h29,
-        draining(g22),
+        in_background(drain(g22)),
     ):
         await produce_raw(settings, layout.outbox(G22), [b"not avro at all"], key=b"broken-1")
         good = letter(G22, (H29,), number=3)
@@ -227,7 +217,7 @@ async def test_mail_follows_the_2025_reorganisation(settings: Settings) -> None:
             code: Receiver(agency=code, settings=settings) for code in {*mergers, *mergers.values()}
         }
         await asyncio.gather(*(stack.enter_async_context(r) for r in [g22, *receivers.values()]))
-        await stack.enter_async_context(draining(g22))
+        await stack.enter_async_context(in_background(drain(g22)))
         number = 0
         expected: dict[str, str] = {}
         for closed, change in changes.items():
