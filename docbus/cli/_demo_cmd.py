@@ -70,6 +70,7 @@ def demo(
                     seed=seed,
                     timeout_s=timeout_s,
                     progress=progress,
+                    freeze_heap=True,
                     on_metrics=lambda url: console.print(
                         f"router metrics: {url} (Prometheus can scrape it while the demo runs)"
                     ),

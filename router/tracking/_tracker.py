@@ -15,6 +15,7 @@ import collections
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from docbus._exceptions import RoutingRejected
 from router.tracking._calendar import WorkingCalendar
@@ -32,14 +33,18 @@ EFFECTS = {
 Key = tuple[str, str]
 
 
-@dataclass(slots=True)
-class _Entry:
-    """What the tracker remembers of a delivery between batches."""
+class _Entry(NamedTuple):
+    """What the tracker remembers of a delivery between batches.
+
+    A tuple of strings, replaced on each change: CPython stops tracking such tuples for
+    garbage collection, so a cache of 200,000 of them costs the collector nothing (a
+    dataclass holding a set made every full collection walk the whole cache).
+    """
 
     sender: str
     status: str | None = None
     recall: str | None = None
-    applied: set[tuple[str, dt.datetime]] = field(default_factory=set)
+    applied: tuple[tuple[str, dt.datetime], ...] = ()
 
 
 #: (document_id, sender, code, subject, priority, sent_at, business_type, related_document_id,
@@ -144,15 +149,18 @@ class Tracker:
                 "wrong_addressee",
                 f"a notice about {notice.document_id} must go to its sender {entry.sender}",
             )
-        if (notice.status_code, notice.timestamp) in entry.applied:
+        applied = (notice.status_code, notice.timestamp)
+        if applied in entry.applied:
             return False
         outcome = self._transition(entry, notice.status_code, from_sender)
         if isinstance(outcome, ImpossibleTransition):
             raise RoutingRejected(
                 outcome.kind, f"{notice.document_id} for {recipient}: {outcome}"
             ) from outcome
-        entry.status, entry.recall = outcome
-        entry.applied.add((notice.status_code, notice.timestamp))
+        status, recall = outcome
+        self._cache[(notice.document_id, recipient)] = _Entry(
+            entry.sender, status, recall, (*entry.applied, applied)
+        )
         self._pending.notices.append(
             (
                 notice.document_id,
@@ -209,7 +217,7 @@ class Tracker:
             return None
         doc = self.store.document(document_id)
         assert doc is not None
-        applied = {(h.code, dt.datetime.fromisoformat(h.at)) for h in row.history}
+        applied = tuple((h.code, dt.datetime.fromisoformat(h.at)) for h in row.history)
         entry = _Entry(doc.sender, row.status, row.recall, applied)
         self._remember(key, entry)
         return entry
