@@ -69,7 +69,7 @@ class CounterTable:
     def family(self) -> CounterMetricFamily:
         """The samples as Prometheus collects them (``<name>_total``)."""
         family = CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
-        for labels, value in self.values.items():
+        for labels, value in list(self.values.items()):  # a copy: safe from another thread
             family.add_metric(list(labels), value)
         return family
 
@@ -102,9 +102,9 @@ class HistogramTable:
     def family(self) -> HistogramMetricFamily:
         """Cumulative buckets, ``_count`` and ``_sum`` as Prometheus collects them."""
         family = HistogramMetricFamily(self.name, self.documentation, labels=self.labelnames)
-        for labels, counts in self._counts.items():
+        for labels, counts in list(self._counts.items()):  # a copy: safe from another thread
             cumulative, buckets = 0, []
-            for bound, count in zip(self._bounds, counts, strict=True):
+            for bound, count in zip(self._bounds, list(counts), strict=True):
                 cumulative += count
                 buckets.append(("+Inf" if bound == math.inf else str(float(bound)), cumulative))
             family.add_metric(list(labels), buckets, self._sums[labels])
