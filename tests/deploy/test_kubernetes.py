@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
+import subprocess
+import sys
 from typing import Any
 
 import kubernetes_validate
@@ -13,10 +16,12 @@ from prometheus_client import CollectorRegistry
 from docbus import Settings
 from docbus._metrics import MetricsServer
 from docbus._settings import ENV_PREFIX
+from router.directory import Directory
 from schemas import TopicLayout
 from tests.deploy.conftest import DEPLOY, load_yaml_documents
 
 KUBERNETES = "1.30.0"
+RFC_1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 CUSTOM_GROUPS = ("kafka.strimzi.io/", "monitoring.coreos.com/")
 
 
@@ -50,12 +55,30 @@ def test_strimzi_cluster_topics_and_bootstrap_agree(manifests: list[dict[str, An
     assert port in {listener["port"] for listener in kafka["spec"]["kafka"]["listeners"]}
     layout = TopicLayout(config["DOCBUS_TOPIC_PREFIX"])
     topics = {
-        m["metadata"]["name"]: m["spec"]
+        m["spec"]["topicName"]: m
         for m in manifests
         if m["kind"] == "KafkaTopic" and m["metadata"]["labels"]["strimzi.io/cluster"] == cluster
     }
-    assert set(topics) == {layout.deadletter, layout.directory}
-    assert topics[layout.directory]["config"]["cleanup.policy"] == "compact"
+    assert set(topics) == set(layout.agency_topics(Directory.load().codes()))
+    assert topics[layout.directory]["spec"]["config"]["cleanup.policy"] == "compact"
+    for name, topic in topics.items():
+        assert RFC_1123_SUBDOMAIN.fullmatch(topic["metadata"]["name"]), name
+        assert topic["spec"]["replicas"] == pool["spec"]["replicas"]
+        assert topic["spec"]["partitions"] == (
+            1 if name == layout.directory else int(config["DOCBUS_PARTITIONS"])
+        )
+
+
+def test_the_committed_topics_are_what_the_directory_generates() -> None:
+    """deploy/k8s/topics.yaml is `docbus topics manifest` output for the packaged directory."""
+    run = subprocess.run(
+        [sys.executable, "-m", "docbus.cli", "topics", "manifest"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert run.stdout == (DEPLOY / "k8s" / "topics.yaml").read_text()
 
 
 def test_every_docbus_variable_is_a_setting(manifests: list[dict[str, Any]]) -> None:
