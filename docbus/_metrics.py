@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry, Info
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily
 
+from docbus._exceptions import ConfigurationError
 from docbus._lifecycle import Lifecycle, Service
 
 __all__ = [
@@ -139,9 +140,16 @@ class MetricsServer(Service):
     async def start(self) -> None:
         """Listen on the host and port."""
         self._lifecycle.opening()
-        self._server = await asyncio.start_server(
-            self._serve, self._host, self._requested_port, limit=_MAX_REQUEST_BYTES
-        )
+        try:
+            self._server = await asyncio.start_server(
+                self._serve, self._host, self._requested_port, limit=_MAX_REQUEST_BYTES
+            )
+        except OSError as exc:
+            self._lifecycle.closing()
+            raise ConfigurationError(
+                f"cannot serve metrics on {self._host}:{self._requested_port}: "
+                f"{exc.strerror or exc}"
+            ) from exc
         log.info("metrics_serving", url=self.url)
 
     async def stop(self) -> None:

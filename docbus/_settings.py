@@ -68,6 +68,8 @@ class Settings:
             problems.append(
                 f"topic_prefix must be letters, digits, '.', '_' or '-': {self.topic_prefix!r}"
             )
+        if self.metrics_port is not None and not 0 <= self.metrics_port <= 65535:
+            problems.append(f"metrics_port must be 0 to 65535, got {self.metrics_port}")
         if self.log_level.upper() not in _LOG_LEVELS:
             problems.append(f"log_level must be one of {sorted(_LOG_LEVELS)}: {self.log_level!r}")
         if problems:

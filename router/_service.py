@@ -125,19 +125,28 @@ class Router(Service):
     async def start(self) -> None:
         """Connect, join the router group and start routing in a background task."""
         self._lifecycle.opening()
-        if self._owns_tracker:
-            self._writer = ProcessWriter(
-                dsn=self._settings.tracking_dsn, state_dir=self._settings.state_dir
-            )
-            await asyncio.to_thread(self._writer.start)  # it creates the store's tables
-            self._tracker = Tracker(
-                open_store(dsn=self._settings.tracking_dsn, state_dir=self._settings.state_dir),
-                writer=self._writer.write,
-            )
-        self._core.tracker = self._tracker
-        self._producer = make_producer(self._settings)
-        self._consumer = make_consumer(self._settings, group_id=self._group_id)
         try:
+            if self._settings.metrics_port is not None:  # first: a taken port fails fast
+                self._metrics_server = MetricsServer(
+                    self.metrics.registry,
+                    port=self._settings.metrics_port,
+                    host=self._settings.metrics_host,
+                    live=self.is_alive,
+                    ready=self.is_ready,
+                )
+                await self._metrics_server.start()
+            if self._owns_tracker:
+                self._writer = ProcessWriter(
+                    dsn=self._settings.tracking_dsn, state_dir=self._settings.state_dir
+                )
+                await asyncio.to_thread(self._writer.start)  # it creates the store's tables
+                self._tracker = Tracker(
+                    open_store(dsn=self._settings.tracking_dsn, state_dir=self._settings.state_dir),
+                    writer=self._writer.write,
+                )
+            self._core.tracker = self._tracker
+            self._producer = make_producer(self._settings)
+            self._consumer = make_consumer(self._settings, group_id=self._group_id)
             await start_producer(self._producer, self._settings, "the router")
             self._consumer.subscribe(pattern=self._layout.outbox_pattern)
             await start_consumer(self._consumer, "starting the router")
@@ -160,15 +169,6 @@ class Router(Service):
                 else []
             ),
         ]
-        if self._settings.metrics_port is not None:
-            self._metrics_server = MetricsServer(
-                self.metrics.registry,
-                port=self._settings.metrics_port,
-                host=self._settings.metrics_host,
-                live=self.is_alive,
-                ready=self.is_ready,
-            )
-            await self._metrics_server.start()
         log.info(
             "router_started",
             group_id=self._group_id,
@@ -239,8 +239,6 @@ class Router(Service):
                     if not task.cancelled() and task.exception() is not None:
                         log.error("router_failed", error=repr(task.exception()))
         finally:
-            if self._metrics_server is not None:
-                await self._metrics_server.stop()
             await self._close_clients()
             log.info(
                 "router_stopped",
@@ -255,6 +253,9 @@ class Router(Service):
         return self._tracker
 
     async def _close_clients(self) -> None:
+        server, self._metrics_server = self._metrics_server, None
+        if server is not None:
+            await server.stop()
         if self._owns_tracker and self._tracker is not None:
             self._tracker.store.close()
         if self._writer is not None:

@@ -7,8 +7,10 @@ import datetime as dt
 import urllib.error
 import urllib.request
 
+import pytest
+
 from consumers import Receiver
-from docbus import Settings
+from docbus import ConfigurationError, Settings
 from producers import Sender
 from router import Router
 from schemas import Priority, StatusCode, TopicLayout
@@ -110,3 +112,27 @@ async def test_probes_answer_while_running_and_the_port_closes_after(settings: S
         pass
     else:
         raise AssertionError("the metrics server still answers after the router stopped")
+
+
+async def test_a_taken_metrics_port_is_a_clear_error_and_leaves_nothing_running(
+    settings: Settings,
+) -> None:
+    """The router refuses to start, names the port, and releases what it had opened."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        router = Router(settings=settings.replace(metrics_port=port))
+        with pytest.raises(ConfigurationError, match=f"cannot serve metrics on 127.0.0.1:{port}"):
+            await router.start()
+        assert not router.is_alive() and router.metrics_url is None
+        await router.stop()  # nothing to release: safe all the same
+
+
+def test_a_metrics_port_out_of_range_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="metrics_port"):
+        Settings(metrics_port=70000)
+    with pytest.raises(ConfigurationError, match="DOCBUS_METRICS_PORT"):
+        Settings.from_env({"DOCBUS_METRICS_PORT": "ninety"})
