@@ -37,7 +37,6 @@ def _mix(count: int, rng: random.Random, agencies: list[str]) -> list[Routed]:
                     "document",
                     [],
                     sender=rng.choice(agencies),
-                    deliveries=len(inboxes),
                     inboxes=inboxes,
                     priority=rng.choice((0, 0, 0, 0, 1, 2, 3)),
                     document_type=1,

@@ -71,7 +71,6 @@ class Routed:
     sender: str | None = None
     reason: str | None = None
     detail: str | None = None
-    deliveries: int = 0
     redirects: int = 0
     #: For metrics: the top-level agency of each delivery, and the message's own labels.
     inboxes: tuple[str, ...] = ()
@@ -79,6 +78,11 @@ class Routed:
     document_type: int | None = None
     status_code: str | None = None
     sent_at: dt.datetime | None = None
+
+    @property
+    def deliveries(self) -> int:
+        """How many recipient units the record was delivered to."""
+        return len(self.inboxes)
 
 
 class RoutingCore:
@@ -163,14 +167,12 @@ class RoutingCore:
             )
             for recipient, inbox in inboxes.items()
         ]
-        deliveries = len(outputs)
         outputs += [self._redirect_notice(doc, owner, r) for r in redirects]
         return Routed(
             "document",
             outputs,
             document_id=doc.document_id,
             sender=doc.sender,
-            deliveries=deliveries,
             redirects=len(redirects),
             inboxes=tuple(inboxes.values()),
             priority=doc.priority,

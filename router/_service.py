@@ -12,7 +12,6 @@ import contextlib
 import datetime as dt
 import signal
 import time
-from dataclasses import dataclass, field
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -43,32 +42,48 @@ __all__ = ["Router", "RouterStats"]
 log = structlog.get_logger("docbus.router")
 
 
-@dataclass
 class RouterStats:
-    """What one router instance has done since it started."""
+    """What one router instance has done since it started, read from its metric tables."""
 
-    documents_routed: int = 0
-    deliveries: int = 0
-    notices_routed: int = 0
-    redirects: int = 0
-    dead_letters: collections.Counter[str] = field(default_factory=collections.Counter)
-    batches_committed: int = 0
+    def __init__(self, metrics: RouterMetrics) -> None:
+        self._metrics = metrics
 
-    def record(self, routed: Routed) -> None:
-        """Count one routed record."""
-        if routed.kind == "document":
-            self.documents_routed += 1
-            self.deliveries += routed.deliveries
-            self.redirects += routed.redirects
-        elif routed.kind == "notice":
-            self.notices_routed += 1
-        else:
-            self.dead_letters[routed.reason or "unknown"] += 1
+    @property
+    def documents_routed(self) -> int:
+        """Documents routed."""
+        return sum(self._metrics.documents_routed.values.values())
+
+    @property
+    def deliveries(self) -> int:
+        """Deliveries written to inboxes."""
+        return sum(self._metrics.deliveries.values.values())
+
+    @property
+    def notices_routed(self) -> int:
+        """Status notices routed back."""
+        return sum(self._metrics.status_notices.values.values())
+
+    @property
+    def redirects(self) -> int:
+        """Recipients redirected to a successor."""
+        return sum(self._metrics.redirects.values.values())
+
+    @property
+    def dead_letters(self) -> collections.Counter[str]:
+        """Records sent to the dead-letter topic, by reason."""
+        return collections.Counter(
+            {reason: count for (reason,), count in self._metrics.dead_letters.values.items()}
+        )
 
     @property
     def dead_lettered(self) -> int:
         """Every record sent to the dead-letter topic."""
-        return sum(self.dead_letters.values())
+        return sum(self._metrics.dead_letters.values.values())
+
+    @property
+    def batches_committed(self) -> int:
+        """Outbox batches committed."""
+        return sum(self._metrics.batches_committed.values.values())
 
 
 class Router(Service):
@@ -112,11 +127,11 @@ class Router(Service):
         self._task: asyncio.Task[None] | None = None
         self._directory_task: asyncio.Task[None] | None = None
         self._directory_changed = asyncio.Condition()
-        self.stats = RouterStats()
         # Per-record debug lines only when the settings ask for DEBUG: an application that
         # never configured structlog would otherwise print one for every record.
         self._trace_records = settings.log_level.upper() == "DEBUG"
         self.metrics = metrics if metrics is not None else RouterMetrics()
+        self.stats = RouterStats(self.metrics)
         self._lag_interval_s = lag_interval_s
         self._overdue_interval_s = overdue_interval_s
         self._gauge_tasks: list[asyncio.Task[None]] = []
@@ -312,7 +327,6 @@ class Router(Service):
                 for record in records:
                     routed = self._core.route(record)
                     outcomes.append(routed)
-                    self.stats.record(routed)
                     self.metrics.record(routed)
                     if routed.kind == "dead_letter":
                         log.warning(
@@ -365,7 +379,6 @@ class Router(Service):
         except KafkaError as exc:
             raise BrokerError(f"committing offsets: {exc!r}", retriable=exc.retriable) from exc
         else:
-            self.stats.batches_committed += 1
             self.metrics.committed()
 
     async def _refresh_lag(self) -> None:
