@@ -150,16 +150,7 @@ class DocumentMix:
             return ()
         if rng.random() < 0.5:
             content = rng.randbytes(rng.randint(200, 600))
-            return (
-                Attachment(
-                    content_id=f"att-{number}",
-                    name=f"phu-luc-{number}.pdf",
-                    content_type="application/pdf",
-                    size_bytes=len(content),
-                    sha256=hashlib.sha256(content).hexdigest(),
-                    content=content,
-                ),
-            )
+            return (Attachment.inline(f"att-{number}", f"phu-luc-{number}.pdf", content),)
         digest = hashlib.sha256(f"scan-{number}-{rng.random()}".encode()).hexdigest()
         return (
             Attachment(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -229,6 +230,20 @@ class Attachment:
     @classmethod
     def from_record(cls, r: Record) -> Attachment:
         return cls(**r)
+
+    @classmethod
+    def inline(
+        cls, content_id: str, name: str, content: bytes, content_type: str = "application/pdf"
+    ) -> Attachment:
+        """A small attachment carried in the document, its size and SHA-256 computed."""
+        return cls(
+            content_id=content_id,
+            name=name,
+            content_type=content_type,
+            size_bytes=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            content=content,
+        )
 
 
 @dataclass(frozen=True, slots=True)

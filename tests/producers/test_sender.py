@@ -68,20 +68,9 @@ async def test_oversized_documents_are_refused(settings: Settings) -> None:
     from schemas import Attachment
 
     content = b"x" * 4096
-    import hashlib
-
     big = dataclasses.replace(
         letter(),
-        attachments=(
-            Attachment(
-                content_id="a",
-                name="a.pdf",
-                content_type="application/pdf",
-                size_bytes=len(content),
-                sha256=hashlib.sha256(content).hexdigest(),
-                content=content,
-            ),
-        ),
+        attachments=(Attachment.inline("a", "a.pdf", content),),
     )
     async with Sender(agency=G22, settings=small) as sender:
         with pytest.raises(InvalidDocumentError, match="blob reference"):

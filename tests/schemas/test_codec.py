@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 
 import pytest
 
@@ -57,14 +56,7 @@ def full_document():
         ),
         organs=(Organ(G22, name="Văn phòng Chính phủ", email="vpcp@chinhphu.vn"),),
         attachments=(
-            Attachment(
-                content_id="a1",
-                name="phu-luc.pdf",
-                content_type="application/pdf",
-                size_bytes=len(content),
-                sha256=hashlib.sha256(content).hexdigest(),
-                content=content,
-            ),
+            Attachment.inline("a1", "phu-luc.pdf", content),
             Attachment(
                 content_id="a2",
                 name="ban-scan.pdf",

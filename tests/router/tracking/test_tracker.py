@@ -126,22 +126,15 @@ def test_revoke_and_replace_show_on_the_original(core: RoutingCore, tracker: Tra
     second = letter(G22, (H29,), number=2, sent_at=T0)
     send(core, first)
     send(core, second)
-    revoke = dataclasses.replace(
-        letter(G22, (H29,), number=3, sent_at=T0),
-        business=Business(
-            business_type=BusinessType.REVOKE,
-            reason="Ban hành nhầm",
-            related_document_id=first.document_id,
-        ),
-    )
-    replace = dataclasses.replace(
-        letter(G22, (H29,), number=4, sent_at=T0),
-        business=Business(
-            business_type=BusinessType.REPLACE,
-            reason="Thay thế",
-            related_document_id=second.document_id,
-        ),
-    )
+
+    def amending(number: int, kind: BusinessType, reason: str, original: str):  # type: ignore[no-untyped-def]
+        business = Business(business_type=kind, reason=reason, related_document_id=original)
+        return dataclasses.replace(
+            letter(G22, (H29,), number=number, sent_at=T0), business=business
+        )
+
+    revoke = amending(3, BusinessType.REVOKE, "Ban hành nhầm", first.document_id)
+    replace = amending(4, BusinessType.REPLACE, "Thay thế", second.document_id)
     send(core, revoke)
     send(core, replace)
     tracker.flush()
