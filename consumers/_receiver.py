@@ -132,7 +132,7 @@ class Receiver(Service):
         self._uncommitted: dict[TopicPartition, int] = {}
         self._fetching: asyncio.Task[None] | None = None
         self._lifecycle = Lifecycle(f"Receiver({agency})")
-        self._trace_records = settings.log_level.upper() == "DEBUG"  # see Router
+        self._trace_records = settings.traces_records
 
     async def start(self) -> None:
         """Open the dedupe store, connect and join the agency's receiver group."""

@@ -115,6 +115,12 @@ class Settings:
         """Whether producers are idempotent (on unless turned off or the broker is embedded)."""
         return True if self.enable_idempotence is None else self.enable_idempotence
 
+    @property
+    def traces_records(self) -> bool:
+        """Whether services log a line per record (DEBUG only: an application that never
+        configured structlog would otherwise print one for every record)."""
+        return self.log_level.upper() == "DEBUG"
+
     def require_bootstrap(self) -> str:
         """The bootstrap servers, or a clear error where none are set."""
         if not self.bootstrap_servers:

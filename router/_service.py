@@ -127,9 +127,7 @@ class Router(Service):
         self._task: asyncio.Task[None] | None = None
         self._directory_task: asyncio.Task[None] | None = None
         self._directory_changed = asyncio.Condition()
-        # Per-record debug lines only when the settings ask for DEBUG: an application that
-        # never configured structlog would otherwise print one for every record.
-        self._trace_records = settings.log_level.upper() == "DEBUG"
+        self._trace_records = settings.traces_records
         self.metrics = metrics if metrics is not None else RouterMetrics()
         self.stats = RouterStats(self.metrics)
         self._lag_interval_s = lag_interval_s

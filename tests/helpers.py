@@ -127,14 +127,28 @@ async def drain(receiver) -> None:  # type: ignore[no-untyped-def]
         item.ack()
 
 
-def scrape(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    """Every sample ``url`` serves, by (name, labels), parsed by prometheus-client's parser."""
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def scrape(url: str) -> Samples:
+    """Every sample ``url`` serves, by (name, labels)."""
     import urllib.request
 
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return parse_samples(response.read().decode())
+
+
+def registry_samples(registry: Any) -> Samples:
+    """Every sample of a prometheus-client registry, as :func:`scrape` gives them."""
+    from prometheus_client import generate_latest
+
+    return parse_samples(generate_latest(registry).decode())
+
+
+def parse_samples(text: str) -> Samples:
+    """The exposition ``text`` by (name, labels), parsed by prometheus-client's parser."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    with urllib.request.urlopen(url, timeout=10) as response:
-        text = response.read().decode()
     return {
         (sample.name, frozenset(sample.labels.items())): sample.value
         for family in text_string_to_metric_families(text)
@@ -142,7 +156,7 @@ def scrape(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     }
 
 
-def sample(samples: dict, name: str, **labels: str) -> float | None:  # type: ignore[type-arg]
+def sample(samples: Samples, name: str, **labels: str) -> float | None:
     """The value of one series in a :func:`scrape` result, or None when absent."""
     return samples.get((name, frozenset(labels.items())))
 

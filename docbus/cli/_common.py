@@ -9,7 +9,7 @@ import functools
 import json
 import signal
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import click
@@ -48,7 +48,7 @@ def bus_options(command: F) -> F:
         ),
         click.option("--log-level", help="Log level (env DOCBUS_LOG_LEVEL, default INFO)."),
     ]
-    return functools.reduce(lambda cmd, opt: opt(cmd), reversed(options), command)
+    return _with_options(command, options)
 
 
 def metrics_options(command: F) -> F:
@@ -65,6 +65,11 @@ def metrics_options(command: F) -> F:
             help="Address to serve metrics on (env DOCBUS_METRICS_HOST, default 127.0.0.1).",
         ),
     ]
+    return _with_options(command, options)
+
+
+def _with_options(command: F, options: Sequence[Callable[[Any], Any]]) -> F:
+    """``command`` with ``options`` applied, shown in the order given."""
     return functools.reduce(lambda cmd, opt: opt(cmd), reversed(options), command)
 
 

@@ -25,6 +25,7 @@ from tests.helpers import (
     eventually,
     letter,
     read_topic,
+    registry_samples,
     sample,
     scrape,
     take,
@@ -210,11 +211,7 @@ async def test_client_metrics_count_what_one_application_sent_and_received(
         for received in await take(receiver, 2):
             await received.notify(StatusCode.ACCEPTED)
         await sender.send(letter(H29, (G22,), number=3))
-    samples = {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in metrics.registry.collect()
-        for s in family.samples
-    }
+    samples = registry_samples(metrics.registry)
     assert sample(samples, "docbus_client_documents_received_total", agency=H29, priority="0") == 2
     assert sample(samples, "docbus_client_duplicates_skipped_total", agency=H29) == 1
     assert sample(samples, "docbus_client_notices_sent_total", agency=H29, status_code="01") == 2
