@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from producers._documents import new_document_id
 from router.directory import GOVERNMENT_KINDS, PROVINCE_KINDS, Agency, Directory, today_vn
-from schemas import Attachment, Document, DocumentType, Signer
+from schemas import VN_TIME, Attachment, Document, DocumentType, Signer
 
 __all__ = ["DocumentMix"]
 
@@ -55,7 +55,6 @@ _SIGNERS = (
     Signer(competence="KT. Chủ tịch", position="Phó Chủ tịch", full_name="Phạm Minh Đức"),
     Signer(competence="TL. Bộ trưởng", position="Chánh Văn phòng", full_name="Nguyễn Thị Mai"),
 )
-_VN = dt.timezone(dt.timedelta(hours=7))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +97,7 @@ class DocumentMix:
         self._numbers[sender.code] = number + 1
         notation = f"{prefix}{sender.abbreviation}" if prefix else f"{sender.abbreviation}-VP"
         now = sent_at or dt.datetime.now(dt.UTC)
-        today = now.astimezone(_VN).date()
+        today = now.astimezone(VN_TIME).date()
         topic = rng.choice(_TOPICS)
         return Document(
             document_id=new_document_id(sender.code, today, str(number), notation),

@@ -14,8 +14,9 @@ from prometheus_client import CollectorRegistry, Gauge, Info
 from prometheus_client.metrics_core import Metric
 
 from docbus._metrics import CounterTable, HistogramTable, register_build_info
-from router._routing import VN_TIME, Routed
+from router._routing import Routed
 from router.directory import Directory
+from schemas import VN_TIME
 
 __all__ = ["RouterMetrics"]
 

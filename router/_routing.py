@@ -22,6 +22,7 @@ from schemas import (
     HEADER_ERROR_CLASS,
     HEADER_RECIPIENT,
     HEADER_REDIRECTED_TO,
+    VN_TIME,
     AgencyCode,
     Codec,
     Document,
@@ -37,7 +38,6 @@ __all__ = ["IncomingRecord", "Outgoing", "Routed", "RoutingCore"]
 Headers = list[tuple[str, bytes]]
 
 #: Documents are dated, and recipients resolved, by the day in Vietnam.
-VN_TIME = dt.timezone(dt.timedelta(hours=7))
 
 
 class IncomingRecord(Protocol):

@@ -4,6 +4,7 @@ from schemas._agency_code import GROUP_PREFIX, AgencyCode
 from schemas._codec import DOCUMENT_SCHEMA, MARKER, NOTICE_SCHEMA, Codec, Message
 from schemas._lifecycle import LIFECYCLE_RANK, DeliveryState, ImpossibleTransition
 from schemas._models import (
+    VN_TIME,
     Attachment,
     Business,
     BusinessType,
@@ -55,6 +56,7 @@ __all__ = [
     "MAX_RECIPIENTS",
     "MAX_TEXT",
     "NOTICE_SCHEMA",
+    "VN_TIME",
     "AgencyCode",
     "Attachment",
     "Business",

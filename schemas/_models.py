@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "VN_TIME",
     "Attachment",
     "Business",
     "BusinessType",
@@ -27,6 +28,9 @@ __all__ = [
 ]
 
 Record = dict[str, Any]
+
+#: Vietnam time (UTC+7, no daylight saving): edXML's times and documents' dates are in it.
+VN_TIME = dt.timezone(dt.timedelta(hours=7))
 
 
 class Priority(enum.IntEnum):
@@ -151,6 +155,26 @@ class ReceiverChange:
 
 
 @dataclass(frozen=True, slots=True)
+class StaffInfo:
+    """edXML StaffInfo: the clerk behind a status, or behind a revoke, update or replace."""
+
+    department: str = ""
+    full_name: str = ""
+    position: str = ""
+    email: str = ""
+    mobile: str = ""
+
+    def to_record(self) -> Record:
+        return {
+            "department": self.department,
+            "full_name": self.full_name,
+            "position": self.position,
+            "email": self.email,
+            "mobile": self.mobile,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Business:
     """edXML Trace/Business: new, or a revoke, update or replace of ``related_document_id``."""
 
@@ -159,6 +183,7 @@ class Business:
     related_document_id: str | None = None
     receiver_changes: tuple[ReceiverChange, ...] = ()
     paper: int = 0
+    staff: StaffInfo = field(default_factory=StaffInfo)
 
     def to_record(self) -> Record:
         return {
@@ -167,6 +192,7 @@ class Business:
             "related_document_id": self.related_document_id,
             "receiver_changes": [c.to_record() for c in self.receiver_changes],
             "paper": self.paper,
+            "staff": self.staff.to_record(),
         }
 
     @classmethod
@@ -177,6 +203,7 @@ class Business:
             related_document_id=r["related_document_id"],
             receiver_changes=tuple(ReceiverChange(**c) for c in r["receiver_changes"]),
             paper=r["paper"],
+            staff=StaffInfo(**r["staff"]) if "staff" in r else StaffInfo(),
         )
 
 
@@ -287,6 +314,8 @@ class Document:
     page_amount: int = 0
     appendixes: tuple[str, ...] = ()
     to_places: tuple[str, ...] = ()
+    #: The edXML header's XML-DSig ``Signature`` element as XML text; ``None``: unsigned.
+    signature: str | None = None
 
     @property
     def code(self) -> str:
@@ -322,6 +351,7 @@ class Document:
             "page_amount": self.page_amount,
             "appendixes": list(self.appendixes),
             "to_places": list(self.to_places),
+            "signature": self.signature,
         }
 
     @classmethod
@@ -354,27 +384,8 @@ class Document:
             page_amount=r.get("page_amount", 0),
             appendixes=tuple(r.get("appendixes", ())),
             to_places=tuple(r.get("to_places", ())),
+            signature=r.get("signature"),
         )
-
-
-@dataclass(frozen=True, slots=True)
-class StaffInfo:
-    """edXML StaffInfo: the clerk behind a status."""
-
-    department: str = ""
-    full_name: str = ""
-    position: str = ""
-    email: str = ""
-    mobile: str = ""
-
-    def to_record(self) -> Record:
-        return {
-            "department": self.department,
-            "full_name": self.full_name,
-            "position": self.position,
-            "email": self.email,
-            "mobile": self.mobile,
-        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

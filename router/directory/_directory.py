@@ -15,7 +15,7 @@ from typing import Any
 from docbus._exceptions import ConfigurationError, UnknownAgencyError
 from router.directory._agency import GOVERNMENT_KINDS, PROVINCE_KINDS, Agency
 from router.directory._units import Unit, generate_units
-from schemas import GROUP_PREFIX, AgencyCode
+from schemas import GROUP_PREFIX, VN_TIME, AgencyCode
 
 __all__ = ["BUILTIN_GROUPS", "GROUP_PREFIX", "Directory", "Group", "Resolution", "today_vn"]
 
@@ -25,14 +25,13 @@ BUILTIN_GROUPS: Mapping[str, frozenset[str]] = {
     "provinces": PROVINCE_KINDS,
     "all": GOVERNMENT_KINDS | PROVINCE_KINDS,
 }
-_VN = dt.timezone(dt.timedelta(hours=7))
 _TOP_LEVEL_PREFIX = "000.00.00."
 _MAX_HOPS = 16
 
 
 def today_vn() -> dt.date:
     """Today in Vietnam (UTC+7), the day documents are dated by."""
-    return dt.datetime.now(_VN).date()
+    return dt.datetime.now(VN_TIME).date()
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,11 +18,11 @@ from importlib import resources
 from typing import Any
 
 from docbus._exceptions import ConfigurationError
-from schemas import Priority
+from schemas import VN_TIME, Priority
 
 __all__ = ["VN", "WorkingCalendar"]
 
-VN = dt.timezone(dt.timedelta(hours=7))
+VN = VN_TIME
 _MAX_DAYS = 400
 
 

@@ -48,6 +48,7 @@ def full_document():
             related_document_id="000.00.00.G22,2023/11/20,476/TB-VPCP",
             receiver_changes=(ReceiverChange("000.00.00.H41", 1),),
             paper=1,
+            staff=StaffInfo(department="Phòng Hành chính", full_name="Nguyễn Văn An"),
         ),
         response_for=(
             ResponseFor(
@@ -71,6 +72,7 @@ def full_document():
         page_amount=3,
         appendixes=("Phụ lục I",),
         to_places=("Các bộ, cơ quan ngang bộ",),
+        signature='<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo/></Signature>',
     )
 
 
@@ -146,10 +148,10 @@ def test_stray_bytes_are_refused(codec: Codec) -> None:
 
 
 def test_every_version_is_kept(codec: Codec) -> None:
-    """Both Document versions are loaded, with distinct fingerprints."""
+    """Every Document version is loaded, with distinct fingerprints."""
     versions = codec.registry.versions(DOCUMENT_SCHEMA)
-    assert [v.version for v in versions] == [1, 2]
-    assert versions[0].fingerprint != versions[1].fingerprint
+    assert [v.version for v in versions] == [1, 2, 3]
+    assert len({v.fingerprint for v in versions}) == 3
 
 
 def test_v1_reader_reads_what_v2_wrote(codec: Codec) -> None:
@@ -170,8 +172,32 @@ def test_v2_reader_reads_what_v1_wrote(codec: Codec) -> None:
     assert record["page_amount"] == 0 and record["to_places"] == []
     decoded = codec.decode(codec.encode(doc, version=1))
     assert decoded == dataclasses.replace(
-        doc, sphere_of_promulgation="", page_amount=0, appendixes=(), to_places=()
+        doc,
+        sphere_of_promulgation="",
+        page_amount=0,
+        appendixes=(),
+        to_places=(),
+        business=dataclasses.replace(doc.business, staff=StaffInfo()),
+        signature=None,
     )
+
+
+def test_v3_reader_reads_what_v2_wrote(codec: Codec) -> None:
+    """A version-3 reader fills the Business staff and the signature with their defaults."""
+    doc = full_document()
+    decoded = codec.decode(codec.encode(doc, version=2))
+    assert decoded == dataclasses.replace(
+        doc, business=dataclasses.replace(doc.business, staff=StaffInfo()), signature=None
+    )
+
+
+def test_v2_reader_reads_what_v3_wrote(codec: Codec) -> None:
+    """A version-2 reader reads a version-3 record, without the signature it does not know."""
+    doc = full_document()
+    writer, record = codec.decode_record(codec.encode(doc), reader_version=2)
+    assert writer.version == 3
+    assert "signature" not in record and "staff" not in record["business"]
+    assert record["business"]["reason"] == doc.business.reason
 
 
 def test_encode_refuses_a_wrong_value(codec: Codec) -> None:
