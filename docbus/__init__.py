@@ -4,6 +4,8 @@ from docbus._broker import EmbeddedBroker, free_port
 from docbus._client_metrics import ClientMetrics
 from docbus._exceptions import (
     BadMarkerError,
+    BlobError,
+    BlobNotFoundError,
     BrokerError,
     ClientStateError,
     CodecError,
@@ -13,6 +15,7 @@ from docbus._exceptions import (
     DeliveryTimeout,
     DirectoryError,
     DocbusError,
+    EdxmlError,
     EmbeddedBrokerError,
     InvalidDocumentError,
     InvalidNoticeError,
@@ -22,6 +25,7 @@ from docbus._exceptions import (
     RoutingRejected,
     UnknownAgencyError,
     UnknownSchemaError,
+    UnsafeXmlError,
     ValidationError,
 )
 from docbus._lifecycle import Lifecycle, State
@@ -32,6 +36,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BadMarkerError",
+    "BlobError",
+    "BlobNotFoundError",
     "BrokerError",
     "ClientMetrics",
     "ClientStateError",
@@ -42,6 +48,7 @@ __all__ = [
     "DeliveryTimeout",
     "DirectoryError",
     "DocbusError",
+    "EdxmlError",
     "EmbeddedBroker",
     "EmbeddedBrokerError",
     "InvalidDocumentError",
@@ -56,6 +63,7 @@ __all__ = [
     "State",
     "UnknownAgencyError",
     "UnknownSchemaError",
+    "UnsafeXmlError",
     "ValidationError",
     "__version__",
     "free_port",

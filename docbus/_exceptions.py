@@ -21,15 +21,21 @@ below it (aiokafka, fastavro, sqlite3) are translated at the boundary with
     │   └── UnknownAgencyError
     ├── RouterError                   the routing core
     │   └── RoutingRejected (.reason) a record the router will not deliver
-    └── DeliveryError                 what a sender waited for did not happen
-        ├── DeliveryRejected          a recipient (or the bus) rejected the document
-        └── DeliveryTimeout           the awaited status did not come in time
+    ├── DeliveryError                 what a sender waited for did not happen
+    │   ├── DeliveryRejected          a recipient (or the bus) rejected the document
+    │   └── DeliveryTimeout           the awaited status did not come in time
+    ├── BlobError                     the attachment blob store
+    │   └── BlobNotFoundError         no blob under that reference
+    └── EdxmlError  (.element)        an edXML file that cannot be imported or written
+        └── UnsafeXmlError            a DTD, entity or external reference (refused, never fetched)
 """
 
 from __future__ import annotations
 
 __all__ = [
     "BadMarkerError",
+    "BlobError",
+    "BlobNotFoundError",
     "BrokerError",
     "ClientStateError",
     "CodecError",
@@ -39,6 +45,7 @@ __all__ = [
     "DeliveryTimeout",
     "DirectoryError",
     "DocbusError",
+    "EdxmlError",
     "EmbeddedBrokerError",
     "InvalidDocumentError",
     "InvalidNoticeError",
@@ -48,6 +55,7 @@ __all__ = [
     "RoutingRejected",
     "UnknownAgencyError",
     "UnknownSchemaError",
+    "UnsafeXmlError",
     "ValidationError",
 ]
 
@@ -168,3 +176,23 @@ class DeliveryTimeout(DeliveryError):
     """The awaited status did not come from every recipient in time."""
 
     retriable = True
+
+
+class BlobError(DocbusError):
+    """The attachment blob store failed (unreadable, corrupt, or a bad reference)."""
+
+
+class BlobNotFoundError(BlobError):
+    """No blob is stored under the reference asked for."""
+
+
+class EdxmlError(DocbusError):
+    """An edXML file that cannot be imported or written; ``element`` names where, if known."""
+
+    def __init__(self, message: str, *, element: str | None = None) -> None:
+        super().__init__(f"{element}: {message}" if element else message)
+        self.element = element
+
+
+class UnsafeXmlError(EdxmlError):
+    """XML with a DTD, an entity declaration or an external reference: refused, never fetched."""

@@ -30,6 +30,7 @@ class Settings:
     ``tracking_dsn`` (kept out of the repr: it may hold a password) is a PostgreSQL DSN or
     a SQLite path; ``None`` means SQLite in ``state_dir``. ``metrics_port`` of ``None``
     serves no metrics, ``0`` a free port; ``metrics_host`` is ``0.0.0.0`` in a container.
+    ``blob_dir`` of ``None`` keeps attachment blobs in ``state_dir/blobs``.
     """
 
     bootstrap_servers: str | None = None
@@ -48,6 +49,7 @@ class Settings:
     tracking_dsn: str | None = field(default=None, repr=False)
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
+    blob_dir: Path | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -120,6 +122,11 @@ class Settings:
         """Whether services log a line per record (DEBUG only: an application that never
         configured structlog would otherwise print one for every record)."""
         return self.log_level.upper() == "DEBUG"
+
+    @property
+    def blob_root(self) -> Path:
+        """Where attachment blobs are stored (``blob_dir``, or ``state_dir/blobs``)."""
+        return self.blob_dir if self.blob_dir is not None else self.state_dir / "blobs"
 
     def require_bootstrap(self) -> str:
         """The bootstrap servers, or a clear error where none are set."""

@@ -2,6 +2,7 @@
 
 from schemas._agency_code import GROUP_PREFIX, AgencyCode
 from schemas._codec import DOCUMENT_SCHEMA, MARKER, NOTICE_SCHEMA, Codec, Message
+from schemas._json import from_json, to_json
 from schemas._lifecycle import LIFECYCLE_RANK, DeliveryState, ImpossibleTransition
 from schemas._models import (
     VN_TIME,
@@ -83,5 +84,7 @@ __all__ = [
     "check_document",
     "check_notice",
     "document_problems",
+    "from_json",
     "notice_problems",
+    "to_json",
 ]

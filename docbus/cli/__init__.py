@@ -8,6 +8,7 @@ from docbus import __version__
 from docbus.cli._broker_cmd import broker
 from docbus.cli._demo_cmd import demo
 from docbus.cli._directory_cmd import directory
+from docbus.cli._edxml_cmd import edxml
 from docbus.cli._receive_cmd import receive
 from docbus.cli._router_cmd import router
 from docbus.cli._send_cmd import send
@@ -23,5 +24,5 @@ def main() -> None:
     """docbus: ministries and provinces exchange official documents over Kafka."""
 
 
-for command in (broker, demo, directory, receive, router, send, topics, track):
+for command in (broker, demo, directory, edxml, receive, router, send, topics, track):
     main.add_command(command)

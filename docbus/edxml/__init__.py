@@ -1,0 +1,28 @@
+"""edXML (QCVN 102:2016) in and out, so agency systems connect to docbus as they are.
+
+``import_edxml`` reads a document message into a :class:`~schemas.Document` (attachments
+decoded into the blob store) or a status message into a :class:`~schemas.StatusNotice`;
+``write_document`` and ``write_status`` write them back as edXML.
+"""
+
+from docbus.edxml._export import write_document, write_status
+from docbus.edxml._import import (
+    EDXML_NS,
+    ImportedDocument,
+    ImportedMessage,
+    ImportedStatus,
+    import_edxml,
+)
+from docbus.edxml._signature import SignatureCheck, SignatureStatus
+
+__all__ = [
+    "EDXML_NS",
+    "ImportedDocument",
+    "ImportedMessage",
+    "ImportedStatus",
+    "SignatureCheck",
+    "SignatureStatus",
+    "import_edxml",
+    "write_document",
+    "write_status",
+]
