@@ -18,7 +18,16 @@ from docbus._blobs import BlobStore
 from docbus._exceptions import EdxmlError
 from docbus.edxml._dates import format_date, format_timestamp
 from docbus.edxml._import import EDXML_NS
-from schemas import Attachment, Business, BusinessType, Document, Organ, StaffInfo, StatusNotice
+from schemas import (
+    Attachment,
+    Business,
+    BusinessType,
+    Document,
+    Organ,
+    StaffInfo,
+    StatusNotice,
+    TraceHop,
+)
 
 __all__ = ["write_document", "write_status"]
 
@@ -69,7 +78,8 @@ def write_document(document: Document, out: IO[str], *, blobs: BlobStore) -> Non
     _start(w)
     _message_header(w, document)
     w.open("edXML:TraceHeaderList")
-    for hop in document.trace:
+    # a document made on the bus may have no hop yet: its sender's, so sent_at survives
+    for hop in document.trace or (TraceHop(document.sender, document.sent_at),):
         w.open("edXML:TraceHeader")
         w.leaf("edXML:OrganId", hop.organ_id)
         w.leaf("edXML:Timestamp", format_timestamp(hop.timestamp))

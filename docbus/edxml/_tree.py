@@ -197,8 +197,8 @@ def read_tree(source: Path | IO[bytes], blobs: BlobStore) -> Element:
     except defusedxml.ExternalReferenceForbidden as exc:
         builder.discard_open_blobs()
         raise UnsafeXmlError(
-            f"external reference to {exc.sysid!r} refused (external-entity attack); "
-            "nothing was fetched"
+            f"external reference to {exc.sysid!r} refused (an external DTD or entity: "
+            "external-entity attack); nothing was fetched"
         ) from None
     except defusedxml.DefusedXmlException as exc:
         builder.discard_open_blobs()
