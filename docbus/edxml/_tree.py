@@ -79,22 +79,26 @@ class Element:
 
 
 class _Base64Sink:
-    """Decodes base64 text arriving in pieces into a blob writer."""
+    """Decodes base64 text arriving in pieces (expat hands it over a line at a time)."""
+
+    _BATCH_CHARS = 1 << 18
 
     def __init__(self, writer: BlobWriter, element: Element) -> None:
         self._writer = writer
         self._element = element
+        self._pieces: list[str] = []
+        self._size = 0
         self._pending = ""
         self._padded = False
 
     def feed(self, text: str) -> None:
-        self._pending += text.translate(_WHITESPACE)
-        usable = len(self._pending) - len(self._pending) % 4
-        if usable:
-            self._decode(self._pending[:usable])
-            self._pending = self._pending[usable:]
+        self._pieces.append(text)
+        self._size += len(text)
+        if self._size >= self._BATCH_CHARS:
+            self._flush()
 
     def finish(self) -> StoredBlob:
+        self._flush()
         if self._pending:
             raise EdxmlError(
                 "bad base64: the encoded length is not a multiple of 4 (truncated?)",
@@ -102,9 +106,19 @@ class _Base64Sink:
             )
         return self._writer.commit()
 
-    def _decode(self, quads: str) -> None:
+    def _flush(self) -> None:
+        text = self._pending + "".join(self._pieces).translate(_WHITESPACE)
+        self._pieces.clear()
+        self._size = 0
+        usable = len(text) - len(text) % 4
+        self._pending = text[usable:]
+        if not usable:
+            return
         if self._padded:
             raise EdxmlError("bad base64: data after the padding", element=self._element.where())
+        quads = text[:usable]
+        if "=" in quads[:-2]:
+            raise EdxmlError("bad base64: padding before the end", element=self._element.where())
         try:
             self._writer.write(binascii.a2b_base64(quads.encode("ascii"), strict_mode=True))
         except (binascii.Error, UnicodeEncodeError) as exc:
@@ -180,10 +194,19 @@ class _TreeBuilder(ContentHandler):
             writer.discard()
 
 
+class _Parser(defusedxml.expatreader.DefusedExpatParser):  # type: ignore[misc]
+    """defusedxml's expat reader, handing text over in 64 KiB runs rather than line by line."""
+
+    def reset(self) -> None:
+        super().reset()
+        self._parser.buffer_text = True
+        self._parser.buffer_size = 1 << 16
+
+
 def read_tree(source: Path | IO[bytes], blobs: BlobStore) -> Element:
     """Parse ``source`` into an :class:`Element` tree; attachments go to ``blobs``."""
     builder = _TreeBuilder(blobs)
-    parser = defusedxml.expatreader.DefusedExpatParser(
+    parser = _Parser(
         namespaceHandling=1, forbid_dtd=False, forbid_entities=True, forbid_external=True
     )
     parser.setFeature(feature_external_ges, False)
