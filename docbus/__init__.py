@@ -1,5 +1,6 @@
 """docbus: the document-interconnection bus (shell package: settings, errors, embedded broker)."""
 
+from docbus._blobs import BlobStore, StoredBlob
 from docbus._broker import EmbeddedBroker, free_port
 from docbus._client_metrics import ClientMetrics
 from docbus._exceptions import (
@@ -38,6 +39,7 @@ __all__ = [
     "BadMarkerError",
     "BlobError",
     "BlobNotFoundError",
+    "BlobStore",
     "BrokerError",
     "ClientMetrics",
     "ClientStateError",
@@ -61,6 +63,7 @@ __all__ = [
     "RoutingRejected",
     "Settings",
     "State",
+    "StoredBlob",
     "UnknownAgencyError",
     "UnknownSchemaError",
     "UnsafeXmlError",

@@ -8,7 +8,8 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "package", ["docbus", "schemas", "producers", "consumers", "router", "router.directory"]
+    "package",
+    ["docbus", "docbus.edxml", "schemas", "producers", "consumers", "router", "router.directory"],
 )
 def test_exports_are_defined_and_public(package: str) -> None:
     """Every name in __all__ exists, and no private name is exported."""
