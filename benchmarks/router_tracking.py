@@ -7,7 +7,7 @@ preloading producer and the writer, so single runs vary; ``--repeat`` runs the p
 several times, alternating which goes first, each run on a fresh embedded broker, and
 reports the median ratio. Usage:
 
-    python benchmarks/router_tracking.py [--documents N] [--repeat R] [--seed S]
+    python benchmarks/router_tracking.py [--documents N] [--repeat R] [--seed S] [--arm A]
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ async def route_both_phases(
     return document_s, notice_s
 
 
-async def main(documents: int, seed: int, repeat: int = 1) -> dict[str, object]:
+async def main(documents: int, seed: int, repeat: int = 1, arm: str = "both") -> dict[str, object]:
     directory = Directory.load()
     codec = Codec()
     state = Path(tempfile.mkdtemp(prefix="docbus-bench-"))
@@ -125,7 +125,11 @@ async def main(documents: int, seed: int, repeat: int = 1) -> dict[str, object]:
     runs: list[dict[str, float]] = []
     for attempt in range(repeat):
         run_result: dict[str, float] = {}
-        order = (("untracked", False), ("tracked", True))
+        order = tuple(
+            (name, track)
+            for name, track in (("untracked", False), ("tracked", True))
+            if arm in ("both", name)
+        )
         for prefix, track in order if attempt % 2 == 0 else order[::-1]:
             # A broker of its own for each run: Tansu keeps every record in memory, and a
             # broker carrying the earlier runs' topics slows the later ones down.
@@ -153,6 +157,9 @@ async def main(documents: int, seed: int, repeat: int = 1) -> dict[str, object]:
             run_result[f"{prefix}_records_per_s"] = round(
                 (len(docs) + len(notices)) / (document_s + notice_s)
             )
+        if arm != "both":  # one arm alone, to profile it
+            runs.append({**run_result, "throughput_ratio": 0.0})
+            continue
         run_result["throughput_ratio"] = round(
             run_result["tracked_records_per_s"] / run_result["untracked_records_per_s"], 3
         )
@@ -169,5 +176,11 @@ if __name__ == "__main__":
     parser.add_argument("--documents", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--arm",
+        choices=["both", "tracked", "untracked"],
+        default="both",
+        help="Run one arm alone (to profile it); no ratio then.",
+    )
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.documents, args.seed, args.repeat))))
+    print(json.dumps(asyncio.run(main(args.documents, args.seed, args.repeat, args.arm))))

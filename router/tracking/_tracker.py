@@ -3,7 +3,7 @@
 The router calls :meth:`Tracker.on_document` for each document it delivers and
 :meth:`Tracker.apply_notice` for each status notice. Checks run against an in-memory
 cache (backed by the store for older deliveries); the rows themselves (deadlines, times
-as text, history) are built and written by :meth:`write`, which the router runs in a
+as integers, history) are built and written by :meth:`write`, which the router runs in a
 worker thread while it waits for the broker's acks, once a batch and before it commits
 offsets. A notice already applied (a redelivery after a crash) is recognised and passed
 on without a second transition.
@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from docbus._exceptions import RoutingRejected
 from router.tracking._calendar import WorkingCalendar
-from router.tracking._store import DeliveryRow, TrackingStore, WriteBatch, iso
+from router.tracking._store import DeliveryRow, TrackingStore, WriteBatch, micros
 from schemas import BusinessType, DeliveryState, Document, ImpossibleTransition, StatusNotice
 
 __all__ = ["EFFECTS", "ChangeWriter", "PendingChanges", "Tracker", "write_changes"]
@@ -257,12 +257,12 @@ def write_changes(store: TrackingStore, calendar: WorkingCalendar, changes: Pend
         deliveries,
     ) in changes.documents:
         sent_moment = dt.datetime.fromtimestamp(sent_at, dt.UTC)
-        sent = iso(sent_moment)
+        sent = round(sent_at * 1_000_000)
         batch.documents.append(
             (document_id, sender, code, subject, priority, sent, business_type, related)
         )
         if deliveries:
-            deadline = iso(
+            deadline = micros(
                 calendar.acceptance_deadline(
                     sent_at=sent_moment, priority=priority, due_date=due_date
                 )
@@ -273,7 +273,7 @@ def write_changes(store: TrackingStore, calendar: WorkingCalendar, changes: Pend
         if business_type and related:
             batch.effects.append((EFFECTS[BusinessType(business_type)], document_id, related))
     batch.history = [
-        (document_id, recipient, code, iso(dt.datetime.fromtimestamp(at, dt.UTC)), by, description)
+        (document_id, recipient, code, round(at * 1_000_000), by, description)
         for document_id, recipient, code, at, by, description in changes.notices
     ]
     if batch:

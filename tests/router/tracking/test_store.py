@@ -10,7 +10,7 @@ import pytest
 
 from docbus import ConfigurationError
 from router.tracking import DocumentRow, SqlTrackingStore, open_store
-from router.tracking._store import WriteBatch, iso
+from router.tracking._store import WriteBatch, iso, micros
 
 T0 = dt.datetime(2024, 11, 25, 2, 0, tzinfo=dt.UTC)
 
@@ -32,18 +32,18 @@ def doc(document_id: str = "D1") -> DocumentRow:
 
 def delivery(
     recipient: str, deadline_hours: int, document_id: str = "D1"
-) -> tuple[str, str, str, str, str]:
+) -> tuple[str, str, str, int, int]:
     """The parameters of one delivery row."""
     return (
         document_id,
         recipient,
         recipient,
-        iso(T0 + dt.timedelta(hours=deadline_hours)),
-        iso(T0),
+        micros(T0 + dt.timedelta(hours=deadline_hours)),
+        micros(T0),
     )
 
 
-def row(document: DocumentRow) -> tuple[str, str, str, str, int, str, int, str | None]:
+def row(document: DocumentRow) -> tuple[str, str, str, str, int, int, int, str | None]:
     """The parameters of one document row."""
     return (
         document.document_id,
@@ -51,7 +51,7 @@ def row(document: DocumentRow) -> tuple[str, str, str, str, int, str, int, str |
         document.code,
         document.subject,
         document.priority,
-        document.sent_at,
+        micros(dt.datetime.fromisoformat(document.sent_at)),
         document.business_type,
         document.related_document_id,
     )
@@ -68,7 +68,7 @@ def test_documents_deliveries_and_history(store: SqlTrackingStore) -> None:
     assert found is not None and found.status is None
     batch = WriteBatch()
     for minute, code in enumerate(["01", "03"], start=1):
-        at = iso(T0 + dt.timedelta(minutes=minute))
+        at = micros(T0 + dt.timedelta(minutes=minute))
         batch.history.append(("D1", found.recipient, code, at, "000.00.00.H29", "Việt"))
     store.write(batch)
     store.commit()
@@ -109,3 +109,56 @@ def test_a_store_of_another_schema_is_refused(tmp_path: Path) -> None:
     old.close()
     with pytest.raises(ConfigurationError, match="--rebuild"):
         open_store(dsn=None, state_dir=tmp_path)
+
+
+def _history(document_id: str, code: str, minute: int) -> WriteBatch:
+    at = micros(T0 + dt.timedelta(minutes=minute))
+    return WriteBatch(history=[(document_id, "000.00.00.H29", code, at, "000.00.00.H29", "")])
+
+
+def test_history_for_a_document_written_before_a_restart(tmp_path: Path) -> None:
+    """A reopened store finds the sequence number of a document it did not write itself."""
+    first = open_store(dsn=None, state_dir=tmp_path)
+    first.write(WriteBatch([row(doc("D1"))], [delivery("000.00.00.H29", 8, "D1")]))
+    first.commit()
+    first.close()
+    again = open_store(dsn=None, state_dir=tmp_path)
+    again.write(WriteBatch([row(doc("D2"))], [delivery("000.00.00.H29", 8, "D2")]))
+    again.write(_history("D1", "01", 1))
+    again.write(_history("D2", "01", 2))
+    again.commit()
+    assert [h.code for h in again.delivery("D1", "000.00.00.H29").history] == ["01"]  # type: ignore[union-attr]
+    assert [h.code for h in again.delivery("D2", "000.00.00.H29").history] == ["01"]  # type: ignore[union-attr]
+    again.close()
+
+
+def test_forgetting_old_sequence_numbers(
+    store: SqlTrackingStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past its bound the writer forgets the older half and looks those documents up again."""
+    monkeypatch.setattr("router.tracking._store._REMEMBERED_DOCUMENTS", 4)
+    ids = [f"D{i}" for i in range(10)]
+    store.write(
+        WriteBatch([row(doc(i)) for i in ids], [delivery("000.00.00.H29", 8, i) for i in ids])
+    )
+    for minute, document_id in enumerate(ids):
+        store.write(_history(document_id, "01", minute))
+    store.commit()
+    assert all(store.delivery(i, "000.00.00.H29").status == "01" for i in ids)  # type: ignore[union-attr]
+
+
+def test_history_for_an_untracked_document_is_refused(store: SqlTrackingStore) -> None:
+    """A history row whose document was never written is an error, not a silent loss."""
+    with pytest.raises(ConfigurationError, match="untracked document NOPE"):
+        store.write(_history("NOPE", "01", 1))
+
+
+def test_clear_forgets_sequence_numbers(store: SqlTrackingStore) -> None:
+    """After clear (a rebuild) the same documents get new numbers and histories attach to them."""
+    store.write(WriteBatch([row(doc("D1"))], [delivery("000.00.00.H29", 8, "D1")]))
+    store.commit()
+    store.clear()
+    store.write(WriteBatch([row(doc("D1"))], [delivery("000.00.00.H29", 8, "D1")]))
+    store.write(_history("D1", "01", 1))
+    store.commit()
+    assert store.delivery("D1", "000.00.00.H29").status == "01"  # type: ignore[union-attr]
