@@ -22,7 +22,7 @@ import zlib
 from pathlib import Path
 
 from docbus import EmbeddedBroker, Settings
-from docbus._heap import freeze_startup_heap
+from docbus._heap import tune_service_heap
 from docbus._kafka import make_producer
 from producers._simulation import DocumentMix
 from router import Router
@@ -89,7 +89,7 @@ async def route_both_phases(
         )
 
     async with router:
-        freeze_startup_heap()  # as `docbus router` does once started
+        tune_service_heap()  # as `docbus router` does once started
         await preload(settings, documents)
         while routed() == 0:  # the group join is start-up, not routing
             await asyncio.sleep(0.001)

@@ -1,10 +1,14 @@
 """Benchmark: what tracking costs per record, step by step, without a broker.
 
-Prints one JSON object. Usage: python benchmarks/tracker_costs.py [--documents N]
+Prints one JSON object. Usage:
+    python benchmarks/tracker_costs.py [--documents N] [--batch-records B]
 Documents from the workload mix and their 01 and 03 notices are decoded as the router
 decodes them, then timed through each step: Tracker.on_document and apply_notice (the
 router's event loop), pickling the pending changes (the router, on their way to the
 writer process), unpickling them and write_changes into SQLite (the writer process).
+Then the writer's work again the way the router hands it over (``writer_batched_*``): a
+fresh store, documents in batches of B, then their notices in batches of B, each batch
+its own transaction, as when a router drains a backlog.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 from producers._simulation import DocumentMix
 from router.directory import Directory
 from router.tracking import Tracker, open_store
-from router.tracking._tracker import write_changes
+from router.tracking._tracker import PendingChanges, write_changes
 from schemas import Codec, StatusNotice
 
 
@@ -27,6 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--documents", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--batch-records", type=int, default=5000)
     args = parser.parse_args()
 
     codec = Codec()
@@ -68,6 +73,25 @@ def main() -> None:
         t7 = time.perf_counter()
         store.close()
 
+        batched = open_store(dsn=None, state_dir=Path(state) / "batched")
+        size = args.batch_records
+        t8 = time.perf_counter()
+        for start in range(0, len(doc_changes.documents), size):
+            write_changes(
+                batched,
+                tracker.calendar,
+                PendingChanges(documents=doc_changes.documents[start : start + size]),
+            )
+        t9 = time.perf_counter()
+        for start in range(0, len(notice_changes.notices), size):
+            write_changes(
+                batched,
+                tracker.calendar,
+                PendingChanges(notices=notice_changes.notices[start : start + size]),
+            )
+        t10 = time.perf_counter()
+        batched.close()
+
     def per(seconds: float, count: int) -> float:
         return round(seconds / count * 1e6, 2)
 
@@ -85,6 +109,9 @@ def main() -> None:
                 "writer_unpickle_us_per_record": per(t5 - t4, n + m),
                 "writer_write_document_us": per(t6 - t5, n),
                 "writer_write_notice_us": per(t7 - t6, m),
+                "batch_records": size,
+                "writer_batched_document_us": per(t9 - t8, n),
+                "writer_batched_notice_us": per(t10 - t9, m),
             }
         )
     )

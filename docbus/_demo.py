@@ -15,7 +15,7 @@ import structlog
 
 from consumers import Receiver
 from consumers._simulation import AcknowledgingAgency, DeliveryLedger
-from docbus._heap import freeze_startup_heap
+from docbus._heap import tune_service_heap
 from docbus._kafka import kafka_errors, make_producer, start_producer
 from docbus._settings import Settings
 from producers import Sender
@@ -92,7 +92,7 @@ async def run_demo(
             _shared_producer(settings) as producer,
         ):
             if freeze_heap:
-                freeze_startup_heap()
+                tune_service_heap()
             if on_metrics is not None and router.metrics_url is not None:
                 on_metrics(router.metrics_url)
             started = time.monotonic()

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from docbus._heap import freeze_startup_heap
+from docbus._heap import tune_service_heap
 from docbus._runtime import bus_settings
 from docbus.cli._common import (
     bus_options,
@@ -44,7 +44,7 @@ def router(group_id: str | None, ensure_topics: bool, **flags: Any) -> None:
                 await ensure_bus_topics(live, directory)
             service = Router(settings=live, directory=directory, group_id=group_id)
             async with service:
-                freeze_startup_heap()
+                tune_service_heap()
                 stop_task = asyncio.ensure_future(stop.wait())
                 join_task = asyncio.ensure_future(service.join())
                 await asyncio.wait([stop_task, join_task], return_when=asyncio.FIRST_COMPLETED)

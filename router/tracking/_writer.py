@@ -13,6 +13,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from docbus._exceptions import ConfigurationError, RouterError
+from docbus._heap import tune_service_heap
 from router.tracking._calendar import WorkingCalendar
 from router.tracking._store import open_store
 from router.tracking._tracker import PendingChanges, write_changes
@@ -91,6 +92,7 @@ def _serve(conn: Connection, dsn: str | None, state_dir: str) -> None:
     except ConfigurationError as exc:
         conn.send(("config", str(exc)))
         return
+    tune_service_heap()  # this process's entry point: the same heap settings as the router's
     conn.send(("ok", ""))
     try:
         while True:
