@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import json
 import tempfile
 import time
@@ -171,6 +172,22 @@ async def main(documents: int, seed: int, repeat: int = 1, arm: str = "both") ->
     return results
 
 
+class CollectorClock:
+    """Seconds this process spends in the garbage collector (a ``gc.callbacks`` hook)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.collections = 0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+            self.collections += 1
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--documents", type=int, default=20_000)
@@ -183,4 +200,9 @@ if __name__ == "__main__":
         help="Run one arm alone (to profile it); no ratio then.",
     )
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.documents, args.seed, args.repeat, args.arm))))
+    clock = CollectorClock()
+    gc.callbacks.append(clock)
+    result = asyncio.run(main(args.documents, args.seed, args.repeat, args.arm))
+    result["gc_seconds"] = round(clock.seconds, 2)  # the whole process: preloading included
+    result["gc_collections"] = clock.collections
+    print(json.dumps(result))

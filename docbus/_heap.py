@@ -18,8 +18,8 @@ def tune_service_heap() -> None:
     For a service process, after it has started: the router's directory index alone is
     about 97,000 objects, and each full collection walked all of them (42 ms each,
     measured); frozen, they are never scanned again. Objects that die later are still
-    freed by reference counting. With the thresholds raised, a router routing 76,000
-    records spent 0.7-0.85 s in the collector instead of 1.1-2.0 s (BENCHMARKS.md).
+    freed by reference counting. With the thresholds raised, the tracking benchmark's
+    process spent 1.22 s collecting instead of 2.08 s (BENCHMARKS.md).
     Call it from a process's entry point, never a library.
     """
     gc.collect()
