@@ -75,20 +75,16 @@ def main() -> None:
 
         batched = open_store(dsn=None, state_dir=Path(state) / "batched")
         size = args.batch_records
+
+        def in_batches(rows: list, field: str) -> None:  # type: ignore[type-arg]
+            for start in range(0, len(rows), size):
+                part = PendingChanges(**{field: rows[start : start + size]})
+                write_changes(batched, tracker.calendar, part)
+
         t8 = time.perf_counter()
-        for start in range(0, len(doc_changes.documents), size):
-            write_changes(
-                batched,
-                tracker.calendar,
-                PendingChanges(documents=doc_changes.documents[start : start + size]),
-            )
+        in_batches(doc_changes.documents, "documents")
         t9 = time.perf_counter()
-        for start in range(0, len(notice_changes.notices), size):
-            write_changes(
-                batched,
-                tracker.calendar,
-                PendingChanges(notices=notice_changes.notices[start : start + size]),
-            )
+        in_batches(notice_changes.notices, "notices")
         t10 = time.perf_counter()
         batched.close()
 

@@ -9,19 +9,24 @@ import functools
 import json
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import click
 
+from consumers import ReceivedDocument, Receiver
 from docbus._exceptions import DocbusError
 from docbus._logging import configure_logging
 from docbus._settings import Settings
+from schemas import StatusCode
 
 __all__ = [
+    "answer",
     "bus_options",
+    "each_received",
     "emit_json",
     "metrics_options",
+    "receiving_options",
     "run_async",
     "settings_from",
     "stop_on_signals",
@@ -66,6 +71,50 @@ def metrics_options(command: F) -> F:
         ),
     ]
     return _with_options(command, options)
+
+
+def receiving_options(command: F) -> F:
+    """Add --max, --timeout and --status to a command that receives an agency's documents."""
+    codes = [c.value for c in StatusCode if c is not StatusCode.REDIRECTED]
+    options = [
+        click.option("--max", "max_documents", type=int, help="Stop after this many documents."),
+        click.option(
+            "--timeout",
+            "timeout_s",
+            type=float,
+            default=10.0,
+            show_default=True,
+            help="Stop when no document arrives for this many seconds.",
+        ),
+        click.option(
+            "--status",
+            type=click.Choice(codes),
+            help="Status to answer each document with (01 is automatic).",
+        ),
+    ]
+    return _with_options(command, options)
+
+
+async def each_received(
+    receiver: Receiver, *, max_documents: int | None, timeout_s: float
+) -> AsyncIterator[ReceivedDocument]:
+    """The receiver's documents, until ``max_documents`` or ``timeout_s`` without one."""
+    count = 0
+    while max_documents is None or count < max_documents:
+        try:
+            received = await asyncio.wait_for(anext(receiver), timeout_s)
+        except TimeoutError:
+            return
+        yield received
+        count += 1
+
+
+async def answer(received: ReceivedDocument, status: str | None) -> None:
+    """Send ``status`` for a received document, or just mark it handled."""
+    if status is not None:
+        await received.notify(status)
+    else:
+        received.ack()
 
 
 def _with_options(command: F, options: Sequence[Callable[[Any], Any]]) -> F:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import sys
@@ -16,7 +15,15 @@ from docbus._blobs import BlobStore
 from docbus._exceptions import DocbusError
 from docbus._runtime import bus_settings
 from docbus._settings import Settings
-from docbus.cli._common import bus_options, emit_json, run_async, settings_from
+from docbus.cli._common import (
+    answer,
+    bus_options,
+    each_received,
+    emit_json,
+    receiving_options,
+    run_async,
+    settings_from,
+)
 from docbus.edxml import (
     ImportedDocument,
     ImportedMessage,
@@ -25,7 +32,7 @@ from docbus.edxml import (
     write_status,
 )
 from producers import Sender
-from schemas import Document, StatusCode, StatusNotice, from_json, to_json
+from schemas import Document, StatusNotice, from_json, to_json
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -122,20 +129,7 @@ async def _send_all(settings: Settings, values: list[Document | StatusNotice]) -
     help="Directory to write the .edxml files in.",
 )
 @click.option("--agency", help="Receive AGENCY's documents and notices from the bus instead.")
-@click.option("--max", "max_documents", type=int, help="With --agency: stop after this many.")
-@click.option(
-    "--timeout",
-    "timeout_s",
-    type=float,
-    default=10.0,
-    show_default=True,
-    help="With --agency: stop when nothing arrives for this many seconds.",
-)
-@click.option(
-    "--status",
-    type=click.Choice([c.value for c in StatusCode if c is not StatusCode.REDIRECTED]),
-    help="With --agency: status to answer each document with (01 is automatic).",
-)
+@receiving_options
 @click.option(
     "--blob-dir", type=click.Path(path_type=Path), help="Blob store (env DOCBUS_BLOB_DIR)."
 )
@@ -222,16 +216,13 @@ async def _export_received(
     async def on_notice(notice: StatusNotice) -> None:
         exporter.write(notice)
 
-    count = 0
     async with (
         bus_settings(settings) as (live, _),
         Receiver(agency=agency, settings=live, on_notice=on_notice) as receiver,
     ):
-        while max_documents is None or count < max_documents:
-            try:
-                received = await asyncio.wait_for(anext(receiver), timeout_s)
-            except TimeoutError:
-                break
+        async for received in each_received(
+            receiver, max_documents=max_documents, timeout_s=timeout_s
+        ):
             try:
                 exporter.write(received.document, received.recipient)
             except DocbusError as exc:  # e.g. a blob this machine does not have
@@ -239,8 +230,4 @@ async def _export_received(
                 click.echo(f"error: {received.document.document_id}: {exc}", err=True)
                 exporter.failed += 1
                 break
-            if status is not None:
-                await received.notify(status)
-            else:
-                received.ack()
-            count += 1
+            await answer(received, status)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from typing import Any
 
@@ -11,28 +10,23 @@ import click
 from consumers import Receiver
 from docbus._metrics import MetricsServer
 from docbus._runtime import bus_settings
-from docbus.cli._common import bus_options, emit_json, metrics_options, run_async, settings_from
-from schemas import StatusCode
-
-_CODES = [c.value for c in StatusCode]
+from docbus.cli._common import (
+    answer,
+    bus_options,
+    each_received,
+    emit_json,
+    metrics_options,
+    receiving_options,
+    run_async,
+    settings_from,
+)
 
 
 @click.command()
 @bus_options
 @metrics_options
 @click.option("--agency", required=True, help="Receiving agency code.")
-@click.option("--max", "max_documents", type=int, help="Stop after this many documents.")
-@click.option(
-    "--timeout",
-    "timeout_s",
-    type=float,
-    default=10.0,
-    show_default=True,
-    help="Stop when no document arrives for this many seconds.",
-)
-@click.option(
-    "--status", type=click.Choice(_CODES), help="Status to send back for each (01 is automatic)."
-)
+@receiving_options
 @click.option("--json", "as_json", is_flag=True, help="Print each document as a JSON line.")
 def receive(
     agency: str,
@@ -58,15 +52,10 @@ def receive(
                         r.metrics.registry, port=settings.metrics_port, host=settings.metrics_host
                     )
                 )
-            while max_documents is None or count < max_documents:
-                try:
-                    received = await asyncio.wait_for(anext(r), timeout_s)
-                except TimeoutError:
-                    break
-                if status is not None:
-                    await received.notify(status)
-                else:
-                    received.ack()
+            async for received in each_received(
+                r, max_documents=max_documents, timeout_s=timeout_s
+            ):
+                await answer(received, status)
                 count += 1
                 doc = received.document
                 if as_json:

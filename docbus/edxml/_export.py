@@ -24,6 +24,7 @@ from schemas import (
     BusinessType,
     Document,
     Organ,
+    ResponseFor,
     StaffInfo,
     StatusNotice,
     TraceHop,
@@ -126,13 +127,7 @@ def _message_header(w: _Writer, d: Document) -> None:
     for code in d.recipients:
         _organ(w, "edXML:To", organs.get(code, Organ(code)))
     for r in d.response_for:
-        w.open("edXML:ResponseFor")
-        w.leaf("edXML:OrganId", r.organ_id)
-        w.leaf("edXML:Code", r.code)
-        if r.promulgation_date is not None:
-            w.leaf("edXML:PromulgationDate", format_date(r.promulgation_date))
-        w.leaf("edXML:DocumentId", r.document_id)
-        w.close("edXML:ResponseFor")
+        _response_for(w, r)
     w.leaf("edXML:DocumentId", d.document_id)
     w.open("edXML:Code")
     w.leaf("edXML:CodeNumber", d.code_number)
@@ -173,6 +168,16 @@ def _message_header(w: _Writer, d: Document) -> None:
     w.close("edXML:OtherInfo")
     w.leaf("edXML:SteeringType", int(d.steering_type))
     w.close("edXML:MessageHeader")
+
+
+def _response_for(w: _Writer, r: ResponseFor) -> None:
+    w.open("edXML:ResponseFor")
+    w.leaf("edXML:OrganId", r.organ_id)
+    w.leaf("edXML:Code", r.code)
+    if r.promulgation_date is not None:
+        w.leaf("edXML:PromulgationDate", format_date(r.promulgation_date))
+    w.leaf("edXML:DocumentId", r.document_id)
+    w.close("edXML:ResponseFor")
 
 
 def _organ(w: _Writer, tag: str, organ: Organ) -> None:
@@ -255,13 +260,15 @@ def write_status(notice: StatusNotice, out: IO[str]) -> None:
     w = _Writer(out)
     _start(w)
     w.open("edXML:Status")
-    w.open("edXML:ResponseFor")
-    w.leaf("edXML:OrganId", notice.document_sender)
-    w.leaf("edXML:Code", notice.document_code)
-    if notice.promulgation_date is not None:
-        w.leaf("edXML:PromulgationDate", format_date(notice.promulgation_date))
-    w.leaf("edXML:DocumentId", notice.document_id)
-    w.close("edXML:ResponseFor")
+    _response_for(
+        w,
+        ResponseFor(
+            organ_id=notice.document_sender,
+            code=notice.document_code,
+            document_id=notice.document_id,
+            promulgation_date=notice.promulgation_date,
+        ),
+    )
     _organ(w, "edXML:From", Organ(notice.from_agency))
     if notice.to_agency != notice.document_sender:
         _organ(w, "edXML:To", Organ(notice.to_agency))
