@@ -362,7 +362,9 @@ class Router(Service):
     ) -> None:
         """Await the batch's acks and its tracking write (in a worker thread), then commit."""
         with kafka_errors("delivering routed records"):
-            if changes is not None and self._tracker is not None:
+            if changes is not None and self._writer is not None:
+                await asyncio.gather(asyncio.gather(*acks), self._writer.write_async(changes))
+            elif changes is not None and self._tracker is not None:  # a tracker given: in-process
                 await asyncio.gather(
                     asyncio.gather(*acks), asyncio.to_thread(self._tracker.write, changes)
                 )

@@ -7,8 +7,10 @@ outlives the router (even one killed with SIGKILL).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import multiprocessing
+import pickle
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -57,6 +59,35 @@ class ProcessWriter:
         try:
             self._conn.send(changes)
             reply = self._conn.recv()
+        except (EOFError, OSError) as exc:
+            raise RouterError(f"the tracking writer died: {exc!r}") from exc
+        self._check(reply)
+
+    async def write_async(self, changes: PendingChanges) -> None:
+        """:meth:`write` from the event loop, without a thread: pickle, send, await the reply.
+
+        A worker thread per batch cost the router more than the pickling it took off the
+        loop (the two threads trade the GIL); the send may block for as long as the
+        child takes to read the bytes, which it does at once. One write at a time.
+        """
+        conn = self._conn
+        if conn is None:
+            raise RouterError("the tracking writer is not running")
+        loop = asyncio.get_running_loop()
+        replied: asyncio.Future[None] = loop.create_future()
+
+        def readable() -> None:
+            if not replied.done():
+                replied.set_result(None)
+
+        try:
+            conn.send_bytes(pickle.dumps(changes, protocol=pickle.HIGHEST_PROTOCOL))
+            loop.add_reader(conn.fileno(), readable)
+            try:
+                await replied
+            finally:
+                loop.remove_reader(conn.fileno())
+            reply = conn.recv()
         except (EOFError, OSError) as exc:
             raise RouterError(f"the tracking writer died: {exc!r}") from exc
         self._check(reply)
