@@ -101,10 +101,12 @@ async def route_both_phases(
             (time.perf_counter() - started) * len(documents) / max(len(documents) - first, 1)
         )
         await preload(settings, notices)
-        started = time.perf_counter()
+        # The router starts on the notices while they are preloaded (same event loop):
+        # time the rest and scale it, as for the documents, rather than count those as free.
+        started, first = time.perf_counter(), routed() - len(documents)
         while routed() < len(documents) + len(notices):
             await asyncio.sleep(0.005)
-        notice_s = time.perf_counter() - started
+        notice_s = (time.perf_counter() - started) * len(notices) / max(len(notices) - first, 1)
     return document_s, notice_s
 
 
