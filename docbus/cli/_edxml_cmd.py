@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
@@ -105,15 +106,21 @@ def _describe(message: ImportedMessage) -> str:
 
 
 async def _send_all(settings: Settings, values: list[Document | StatusNotice]) -> list[str]:
+    """Send each value as its author (one Sender an agency); where each landed, in order."""
     topics = []
-    async with bus_settings(settings) as (live, _):
+    async with bus_settings(settings) as (live, _), contextlib.AsyncExitStack() as senders:
+        by_agency: dict[str, Sender] = {}
         for value in values:
             agency = value.sender if isinstance(value, Document) else value.from_agency
-            async with Sender(agency=agency, settings=live) as sender:
-                if isinstance(value, Document):
-                    receipt = await sender.send(value)
-                else:
-                    receipt = await sender.notify(value)
+            if agency not in by_agency:
+                by_agency[agency] = await senders.enter_async_context(
+                    Sender(agency=agency, settings=live)
+                )
+            sender = by_agency[agency]
+            if isinstance(value, Document):
+                receipt = await sender.send(value)
+            else:
+                receipt = await sender.notify(value)
             topics.append(f"{receipt.topic}/{receipt.partition}@{receipt.offset}")
     return topics
 
