@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 from docbus import Settings
 from docbus._blobs import BlobStore
 from docbus.edxml import ImportedDocument, ImportedStatus, import_edxml
+from producers import Sender
 from router import Router
-from schemas import Codec, Document, StatusNotice, TopicLayout, from_json
+from schemas import Attachment, Codec, Document, StatusNotice, TopicLayout, from_json
 from tests.docbus.edxml.conftest import sample
 from tests.docbus.test_cli import docbus
-from tests.helpers import G22, ensure_topics, read_topic
+from tests.helpers import G22, ensure_topics, letter, read_topic
 
 G12, H29, H41 = "000.00.00.G12", "000.00.00.H29", "000.00.00.H41"
 DOCUMENT_ID = "000.00.00.G22,2025/10/15,7816/VPCP-KTTH"
@@ -139,3 +141,41 @@ async def test_import_send_status_message(settings: Settings) -> None:
     notice = Codec().decode(record.value)
     assert isinstance(notice, StatusNotice)
     assert (notice.status_code, notice.from_agency, notice.to_agency) == ("05", H29, G22)
+
+
+async def test_export_of_a_missing_blob_stops_and_loses_nothing(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A document whose attachment blob is missing is reported and not acknowledged: once the
+    blob is there, the next export run writes it."""
+    await ensure_topics(settings, [G22, H29])
+    content = b"%PDF-1.4 scan"
+    stored = BlobStore(tmp_path / "elsewhere").put(content)
+    doc = dataclasses.replace(
+        letter(G22, (H29,)),
+        attachments=(
+            Attachment(
+                content_id="scan",
+                name="scan.pdf",
+                content_type="application/pdf",
+                size_bytes=stored.size_bytes,
+                sha256=stored.sha256,
+                blob_ref=stored.ref,
+            ),
+        ),
+    )
+    async with Router(settings=settings), Sender(agency=G22, settings=settings) as sender:
+        await sender.send(doc)
+        out = tmp_path / "out"
+        export = ("edxml", "export", "--agency", H29, "--out", str(out), "--max", "1")
+        failed = await docbus(settings, *export)
+        assert failed.returncode == 1
+        assert f"error: {doc.document_id}: no blob {stored.ref}" in failed.stderr
+        assert list(out.glob("*.edxml")) == []
+        BlobStore(settings.blob_root).put(content)
+        again = await docbus(settings, *export)
+        assert again.returncode == 0, again.stderr
+    (written,) = out.glob("*.edxml")
+    imported = import_edxml(written, blobs=BlobStore(settings.blob_root))
+    assert isinstance(imported, ImportedDocument)
+    assert imported.document.document_id == doc.document_id
