@@ -36,15 +36,24 @@ Key = tuple[str, str]
 class _Entry(NamedTuple):
     """What the tracker remembers of a delivery between batches.
 
-    A tuple of strings, replaced on each change: CPython stops tracking such tuples for
-    garbage collection, so a cache of 200,000 of them costs the collector nothing (a
-    dataclass holding a set made every full collection walk the whole cache).
+    A tuple of strings and numbers, replaced on each change: CPython stops tracking such
+    tuples for garbage collection, so a cache of 200,000 of them costs the collector
+    nothing (a dataclass holding a set made every full collection walk the whole cache).
+    Made with :func:`_entry` on the hot path (a named tuple's own constructor is a
+    Python function, several times slower).
     """
 
     sender: str
     status: str | None = None
     recall: str | None = None
-    applied: tuple[tuple[str, dt.datetime], ...] = ()
+    #: (status code, POSIX timestamp) of each notice applied, to recognise a redelivery.
+    applied: tuple[tuple[str, float], ...] = ()
+
+
+def _entry(
+    sender: str, status: str | None, recall: str | None, applied: tuple[tuple[str, float], ...]
+) -> _Entry:
+    return tuple.__new__(_Entry, (sender, status, recall, applied))
 
 
 #: (document_id, sender, code, subject, priority, sent_at, business_type, related_document_id,
@@ -78,7 +87,12 @@ ChangeWriter = Callable[[PendingChanges], None]
 
 
 class Tracker:
-    """Tracks deliveries in a :class:`TrackingStore`, with a bounded cache of recent ones."""
+    """Tracks deliveries in a :class:`TrackingStore`, with a bounded cache of recent ones.
+
+    The cache forgets the deliveries routed longest ago first (a notice does not make its
+    delivery young again: that cost the hot path a reordering per notice); a notice for a
+    forgotten delivery reads it back from the store.
+    """
 
     def __init__(
         self,
@@ -101,20 +115,26 @@ class Tracker:
 
     def on_document(self, doc: Document, deliveries: Sequence[tuple[str, str]]) -> None:
         """Record ``doc`` delivered to ``(recipient unit, inbox agency)`` pairs."""
-        self._documents[doc.document_id] = doc.sender
-        if len(self._documents) > self._cache_size:
-            self._documents.popitem(last=False)
+        document_id, sender = doc.document_id, doc.sender
+        documents = self._documents
+        documents[document_id] = sender
+        if len(documents) > self._cache_size:
+            documents.popitem(last=False)
+        cache = self._cache
+        fresh = _entry(sender, None, None, ())
         new = []
-        for recipient, agency in deliveries:
-            key = (doc.document_id, recipient)
-            if key not in self._cache:  # a redelivered document keeps the state it has
-                self._remember(key, _Entry(doc.sender))
-                new.append((recipient, agency))
+        for pair in deliveries:
+            key = (document_id, pair[0])
+            if key not in cache:  # a redelivered document keeps the state it has
+                cache[key] = fresh
+                new.append(pair)
+        if len(cache) > self._cache_size:
+            self._evict()
         business = doc.business
         self._pending.documents.append(
             (
-                doc.document_id,
-                doc.sender,
+                document_id,
+                sender,
                 doc.code,
                 doc.subject,
                 doc.priority,
@@ -128,66 +148,52 @@ class Tracker:
 
     def apply_notice(self, notice: StatusNotice) -> bool:
         """Check and apply ``notice``; False if it was applied before; RoutingRejected if impossible."""
-        recipient, from_sender = _parties(notice)
-        entry = self._entry(notice.document_id, recipient)
+        document_id, from_agency = notice.document_id, notice.from_agency
+        from_sender = from_agency == notice.document_sender  # a recall, from the sender
+        recipient = notice.to_agency if from_sender else from_agency
+        key = (document_id, recipient)
+        entry = self._cache.get(key)
         if entry is None:
-            known = notice.document_id in self._documents
-            if not known and self.store.document(notice.document_id) is None:
-                raise RoutingRejected(
-                    "unknown_document", f"no document {notice.document_id} was routed"
-                )
-            raise RoutingRejected(
-                "not_a_recipient", f"{recipient} is not a recipient of {notice.document_id}"
-            )
-        if from_sender != (notice.from_agency == entry.sender):
+            entry = self._load(key)
+        sender = entry[0]
+        if from_sender != (from_agency == sender):
             raise RoutingRejected(
                 "not_a_recipient",
-                f"{notice.from_agency} is neither sender nor recipient of {notice.document_id}",
+                f"{from_agency} is neither sender nor recipient of {document_id}",
             )
-        if not from_sender and notice.to_agency != entry.sender:
+        if not from_sender and notice.to_agency != sender:
             raise RoutingRejected(
                 "wrong_addressee",
-                f"a notice about {notice.document_id} must go to its sender {entry.sender}",
+                f"a notice about {document_id} must go to its sender {sender}",
             )
-        applied = (notice.status_code, notice.timestamp)
-        if applied in entry.applied:
+        code, at = notice.status_code, notice.timestamp.timestamp()
+        applied = (code, at)
+        if applied in entry[3]:
             return False
-        outcome = self._transition(entry, notice.status_code, from_sender)
+        outcome = self._transitions.get((entry[1], entry[2], code, from_sender))
+        if outcome is None:
+            outcome = self._transition(entry, code, from_sender)
         if isinstance(outcome, ImpossibleTransition):
             raise RoutingRejected(
-                outcome.kind, f"{notice.document_id} for {recipient}: {outcome}"
+                outcome.kind, f"{document_id} for {recipient}: {outcome}"
             ) from outcome
-        status, recall = outcome
-        self._cache[(notice.document_id, recipient)] = _Entry(
-            entry.sender, status, recall, (*entry.applied, applied)
-        )
+        self._cache[key] = _entry(sender, outcome[0], outcome[1], (*entry[3], applied))
         self._pending.notices.append(
-            (
-                notice.document_id,
-                recipient,
-                notice.status_code,
-                notice.timestamp.timestamp(),
-                notice.from_agency,
-                notice.description,
-            )
+            (document_id, recipient, code, at, from_agency, notice.description)
         )
         return True
 
     def _transition(
         self, entry: _Entry, code: str, from_sender: bool
     ) -> tuple[str | None, str | None] | ImpossibleTransition:
-        """The delivery's (status, recall) after ``code``, or why it cannot apply."""
-        key = (entry.status, entry.recall, code, from_sender)
-        outcome = self._transitions.get(key)
-        if outcome is None:
-            try:
-                state = DeliveryState(entry.status, entry.recall).after(
-                    code, from_sender=from_sender
-                )
-                outcome = (state.status, state.recall)
-            except ImpossibleTransition as exc:
-                outcome = exc
-            self._transitions[key] = outcome
+        """The delivery's (status, recall) after ``code``, or why it cannot apply (remembered)."""
+        outcome: tuple[str | None, str | None] | ImpossibleTransition
+        try:
+            state = DeliveryState(entry.status, entry.recall).after(code, from_sender=from_sender)
+            outcome = (state.status, state.recall)
+        except ImpossibleTransition as exc:
+            outcome = exc
+        self._transitions[(entry.status, entry.recall, code, from_sender)] = outcome
         return outcome
 
     def take_changes(self) -> PendingChanges:
@@ -206,39 +212,37 @@ class Tracker:
         """Write and commit the changes since the last flush."""
         self.write(self.take_changes())
 
-    def _entry(self, document_id: str, recipient: str) -> _Entry | None:
-        key = (document_id, recipient)
-        entry = self._cache.get(key)
-        if entry is not None:
-            self._cache.move_to_end(key)
-            return entry
+    def _load(self, key: Key) -> _Entry:
+        """A delivery the cache no longer holds, from the store; RoutingRejected if none."""
+        document_id, recipient = key
         row = self.store.delivery(document_id, recipient)
         if row is None:
-            return None
+            known = document_id in self._documents
+            if not known and self.store.document(document_id) is None:
+                raise RoutingRejected("unknown_document", f"no document {document_id} was routed")
+            raise RoutingRejected(
+                "not_a_recipient", f"{recipient} is not a recipient of {document_id}"
+            )
         doc = self.store.document(document_id)
         assert doc is not None
-        applied = tuple((h.code, dt.datetime.fromisoformat(h.at)) for h in row.history)
-        entry = _Entry(doc.sender, row.status, row.recall, applied)
-        self._remember(key, entry)
-        return entry
-
-    def _remember(self, key: Key, entry: _Entry) -> None:
+        applied = tuple((h.code, dt.datetime.fromisoformat(h.at).timestamp()) for h in row.history)
+        entry = _entry(doc.sender, row.status, row.recall, applied)
         self._cache[key] = entry
         if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+            self._evict()
+        return entry
+
+    def _evict(self) -> None:
+        """Forget the oldest deliveries beyond the cache's size (the store still has them)."""
+        cache = self._cache
+        while len(cache) > self._cache_size:
+            cache.popitem(last=False)
 
     def overdue(
         self, now: dt.datetime | None = None, agency: str | None = None
     ) -> list[DeliveryRow]:
         """Deliveries past their acceptance deadline (written ones: flush first)."""
         return self.store.overdue(now or dt.datetime.now(dt.UTC), agency)
-
-
-def _parties(notice: StatusNotice) -> tuple[str, bool]:
-    """(the delivery's recipient unit, whether the document's sender sent the notice)."""
-    if notice.from_agency == notice.document_sender:  # a recall, from the sender
-        return notice.to_agency, True
-    return notice.from_agency, False
 
 
 def write_changes(store: TrackingStore, calendar: WorkingCalendar, changes: PendingChanges) -> None:

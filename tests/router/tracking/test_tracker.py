@@ -212,6 +212,33 @@ def test_state_survives_a_new_tracker(tmp_path: Path, directory: Directory) -> N
     second.store.close()
 
 
+def test_a_small_cache_forgets_the_oldest_deliveries_and_reads_them_back(
+    tmp_path: Path, directory: Directory
+) -> None:
+    """Past its size the cache drops the deliveries routed first; the store answers for them."""
+    tracker = Tracker(open_store(dsn=None, state_dir=tmp_path), cache_size=2)
+    core = RoutingCore(
+        directory=directory,
+        codec=Codec(),
+        layout=LAYOUT,
+        max_document_bytes=100_000,
+        tracker=tracker,
+    )
+    oldest, middle, newest = (letter(G22, (H29,), number=n, sent_at=T0) for n in (1, 2, 3))
+    send(core, oldest)
+    assert notify(core, oldest, H29, "01", 1).kind == "notice"
+    tracker.flush()
+    send(core, middle)
+    send(core, newest)
+    assert (oldest.document_id, H29) not in tracker._cache  # routed first, forgotten first
+    assert notify(core, oldest, H29, "01", 1).kind == "notice"  # a redelivery, from the store
+    assert notify(core, oldest, H29, "03", 2).kind == "notice"
+    assert notify(core, oldest, H29, "01", 3).reason == "impossible_notice"
+    assert notify(core, oldest, H41, "01", 1).reason == "not_a_recipient"
+    assert states(tracker, oldest.document_id) == {H29: "03"}
+    tracker.store.close()
+
+
 def test_overdue_deliveries(core: RoutingCore, tracker: Tracker) -> None:
     """Past the deadline, deliveries not yet accepted are listed; accepted ones are not."""
     late = letter(G22, (H29, G12), number=1, sent_at=T0)
