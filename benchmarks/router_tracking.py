@@ -1,12 +1,14 @@
 """Benchmark: the router's throughput with and without delivery tracking, side by side.
 
 This machine's speed drifts by up to a third within seconds (the same pure-Python loop
-takes 0.17 to 0.33 s from one second to the next), so two arms timed one after the
-other compare two different machines. Here both arms run **at the same time**: one
-router process per arm, each on its own topics of one embedded broker, each routing the
-same 20,000 documents and then their 01 and 03 notices. Each phase is timed over the
-window in which both arms were busy and nothing else ran (from the end of the preload
-to the moment the first arm finished), so both see the same machine.
+takes 0.17 to 0.33 s from one second to the next) and its two cores differ, so two arms
+timed one after the other, or side by side on different cores, compare two different
+machines. Here both arms run **at the same time on one core**: one router process per
+arm, each on its own topics of one embedded broker, both pinned to core 0 (the broker,
+each tracking writer and this process to core 1). Each routes the same 20,000 documents
+and then their 01 and 03 notices, after a warm-up of 2,000 more. Each phase is preloaded
+while both routers are paused; both resume together and are compared over the window up
+to the first one's finish (the other's count interpolated between its batch ends).
 
 Each arm samples its routed count and CPU time (its router process, and its tracking
 writer) every 10 ms. The ratio is tracked records/s over untracked records/s, the two
