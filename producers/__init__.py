@@ -1,7 +1,27 @@
-"""The sender SDK agencies use, and the simulated sending agencies of demos and load tests."""
+"""The sender SDK agencies use, the simulated sending agencies, and the yearly workload model."""
 
 from producers._documents import new_document_id, official_letter
 from producers._outbox import OutboxWriter, SendReceipt
 from producers._sender import Sender
+from producers._workload import (
+    YEARS,
+    Answer,
+    DayShape,
+    ReceiverBehaviour,
+    YearProfile,
+    YearWorkload,
+)
 
-__all__ = ["OutboxWriter", "SendReceipt", "Sender", "new_document_id", "official_letter"]
+__all__ = [
+    "YEARS",
+    "Answer",
+    "DayShape",
+    "OutboxWriter",
+    "ReceiverBehaviour",
+    "SendReceipt",
+    "Sender",
+    "YearProfile",
+    "YearWorkload",
+    "new_document_id",
+    "official_letter",
+]
