@@ -6,18 +6,18 @@ import asyncio
 import contextlib
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import structlog
 
-from consumers import Receiver
 from consumers._simulation import AcknowledgingAgency, DeliveryLedger
 from docbus._heap import tune_service_heap
-from docbus._kafka import kafka_errors, make_producer, start_producer
+from docbus._kafka import kafka_errors
 from docbus._settings import Settings
+from docbus._simulated_bus import receiving_agencies, shared_producer
 from producers import Sender
 from producers._simulation import DocumentMix
 from router import Router
@@ -88,8 +88,10 @@ async def run_demo(
         settings = settings.replace(state_dir=Path(state))
         async with (
             Router(settings=settings, directory=directory, codec=codec) as router,
-            _receivers(settings, codes, codec, ledger),
-            _shared_producer(settings) as producer,
+            receiving_agencies(
+                settings, codes, codec, ledger, lambda r, i: AcknowledgingAgency(r, ledger, seed=i)
+            ),
+            shared_producer(settings) as producer,
         ):
             if freeze_heap:
                 tune_service_heap()
@@ -127,52 +129,6 @@ async def run_demo(
         completed=completed,
         metrics_url=metrics_url,
     )
-
-
-@contextlib.asynccontextmanager
-async def _shared_producer(settings: Settings) -> AsyncIterator[Any]:
-    producer = make_producer(settings)
-    await start_producer(producer, settings, "the demo producer")
-    try:
-        yield producer
-    finally:
-        await producer.stop()
-
-
-@contextlib.asynccontextmanager
-async def _receivers(
-    settings: Settings, codes: list[str], codec: Codec, ledger: DeliveryLedger
-) -> AsyncIterator[None]:
-    """Every agency's receiver with its clerk, answering on one shared producer."""
-    async with _shared_producer(settings) as producer, contextlib.AsyncExitStack() as stack:
-        receivers = [
-            Receiver(
-                agency=code,
-                settings=settings,
-                codec=codec,
-                producer=producer,
-                on_notice=ledger.on_notice,
-            )
-            for code in codes
-        ]
-        await asyncio.gather(*(stack.enter_async_context(r) for r in receivers))
-        clerks = [
-            asyncio.create_task(
-                AcknowledgingAgency(r, ledger, seed=i).run(), name=f"clerk-{r.agency}"
-            )
-            for i, r in enumerate(receivers)
-        ]
-        try:
-            yield
-        finally:
-            for clerk in clerks:
-                clerk.cancel()
-            results = await asyncio.gather(*clerks, return_exceptions=True)
-            for clerk, result in zip(clerks, results, strict=True):
-                if isinstance(result, BaseException) and not isinstance(
-                    result, asyncio.CancelledError
-                ):
-                    log.error("clerk_failed", clerk=clerk.get_name(), error=repr(result))
 
 
 async def _send_burst(

@@ -147,7 +147,11 @@ class YearWorkload:
         seed: int = 2024,
         calendar: WorkingCalendar | None = None,
         shape: DayShape | None = None,
+        agencies_at: dt.date | None = None,
     ) -> None:
+        """``agencies_at``: the day whose directory sends and receives (a replay run now
+        passes today: the year's volume and shape over today's agencies); by default each
+        document's own day."""
         if year not in YEARS:
             known = ", ".join(str(y) for y in sorted(YEARS))
             raise ValueError(f"no workload figures for {year}: known years are {known}")
@@ -159,6 +163,7 @@ class YearWorkload:
         self.shape = shape or DayShape()
         self._directory = directory
         self._calendar = calendar or WorkingCalendar.load()
+        self._agencies_at = agencies_at
         self.total = round(self.profile.documents * scale)
         self._days = self._spread(self.total)
 
@@ -200,7 +205,7 @@ class YearWorkload:
         mix = DocumentMix(
             self._directory,
             seed=rng.randrange(2**32),
-            at=day,
+            at=self._agencies_at or day,
             first_number=1 + rng.randrange(1000),
         )
         for moment in sorted(self._moments(day, count, rng)):

@@ -10,6 +10,7 @@ from docbus.cli._demo_cmd import demo
 from docbus.cli._directory_cmd import directory
 from docbus.cli._edxml_cmd import edxml
 from docbus.cli._receive_cmd import receive
+from docbus.cli._replay_cmd import replay
 from docbus.cli._router_cmd import router
 from docbus.cli._send_cmd import send
 from docbus.cli._topics_cmd import topics
@@ -24,5 +25,5 @@ def main() -> None:
     """docbus: ministries and provinces exchange official documents over Kafka."""
 
 
-for command in (broker, demo, directory, edxml, receive, router, send, topics, track):
+for command in (broker, demo, directory, edxml, receive, replay, router, send, topics, track):
     main.add_command(command)

@@ -1,0 +1,272 @@
+"""``docbus replay``: a year of the workload model pushed through the whole bus, measured.
+
+Senders, a router and every agency's receiver run for real on the given broker. The
+documents and the receivers' answers come from :class:`producers.YearWorkload`; at
+``--speed max`` each document is sent as fast as the bus takes it (dated now, so today's
+directory routes it), and each recipient's answers follow its delivery at once, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import dataclasses
+import datetime as dt
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from consumers import Receiver
+from consumers._simulation import DeliveryLedger
+from docbus._broker import EmbeddedBroker
+from docbus._heap import tune_service_heap
+from docbus._settings import Settings
+from docbus._simulated_bus import receiving_agencies, shared_producer
+from producers import Sender
+from producers._workload import Answer, ReceiverBehaviour, YearWorkload
+from router import Router
+from router._topics import ensure_bus_topics
+from router.directory import Directory, today_vn
+from schemas import Codec, Document, StatusCode
+
+__all__ = ["ReplayProgress", "ReplaySummary", "run_replay"]
+
+#: Called with (documents sent, documents in all, deliveries received) as the run goes.
+ReplayProgress = Callable[[int, int, int], None]
+
+_CHUNK = 1000
+_PERCENTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99, "p99.9": 0.999}
+
+
+@dataclass(frozen=True)
+class ReplaySummary:
+    """What a replay sent, what arrived, and how fast."""
+
+    year: int
+    scale: float
+    seed: int
+    speed: str
+    documents: int
+    deliveries: int
+    status_notices: int
+    deliveries_received: int
+    status_notices_returned: int
+    lost: int
+    duplicates_delivered: int
+    dead_letters: int
+    elapsed_s: float
+    docs_per_s: float
+    latency_ms: dict[str, Any]
+    per_agency: dict[str, int]
+    broker_peak_rss_bytes: int | None
+    completed: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary as one JSON object."""
+        return asdict(self)
+
+
+@dataclass
+class _Latencies:
+    """Wall-clock time from a document's send to each delivery's hand-over, by priority."""
+
+    sent: dict[str, tuple[float, int]] = field(default_factory=dict)  # id -> (monotonic, priority)
+    by_priority: dict[int, list[float]] = field(
+        default_factory=lambda: collections.defaultdict(list)
+    )
+
+    def delivered(self, document: Document) -> None:
+        started, priority = self.sent[document.document_id]
+        self.by_priority[priority].append(time.monotonic() - started)
+
+    def summary(self) -> dict[str, Any]:
+        every = [s for values in self.by_priority.values() for s in values]
+        return {
+            **_percentiles_ms(every),
+            "by_priority": {
+                str(p): _percentiles_ms(v) for p, v in sorted(self.by_priority.items())
+            },
+        }
+
+
+def _percentiles_ms(seconds: list[float]) -> dict[str, float | None]:
+    ordered = sorted(seconds)
+    if not ordered:
+        return dict.fromkeys(_PERCENTILES)
+    return {
+        name: round(1000 * ordered[min(int(q * len(ordered)), len(ordered) - 1)], 1)
+        for name, q in _PERCENTILES.items()
+    }
+
+
+def _answers_for(
+    behaviour: ReceiverBehaviour, seed: int, document: Document, recipient: str
+) -> list[Answer]:
+    """The recipient's answers to one delivery: the same wherever they are computed."""
+    rng = random.Random(f"{seed}:{document.document_id}:{recipient}")
+    return behaviour.answers(document.priority, rng)
+
+
+class _ModelClerk:
+    """A receiving agency answering as the model says, each answer right after the last."""
+
+    def __init__(
+        self,
+        receiver: Receiver,
+        ledger: DeliveryLedger,
+        latencies: _Latencies,
+        behaviour: ReceiverBehaviour,
+        seed: int,
+    ) -> None:
+        self._receiver = receiver
+        self._ledger = ledger
+        self._latencies = latencies
+        self._behaviour = behaviour
+        self._seed = seed
+
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as answering:
+            async for received in self._receiver:
+                self._ledger.delivered(received.document.document_id, received.recipient)
+                self._latencies.delivered(received.document)
+                answers = _answers_for(
+                    self._behaviour, self._seed, received.document, received.recipient
+                )
+                answering.create_task(self._answer(received, answers))
+
+    @staticmethod
+    async def _answer(received: Any, answers: list[Answer]) -> None:
+        for answer in answers:
+            if answer.code != StatusCode.ARRIVED:  # the receiver SDK sent it on delivery
+                await received.notify(answer.code, answer.description)
+
+
+async def run_replay(
+    settings: Settings,
+    *,
+    year: int = 2024,
+    scale: float = 0.001,
+    seed: int = 2024,
+    broker: EmbeddedBroker | None = None,
+    timeout_s: float = 600.0,
+    progress: ReplayProgress | None = None,
+    freeze_heap: bool = False,
+) -> ReplaySummary:
+    """Replay ``year`` at ``scale`` through the whole bus as fast as it goes; summarise.
+
+    ``broker``, when the run's broker is embedded, is asked for its peak memory.
+    """
+    directory = Directory.load()
+    today = today_vn()
+    model = YearWorkload(year, directory=directory, scale=scale, seed=seed, agencies_at=today)
+    behaviour = ReceiverBehaviour()
+    await ensure_bus_topics(settings, directory)
+    codes = [a.code for a in directory.open_at(today)]
+    codec = Codec()
+    ledger = DeliveryLedger()
+    latencies = _Latencies()
+    expected = _Expected()
+    with tempfile.TemporaryDirectory(prefix="docbus-replay-") as state:
+        settings = settings.replace(state_dir=Path(state))
+        async with (
+            Router(settings=settings, directory=directory, codec=codec) as router,
+            receiving_agencies(
+                settings,
+                codes,
+                codec,
+                ledger,
+                lambda r, i: _ModelClerk(r, ledger, latencies, behaviour, seed),
+            ),
+            shared_producer(settings) as producer,
+            contextlib.AsyncExitStack() as stack,
+        ):
+            if freeze_heap:
+                tune_service_heap()
+            senders = {}
+            for code in codes:
+                sender = Sender(agency=code, settings=settings, producer=producer, codec=codec)
+                senders[code] = await stack.enter_async_context(sender)
+            started = time.monotonic()
+            chunk: list[Document] = []
+            for modelled in model.documents():
+                document = dataclasses.replace(modelled, sent_at=dt.datetime.now(dt.UTC))
+                expected.add(document, behaviour, seed)
+                chunk.append(document)
+                if len(chunk) == _CHUNK:
+                    await _send(senders, chunk, latencies)
+                    chunk = []
+                    if progress is not None:
+                        progress(expected.documents, model.total, len(ledger.received))
+            if chunk:
+                await _send(senders, chunk, latencies)
+            ledger.expect(deliveries=expected.deliveries, notices=expected.notices, rejections=0)
+            completed = await _wait(ledger, expected, model.total, timeout_s, progress)
+            elapsed = time.monotonic() - started
+            dead_letters = router.stats.dead_lettered
+    received = len(ledger.received)
+    return ReplaySummary(
+        year=year,
+        scale=scale,
+        seed=seed,
+        speed="max",
+        documents=expected.documents,
+        deliveries=expected.deliveries,
+        status_notices=expected.notices,
+        deliveries_received=received,
+        status_notices_returned=len(ledger.notices),
+        lost=max(expected.deliveries - received, 0),
+        duplicates_delivered=ledger.duplicates,
+        dead_letters=dead_letters,
+        elapsed_s=round(elapsed, 3),
+        docs_per_s=round(expected.documents / elapsed, 1) if elapsed > 0 else 0.0,
+        latency_ms=latencies.summary(),
+        per_agency=dict(expected.per_agency.most_common()),
+        broker_peak_rss_bytes=broker.peak_rss_bytes() if broker is not None else None,
+        completed=completed,
+    )
+
+
+@dataclass
+class _Expected:
+    """What the documents sent so far should produce."""
+
+    documents: int = 0
+    deliveries: int = 0
+    notices: int = 0
+    per_agency: collections.Counter[str] = field(default_factory=collections.Counter)
+
+    def add(self, document: Document, behaviour: ReceiverBehaviour, seed: int) -> None:
+        self.documents += 1
+        self.per_agency[document.sender] += 1
+        for recipient in document.recipients:
+            self.deliveries += 1
+            # Notices are counted once each by (document, answering unit, code): a unit
+            # answers each code once per document.
+            self.notices += len(_answers_for(behaviour, seed, document, recipient))
+
+
+async def _send(senders: dict[str, Sender], chunk: list[Document], latencies: _Latencies) -> None:
+    now = time.monotonic()
+    for document in chunk:
+        latencies.sent[document.document_id] = (now, document.priority)
+    await asyncio.gather(*(senders[d.sender].send(d) for d in chunk))
+
+
+async def _wait(
+    ledger: DeliveryLedger,
+    expected: _Expected,
+    total: int,
+    timeout_s: float,
+    progress: ReplayProgress | None,
+) -> bool:
+    waiter = asyncio.create_task(ledger.wait_complete(timeout_s))
+    while not waiter.done():
+        if progress is not None:
+            progress(expected.documents, total, len(ledger.received))
+        await asyncio.wait([waiter], timeout=0.2)
+    return waiter.result()
