@@ -40,6 +40,7 @@ __all__ = ["ReplayProgress", "ReplaySummary", "run_replay"]
 ReplayProgress = Callable[[int, int, int], None]
 
 _CHUNK = 1000
+_PACING_S = 0.02  # at a set speed, documents due within this are sent together
 _PERCENTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99, "p99.9": 0.999}
 
 
@@ -65,33 +66,60 @@ class ReplaySummary:
     per_agency: dict[str, int]
     broker_peak_rss_bytes: int | None
     completed: bool
+    #: Each second of the run: documents sent, deliveries, their p50 and p99 latency.
+    timeline: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        """The summary as one JSON object."""
-        return asdict(self)
+        """The summary as one JSON object (without the per-second timeline)."""
+        out = asdict(self)
+        del out["timeline"]
+        return out
 
 
 @dataclass
-class _Latencies:
-    """Wall-clock time from a document's send to each delivery's hand-over, by priority."""
+class _Timeline:
+    """When each document went out and each delivery arrived, from the run's start."""
 
+    started: float = field(default_factory=time.monotonic)
     sent: dict[str, tuple[float, int]] = field(default_factory=dict)  # id -> (monotonic, priority)
-    by_priority: dict[int, list[float]] = field(
-        default_factory=lambda: collections.defaultdict(list)
-    )
+    #: (seconds since the start, latency in seconds, priority) of each delivery.
+    deliveries: list[tuple[float, float, int]] = field(default_factory=list)
 
     def delivered(self, document: Document) -> None:
-        started, priority = self.sent[document.document_id]
-        self.by_priority[priority].append(time.monotonic() - started)
+        now = time.monotonic()
+        sent_at, priority = self.sent[document.document_id]
+        self.deliveries.append((now - self.started, now - sent_at, priority))
 
-    def summary(self) -> dict[str, Any]:
-        every = [s for values in self.by_priority.values() for s in values]
+    def latency_ms(self) -> dict[str, Any]:
+        """Percentiles of every delivery's latency, overall and by priority."""
+        by_priority: dict[int, list[float]] = collections.defaultdict(list)
+        for _, latency, priority in self.deliveries:
+            by_priority[priority].append(latency)
         return {
-            **_percentiles_ms(every),
-            "by_priority": {
-                str(p): _percentiles_ms(v) for p, v in sorted(self.by_priority.items())
-            },
+            **_percentiles_ms([latency for _, latency, _ in self.deliveries]),
+            "by_priority": {str(p): _percentiles_ms(v) for p, v in sorted(by_priority.items())},
         }
+
+    def per_second(self) -> list[dict[str, Any]]:
+        """Documents sent, deliveries and their latency percentiles in each second of the run."""
+        sent = collections.Counter(int(t - self.started) for t, _ in self.sent.values())
+        latencies: dict[int, list[float]] = collections.defaultdict(list)
+        for at, latency, _ in self.deliveries:
+            latencies[int(at)].append(latency)
+        last = max([*sent, *latencies, 0])
+        return [
+            {
+                "second": second,
+                "documents_sent": sent.get(second, 0),
+                "deliveries": len(latencies.get(second, [])),
+                **{
+                    f"latency_ms_{k}": v
+                    for k, v in _percentiles_ms(latencies.get(second, [])).items()
+                    if k in ("p50", "p99")
+                },
+            }
+            for second in range(last + 1)
+        ]
 
 
 def _percentiles_ms(seconds: list[float]) -> dict[str, float | None]:
@@ -119,13 +147,15 @@ class _ModelClerk:
         self,
         receiver: Receiver,
         ledger: DeliveryLedger,
-        latencies: _Latencies,
+        timeline: _Timeline,
         behaviour: ReceiverBehaviour,
         seed: int,
+        speed: float | None,
     ) -> None:
+        self._speed = speed
         self._receiver = receiver
         self._ledger = ledger
-        self._latencies = latencies
+        self._timeline = timeline
         self._behaviour = behaviour
         self._seed = seed
 
@@ -133,15 +163,19 @@ class _ModelClerk:
         async with asyncio.TaskGroup() as answering:
             async for received in self._receiver:
                 self._ledger.delivered(received.document.document_id, received.recipient)
-                self._latencies.delivered(received.document)
+                self._timeline.delivered(received.document)
                 answers = _answers_for(
                     self._behaviour, self._seed, received.document, received.recipient
                 )
                 answering.create_task(self._answer(received, answers))
 
-    @staticmethod
-    async def _answer(received: Any, answers: list[Answer]) -> None:
+    async def _answer(self, received: Any, answers: list[Answer]) -> None:
+        """Each answer in order; at a set speed, after the model's delay divided by it."""
+        previous = 0.0
         for answer in answers:
+            if self._speed is not None:
+                await asyncio.sleep((answer.delay_s - previous) / self._speed)
+                previous = answer.delay_s
             if answer.code != StatusCode.ARRIVED:  # the receiver SDK sent it on delivery
                 await received.notify(answer.code, answer.description)
 
@@ -153,14 +187,20 @@ async def run_replay(
     scale: float = 0.001,
     seed: int = 2024,
     broker: EmbeddedBroker | None = None,
+    speed: float | None = None,
     timeout_s: float = 600.0,
     progress: ReplayProgress | None = None,
     freeze_heap: bool = False,
 ) -> ReplaySummary:
-    """Replay ``year`` at ``scale`` through the whole bus as fast as it goes; summarise.
+    """Replay ``year`` at ``scale`` through the whole bus; summarise.
 
-    ``broker``, when the run's broker is embedded, is asked for its peak memory.
+    ``speed`` None sends as fast as the bus takes it; a number N compresses the model's
+    time N times (a document modelled an hour after the first is sent 3600/N seconds
+    after it; each answer follows its delivery after the model's delay over N), so the
+    calendar keeps its shape. ``broker``, when embedded, is asked for its peak memory.
     """
+    if speed is not None and speed <= 0:
+        raise ValueError(f"speed must be positive, got {speed}")
     directory = Directory.load()
     today = today_vn()
     model = YearWorkload(year, directory=directory, scale=scale, seed=seed, agencies_at=today)
@@ -169,7 +209,7 @@ async def run_replay(
     codes = [a.code for a in directory.open_at(today)]
     codec = Codec()
     ledger = DeliveryLedger()
-    latencies = _Latencies()
+    timeline = _Timeline()
     expected = _Expected()
     with tempfile.TemporaryDirectory(prefix="docbus-replay-") as state:
         settings = settings.replace(state_dir=Path(state))
@@ -180,7 +220,7 @@ async def run_replay(
                 codes,
                 codec,
                 ledger,
-                lambda r, i: _ModelClerk(r, ledger, latencies, behaviour, seed),
+                lambda r, i: _ModelClerk(r, ledger, timeline, behaviour, seed, speed),
             ),
             shared_producer(settings) as producer,
             contextlib.AsyncExitStack() as stack,
@@ -191,19 +231,26 @@ async def run_replay(
             for code in codes:
                 sender = Sender(agency=code, settings=settings, producer=producer, codec=codec)
                 senders[code] = await stack.enter_async_context(sender)
-            started = time.monotonic()
+            timeline.started = started = time.monotonic()
             chunk: list[Document] = []
+            origin: dt.datetime | None = None
             for modelled in model.documents():
+                if speed is not None:  # wait for the document's moment, sending what is due
+                    origin = origin or modelled.sent_at
+                    due = started + (modelled.sent_at - origin).total_seconds() / speed
+                    if due - time.monotonic() > _PACING_S:
+                        await _send(senders, chunk, timeline)
+                        chunk = []
+                        await asyncio.sleep(due - time.monotonic())
                 document = dataclasses.replace(modelled, sent_at=dt.datetime.now(dt.UTC))
                 expected.add(document, behaviour, seed)
                 chunk.append(document)
                 if len(chunk) == _CHUNK:
-                    await _send(senders, chunk, latencies)
+                    await _send(senders, chunk, timeline)
                     chunk = []
-                    if progress is not None:
-                        progress(expected.documents, model.total, len(ledger.received))
-            if chunk:
-                await _send(senders, chunk, latencies)
+                if progress is not None and expected.documents % 100 == 0:
+                    progress(expected.documents, model.total, len(ledger.received))
+            await _send(senders, chunk, timeline)
             ledger.expect(deliveries=expected.deliveries, notices=expected.notices, rejections=0)
             completed = await _wait(ledger, expected, model.total, timeout_s, progress)
             elapsed = time.monotonic() - started
@@ -213,7 +260,7 @@ async def run_replay(
         year=year,
         scale=scale,
         seed=seed,
-        speed="max",
+        speed="max" if speed is None else f"{speed:g}",
         documents=expected.documents,
         deliveries=expected.deliveries,
         status_notices=expected.notices,
@@ -224,10 +271,11 @@ async def run_replay(
         dead_letters=dead_letters,
         elapsed_s=round(elapsed, 3),
         docs_per_s=round(expected.documents / elapsed, 1) if elapsed > 0 else 0.0,
-        latency_ms=latencies.summary(),
+        latency_ms=timeline.latency_ms(),
         per_agency=dict(expected.per_agency.most_common()),
         broker_peak_rss_bytes=broker.peak_rss_bytes() if broker is not None else None,
         completed=completed,
+        timeline=timeline.per_second(),
     )
 
 
@@ -250,10 +298,10 @@ class _Expected:
             self.notices += len(_answers_for(behaviour, seed, document, recipient))
 
 
-async def _send(senders: dict[str, Sender], chunk: list[Document], latencies: _Latencies) -> None:
+async def _send(senders: dict[str, Sender], chunk: list[Document], timeline: _Timeline) -> None:
     now = time.monotonic()
     for document in chunk:
-        latencies.sent[document.document_id] = (now, document.priority)
+        timeline.sent[document.document_id] = (now, document.priority)
     await asyncio.gather(*(senders[d.sender].send(d) for d in chunk))
 
 

@@ -233,19 +233,25 @@ class YearWorkload:
             yield (first + dt.timedelta(seconds=rng.uniform(0, span))).astimezone(dt.UTC)
 
     def _spread(self, total: int) -> dict[dt.date, int]:
-        """``total`` over the period's days by weight, rounded so the sum is exact."""
+        """``total`` over the period's days by weight, rounded so the sum is exact.
+
+        Cumulative rounding: each day gets the rounded running share minus the days before
+        it, so the fractions spread evenly over the year (rounding each day alone, or
+        handing the remainders to the first days, made steps where none belong).
+        """
         days, day = [], self.profile.first_day
         while day <= self.profile.last_day:
             days.append(day)
             day += dt.timedelta(days=1)
         weights = [self.day_weight(d) for d in days]
-        scale = total / sum(weights)
-        shares = [w * scale for w in weights]
-        counts = [int(s) for s in shares]
-        by_remainder = sorted(range(len(days)), key=lambda i: shares[i] - counts[i], reverse=True)
-        for i in by_remainder[: total - sum(counts)]:
-            counts[i] += 1
-        return dict(zip(days, counts, strict=True))
+        per_weight = total / sum(weights)
+        counts, running, given = {}, 0.0, 0
+        for day, weight in zip(days, weights, strict=True):
+            running += weight * per_weight
+            counts[day] = round(running) - given
+            given += counts[day]
+        counts[days[-1]] += total - given  # float error at the very end, if any
+        return counts
 
     def _in_tet_break(self, day: dt.date) -> bool:
         """Whether ``day`` is in a run of five or more days off (the Tết break)."""

@@ -6,9 +6,11 @@ import collections
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from docbus import EmbeddedBroker, Settings
 from docbus._replay import run_replay
+from docbus._replay_report import CHARTS
 from producers import YearWorkload
 from router.directory import Directory, today_vn
 
@@ -36,10 +38,36 @@ async def test_a_small_replay_matches_the_model(settings: Settings, broker: Embe
     assert summary.docs_per_s == round(summary.documents / summary.elapsed_s, 1)
 
 
-def test_cli_replay_json() -> None:
-    """`docbus replay --json` on its own embedded broker prints the keys the issue names."""
+async def test_a_set_speed_keeps_the_calendar_in_time(settings: Settings) -> None:
+    """At speed N the year takes its span over N, and documents go out across it, not at once."""
+    model = YearWorkload(2024, directory=Directory.load(), scale=0.0001, seed=3)
+    documents = list(model.documents())
+    span_s = (documents[-1].sent_at - documents[0].sent_at).total_seconds()
+    speed = span_s / 4.0  # the year in about four seconds
+    summary = await run_replay(settings, year=2024, scale=0.0001, seed=3, speed=speed)
+    assert summary.completed and summary.lost == 0 and summary.duplicates_delivered == 0
+    assert summary.speed == f"{speed:g}"
+    assert summary.elapsed_s >= 4.0
+    sending_seconds = [row["second"] for row in summary.timeline if row["documents_sent"]]
+    assert len(sending_seconds) >= 4 and max(sending_seconds) >= 3
+    assert sum(row["documents_sent"] for row in summary.timeline) == summary.documents
+
+
+def test_cli_replay_json_and_report(tmp_path: Path) -> None:
+    """`docbus replay --json --report DIR` prints the keys the issue names and writes the report."""
+    report = tmp_path / "report"
     run = subprocess.run(
-        [sys.executable, "-m", "docbus.cli", "replay", "--json", "--scale", "0.0001"],
+        [
+            sys.executable,
+            "-m",
+            "docbus.cli",
+            "replay",
+            "--json",
+            "--scale",
+            "0.0001",
+            "--report",
+            str(report),
+        ],
         capture_output=True,
         text=True,
         timeout=180,
@@ -61,3 +89,12 @@ def test_cli_replay_json() -> None:
     assert summary["documents"] == 1220 and summary["lost"] == 0
     assert {"p50", "p99", "by_priority"} <= set(summary["latency_ms"])
     assert summary["broker_peak_rss_bytes"] > 0
+    written = json.loads((report / "report.json").read_text(encoding="utf-8"))
+    assert written["summary"] == summary
+    assert sum(written["documents_per_day"].values()) == 1220
+    assert sum(row["deliveries"] for row in written["timeline"]) == summary["deliveries"]
+    markdown = (report / "report.md").read_text(encoding="utf-8")
+    assert "| lost | 0 |" in markdown and "| all |" in markdown
+    for chart in CHARTS:
+        assert (report / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", chart
+        assert f"]({chart})" in markdown

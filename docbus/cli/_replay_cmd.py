@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -19,7 +20,8 @@ from rich.table import Table
 from docbus._replay import ReplaySummary, run_replay
 from docbus._runtime import bus_settings
 from docbus.cli._common import bus_options, emit_json, run_async, settings_from
-from producers import YEARS
+from producers import YEARS, YearWorkload
+from router.directory import Directory
 
 
 @click.command()
@@ -40,10 +42,11 @@ from producers import YEARS
 )
 @click.option(
     "--speed",
-    type=click.Choice(["max"]),
+    type=str,
     default="max",
     show_default=True,
-    help="max: as fast as the bus takes it (the only speed so far).",
+    callback=lambda _ctx, _param, value: _speed(value),
+    help="max: as fast as the bus takes it; N: the model's time compressed N times.",
 )
 @click.option("--seed", type=int, default=2024, show_default=True, help="Seed of the model.")
 @click.option(
@@ -55,8 +58,22 @@ from producers import YEARS
     help="Give up waiting for deliveries and notices after this many seconds.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write report.json, report.md and PNG charts into this directory.",
+)
 def replay(
-    year: str, scale: float, speed: str, seed: int, timeout_s: float, as_json: bool, **flags: Any
+    year: str,
+    scale: float,
+    speed: float | None,
+    seed: int,
+    timeout_s: float,
+    as_json: bool,
+    report_dir: Path | None,
+    **flags: Any,
 ) -> None:
     """Replay a year of national traffic through senders, a router and receivers; summarise."""
     if flags.get("log_level") is None:
@@ -88,6 +105,7 @@ def replay(
                     year=int(year),
                     scale=scale,
                     seed=seed,
+                    speed=speed,
                     broker=broker,
                     timeout_s=timeout_s,
                     progress=progress,
@@ -95,6 +113,12 @@ def replay(
                 )
 
     summary = run_async(main())
+    if report_dir is not None:
+        from docbus._replay_report import write_report  # matplotlib: only when asked
+
+        days = YearWorkload(int(year), directory=Directory.load(), scale=scale, seed=seed).days
+        files = write_report(summary, days, report_dir)
+        console.print(f"report: {files['markdown']}")
     if as_json:
         emit_json(summary.to_json())
     else:
@@ -103,8 +127,24 @@ def replay(
         raise SystemExit(1)
 
 
+def _speed(value: str) -> float | None:
+    """``max`` (None) or a positive factor."""
+    if value == "max":
+        return None
+    try:
+        factor = float(value)
+    except ValueError:
+        factor = 0.0
+    if factor <= 0:
+        raise click.BadParameter(f"expected 'max' or a positive number, got {value!r}")
+    return factor
+
+
 def _print_summary(summary: ReplaySummary, console: Console) -> None:
-    totals = Table(title=f"docbus replay {summary.year} × {summary.scale:g}", header_style="bold")
+    totals = Table(
+        title=f"docbus replay {summary.year} × {summary.scale:g}, speed {summary.speed}",
+        header_style="bold",
+    )
     totals.add_column("measure")
     totals.add_column("value", justify="right")
     latency = summary.latency_ms

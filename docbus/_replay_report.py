@@ -1,0 +1,142 @@
+"""A replay's report: report.json, report.md and PNG charts in one directory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no screen
+
+import matplotlib.pyplot as plt
+
+from docbus._replay import ReplaySummary
+
+__all__ = ["CHARTS", "write_report"]
+
+#: The charts a report holds, by file name.
+CHARTS = ("documents_per_day.png", "throughput.png", "latency.png")
+
+
+def write_report(summary: ReplaySummary, days: dict[dt.date, int], out: Path) -> dict[str, Path]:
+    """Write the report of ``summary`` (and the model's ``days``) into ``out``; the files."""
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        "json": out / "report.json",
+        "markdown": out / "report.md",
+        **{name: out / name for name in CHARTS},
+    }
+    files["json"].write_text(
+        json.dumps(
+            {
+                "summary": summary.to_json(),
+                "documents_per_day": {day.isoformat(): n for day, n in days.items()},
+                "timeline": summary.timeline,
+            },
+            ensure_ascii=False,
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
+    _documents_per_day(days, summary, files["documents_per_day.png"])
+    _throughput(summary.timeline, files["throughput.png"])
+    _latency(summary.timeline, files["latency.png"])
+    files["markdown"].write_text(_markdown(summary), encoding="utf-8")
+    return files
+
+
+def _documents_per_day(days: dict[dt.date, int], summary: ReplaySummary, path: Path) -> None:
+    figure, axes = plt.subplots(figsize=(11, 4))
+    axes.bar(list(days), list(days.values()), width=1.0, color="#3465a4")
+    axes.set_title(f"Documents per day, {summary.year} × {summary.scale:g} (the model)")
+    axes.set_ylabel("documents")
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def _throughput(timeline: list[dict[str, Any]], path: Path) -> None:
+    seconds = [row["second"] for row in timeline]
+    figure, axes = plt.subplots(figsize=(11, 4))
+    axes.plot(seconds, [row["documents_sent"] for row in timeline], label="documents sent")
+    axes.plot(seconds, [row["deliveries"] for row in timeline], label="deliveries handed over")
+    axes.set_title("Throughput over the run")
+    axes.set_xlabel("seconds since the start")
+    axes.set_ylabel("per second")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def _latency(timeline: list[dict[str, Any]], path: Path) -> None:
+    figure, axes = plt.subplots(figsize=(11, 4))
+    for key, label in (("latency_ms_p50", "p50"), ("latency_ms_p99", "p99")):
+        points = [(row["second"], row[key]) for row in timeline if row[key] is not None]
+        axes.plot([s for s, _ in points], [v for _, v in points], label=label)
+    axes.set_title("Delivery latency over the run (send to hand-over)")
+    axes.set_xlabel("seconds since the start")
+    axes.set_ylabel("milliseconds")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def _markdown(summary: ReplaySummary) -> str:
+    latency = summary.latency_ms
+    percentiles = ("p50", "p95", "p99", "p99.9")
+    lines = [
+        f"# docbus replay: {summary.year} × {summary.scale:g}, speed {summary.speed}",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| documents | {summary.documents:,} |",
+        f"| deliveries | {summary.deliveries_received:,} of {summary.deliveries:,} |",
+        f"| status notices | {summary.status_notices_returned:,} of {summary.status_notices:,} |",
+        f"| lost | {summary.lost:,} |",
+        f"| duplicates seen by applications | {summary.duplicates_delivered:,} |",
+        f"| dead letters | {summary.dead_letters:,} |",
+        f"| elapsed | {summary.elapsed_s:,.1f} s |",
+        f"| documents per second (sustained) | {summary.docs_per_s:,.1f} |",
+        f"| broker peak memory | {_bytes(summary.broker_peak_rss_bytes)} |",
+        f"| completed | {'yes' if summary.completed else 'no (timed out)'} |",
+        "",
+        "## Delivery latency (ms, send to hand-over)",
+        "",
+        "| priority | " + " | ".join(percentiles) + " |",
+        "|---|" + "---|" * len(percentiles),
+        "| all | " + " | ".join(_ms(latency[p]) for p in percentiles) + " |",
+        *(
+            f"| {priority} | " + " | ".join(_ms(values[p]) for p in percentiles) + " |"
+            for priority, values in latency["by_priority"].items()
+        ),
+        "",
+        "## Documents by sender",
+        "",
+        "| agency | documents |",
+        "|---|---|",
+        *(f"| {code} | {count:,} |" for code, count in summary.per_agency.items()),
+        "",
+        "## Charts",
+        "",
+        "![Documents per day](documents_per_day.png)",
+        "",
+        "![Throughput over the run](throughput.png)",
+        "",
+        "![Latency over the run](latency.png)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.1f}"
+
+
+def _bytes(value: int | None) -> str:
+    return "not embedded" if value is None else f"{value / 2**20:,.0f} MiB"
