@@ -11,8 +11,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no screen
 
-import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+import numpy
 
 from docbus._replay import ReplaySummary
 
@@ -51,8 +51,8 @@ def write_report(summary: ReplaySummary, days: dict[dt.date, int], out: Path) ->
 
 def _documents_per_day(days: dict[dt.date, int], summary: ReplaySummary, path: Path) -> None:
     figure, axes = plt.subplots(figsize=(11, 4))
-    axes.bar(mdates.date2num(list(days)), list(days.values()), width=1.0, color="#3465a4")
-    axes.xaxis_date()
+    dates = numpy.array(list(days), dtype="datetime64[D]")
+    axes.bar(dates, list(days.values()), width=1.0, color="#3465a4")
     axes.set_title(f"Documents per day, {summary.year} × {summary.scale:g} (the model)")
     axes.set_ylabel("documents")
     figure.autofmt_xdate()
