@@ -32,14 +32,13 @@ import os
 import statistics
 import tempfile
 import time
-import zlib
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from docbus import EmbeddedBroker, Settings
 from docbus._heap import tune_service_heap
-from docbus._kafka import make_producer
+from docbus._kafka import produce_in_batches
 from producers._simulation import DocumentMix
 from router import Router
 from router._topics import ensure_bus_topics
@@ -70,29 +69,6 @@ def notices_for(documents: list[Document]) -> list[tuple[str, StatusNotice]]:
                 )
                 out.append(("000.00.00." + recipient[-3:], notice))
     return out
-
-
-async def preload(settings: Settings, records: list[Record]) -> None:
-    """Produce ``records`` in whole batches per partition (fast: little overlap with routing)."""
-    producer = make_producer(settings)
-    await producer.start()
-    try:
-        by_partition: dict[tuple[str, int], list[tuple[bytes, bytes]]] = {}
-        for topic, key, value in records:
-            partition = zlib.crc32(key) % settings.partitions  # one document's notices in order
-            by_partition.setdefault((topic, partition), []).append((key, value))
-        sends = []
-        for (topic, partition), items in by_partition.items():
-            batch = producer.create_batch()
-            for key, value in items:
-                if batch.append(key=key, value=value, timestamp=None) is None:
-                    sends.append(await producer.send_batch(batch, topic, partition=partition))
-                    batch = producer.create_batch()
-                    batch.append(key=key, value=value, timestamp=None)
-            sends.append(await producer.send_batch(batch, topic, partition=partition))
-        await asyncio.gather(*sends)
-    finally:
-        await producer.stop()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -270,7 +246,7 @@ async def one_run(arms: list[Arm], directory: Directory, phases: list[Phase], st
             await asyncio.gather(*(command(conn, "pause") for conn in pipes.values()))
             await asyncio.gather(
                 *(
-                    preload(
+                    produce_in_batches(
                         settings[arm.name],
                         [(arm.layout.outbox(o), key, value) for o, key, value in phase.records],
                     )

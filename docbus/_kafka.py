@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import zlib
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -22,6 +23,7 @@ __all__ = [
     "make_admin",
     "make_consumer",
     "make_producer",
+    "produce_in_batches",
     "start_consumer",
     "start_producer",
 ]
@@ -154,6 +156,38 @@ async def create_missing_topics(
                 )
             _raise_topic_errors(response.topic_errors)
         return missing
+
+
+async def produce_in_batches(
+    settings: Settings, records: Iterable[tuple[str, bytes, bytes]]
+) -> None:
+    """Produce (topic, key, value) records in whole batches per partition, fast (preloading).
+
+    A record's partition is the CRC-32 of its key modulo ``settings.partitions``, so the
+    records of one key keep their order. For benchmarks and load tests that fill topics
+    before timing what drains them: 300,000-500,000 records/s against ~80,000 with
+    ``send`` one by one (DESIGN.md section 8).
+    """
+    producer = make_producer(settings)
+    await start_producer(producer, settings, "the preloading producer")
+    try:
+        by_partition: dict[tuple[str, int], list[tuple[bytes, bytes]]] = {}
+        for topic, key, value in records:
+            partition = zlib.crc32(key) % settings.partitions
+            by_partition.setdefault((topic, partition), []).append((key, value))
+        sends = []
+        with kafka_errors("preloading records"):
+            for (topic, partition), items in by_partition.items():
+                batch = producer.create_batch()
+                for key, value in items:
+                    if batch.append(key=key, value=value, timestamp=None) is None:
+                        sends.append(await producer.send_batch(batch, topic, partition=partition))
+                        batch = producer.create_batch()
+                        batch.append(key=key, value=value, timestamp=None)
+                sends.append(await producer.send_batch(batch, topic, partition=partition))
+            await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
 
 
 def _raise_topic_errors(topic_errors: Iterable[tuple[str, int, str | None]]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from docbus import __version__
+from docbus.cli._bench_cmd import bench
 from docbus.cli._broker_cmd import broker
 from docbus.cli._demo_cmd import demo
 from docbus.cli._directory_cmd import directory
@@ -25,5 +26,17 @@ def main() -> None:
     """docbus: ministries and provinces exchange official documents over Kafka."""
 
 
-for command in (broker, demo, directory, edxml, receive, replay, router, send, topics, track):
+for command in (
+    bench,
+    broker,
+    demo,
+    directory,
+    edxml,
+    receive,
+    replay,
+    router,
+    send,
+    topics,
+    track,
+):
     main.add_command(command)

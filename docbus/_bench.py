@@ -1,0 +1,181 @@
+"""``docbus bench router``: the router against a bare consume-and-produce pipe, same records.
+
+N documents from the workload mix are preloaded into the outboxes once. Then, in turns
+(alternating which goes first), the router drains them under a fresh consumer group, and
+a bare aiokafka pipe drains the same records under another: fetch, produce each value
+unchanged to one topic, await the acks, commit; no decoding, no checks, no fan-out.
+Each is timed from the end of its first batch to its last record, scaled to N (the
+consumer-group join is start-up, not throughput). The ratio says what the router's work
+costs against the least any Kafka pipe must do on this broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from docbus._kafka import (
+    create_missing_topics,
+    kafka_errors,
+    make_consumer,
+    make_producer,
+    produce_in_batches,
+    start_consumer,
+    start_producer,
+)
+from docbus._settings import Settings
+from producers._simulation import DocumentMix
+from router import Router
+from router._topics import ensure_bus_topics
+from router.directory import Directory
+from schemas import Codec, TopicLayout
+
+__all__ = ["bench_router"]
+
+_BATCH = 5000
+
+
+async def bench_router(
+    settings: Settings,
+    *,
+    documents: int = 20_000,
+    repeat: int = 3,
+    seed: int = 11,
+    track: bool = True,
+) -> dict[str, Any]:
+    """Router and raw pipe over the same ``documents`` preloaded records; medians and runs."""
+    directory = Directory.load()
+    codec = Codec()
+    layout = TopicLayout(settings.topic_prefix)
+    await ensure_bus_topics(settings, directory)
+    pipe_topic = f"{settings.topic_prefix}.bench-pipe"
+    await create_missing_topics(settings, [pipe_topic])
+    mix = DocumentMix(directory, seed=seed).documents(documents)
+    await produce_in_batches(
+        settings, ((layout.outbox(d.sender), d.document_id.encode(), codec.encode(d)) for d in mix)
+    )
+    runs: list[dict[str, float]] = []
+    with tempfile.TemporaryDirectory(prefix="docbus-bench-") as state:
+        run_settings = settings.replace(state_dir=Path(state))
+        for attempt in range(repeat):
+            arms: list[tuple[str, Callable[[], Awaitable[float]]]] = [
+                (
+                    "router",
+                    functools.partial(
+                        _drain_router,
+                        run_settings,
+                        directory,
+                        codec,
+                        documents,
+                        attempt=attempt,
+                        track=track,
+                    ),
+                ),
+                (
+                    "raw_pipe",
+                    functools.partial(
+                        _drain_pipe,
+                        run_settings,
+                        layout,
+                        documents,
+                        topic=pipe_topic,
+                        attempt=attempt,
+                    ),
+                ),
+            ]
+            run: dict[str, float] = {}
+            for name, drain in arms if attempt % 2 == 0 else arms[::-1]:
+                seconds = await drain()
+                run[f"{name}_docs_per_s"] = round(documents / seconds, 1)
+            run["ratio"] = round(run["router_docs_per_s"] / run["raw_pipe_docs_per_s"], 3)
+            runs.append(run)
+    return {
+        "benchmark": "router_vs_raw_pipe",
+        "documents": documents,
+        "tracking": track,
+        "router_docs_per_s": statistics.median(r["router_docs_per_s"] for r in runs),
+        "raw_pipe_docs_per_s": statistics.median(r["raw_pipe_docs_per_s"] for r in runs),
+        "ratio": statistics.median(r["ratio"] for r in runs),
+        "runs": runs,
+    }
+
+
+async def _drain_router(
+    settings: Settings,
+    directory: Directory,
+    codec: Codec,
+    documents: int,
+    *,
+    attempt: int,
+    track: bool,
+) -> float:
+    """Seconds the router takes to route every preloaded document (scaled from its first batch)."""
+    router = Router(
+        settings=settings.replace(state_dir=settings.state_dir / f"router-{attempt}"),
+        directory=directory,
+        codec=codec,
+        group_id=f"{settings.topic_prefix}-bench-router-{attempt}",
+        follow_directory=False,
+        track=track,
+    )
+
+    def routed() -> int:
+        stats = router.stats
+        return stats.documents_routed + stats.dead_lettered
+
+    async with router:
+        return await _time_drain(routed, documents)
+
+
+async def _drain_pipe(
+    settings: Settings, layout: TopicLayout, documents: int, *, topic: str, attempt: int
+) -> float:
+    """Seconds a bare consume-and-produce loop takes over the same records."""
+    consumer = make_consumer(settings, group_id=f"{settings.topic_prefix}-bench-pipe-{attempt}")
+    producer = make_producer(settings)
+    await start_producer(producer, settings, "the raw pipe")
+    consumer.subscribe(pattern=layout.outbox_pattern)
+    await start_consumer(consumer, "starting the raw pipe")
+    piped = 0
+
+    async def pipe() -> None:
+        nonlocal piped
+        while True:
+            with kafka_errors("piping records"):
+                batch = await consumer.getmany(timeout_ms=100, max_records=_BATCH)
+                acks = [
+                    await producer.send(topic, record.value, key=record.key)
+                    for records in batch.values()
+                    for record in records
+                ]
+                await asyncio.gather(*acks)
+                if batch:
+                    await consumer.commit(
+                        {tp: records[-1].offset + 1 for tp, records in batch.items()}
+                    )
+            piped += len(acks)
+
+    task = asyncio.create_task(pipe())
+    try:
+        return await _time_drain(lambda: piped, documents)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await consumer.stop()
+        await producer.stop()
+
+
+async def _time_drain(done: Callable[[], int], total: int) -> float:
+    """Seconds from the first finished batch to ``total``, scaled to the whole ``total``."""
+    while done() == 0:
+        await asyncio.sleep(0.001)
+    started, first = time.perf_counter(), done()
+    while done() < total:
+        await asyncio.sleep(0.005)
+    return (time.perf_counter() - started) * total / max(total - first, 1)
