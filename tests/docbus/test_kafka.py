@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import zlib
+
 import pytest
 from aiokafka.errors import RequestTimedOutError
 
 from docbus import BrokerError, Settings
-from docbus._kafka import _raise_topic_errors, create_missing_topics, kafka_errors
+from docbus._kafka import (
+    _raise_topic_errors,
+    create_missing_topics,
+    kafka_errors,
+    key_partition,
+    make_producer,
+)
 
 
 async def test_create_missing_topics_is_idempotent(settings: Settings) -> None:
@@ -31,3 +39,19 @@ def test_kafka_errors_are_translated_with_retriable() -> None:
         raise RequestTimedOutError()
     assert info.value.retriable
     assert isinstance(info.value.__cause__, RequestTimedOutError)
+
+
+async def test_docbus_producers_place_a_key_by_its_crc32(settings: Settings) -> None:
+    """Every docbus producer puts a keyed record in partition CRC-32(key) mod the count."""
+    topic = f"{settings.topic_prefix}.placement"
+    await create_missing_topics(settings, [topic])
+    keys = [f"000.00.00.G22,2024/11/25,{n}/VPCP".encode() for n in range(40)]
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        placed = [(await (await producer.send(topic, b"v", key=key))).partition for key in keys]
+    finally:
+        await producer.stop()
+    assert placed == [key_partition(key, settings.partitions) for key in keys]
+    assert placed == [zlib.crc32(key) % settings.partitions for key in keys]
+    assert len(set(placed)) == settings.partitions  # the keys spread over every partition
