@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -17,11 +14,9 @@ from consumers._simulation import AcknowledgingAgency, DeliveryLedger
 from docbus._heap import tune_service_heap
 from docbus._kafka import kafka_errors
 from docbus._settings import Settings
-from docbus._simulated_bus import receiving_agencies, shared_producer
+from docbus._simulated_bus import SimulatedBus, simulated_bus, wait_complete
 from producers import Sender
 from producers._simulation import DocumentMix
-from router import Router
-from router._topics import ensure_bus_topics
 from router.directory import Directory, today_vn
 from schemas import Codec, Document, TopicLayout
 
@@ -80,37 +75,37 @@ async def run_demo(
     """
     directory = Directory.load()
     layout = TopicLayout(settings.topic_prefix)
-    await ensure_bus_topics(settings, directory)
     codes = [a.code for a in directory.open_at(today_vn())]
     codec = Codec()
     ledger = DeliveryLedger()
-    with tempfile.TemporaryDirectory(prefix="docbus-demo-") as state:
-        settings = settings.replace(state_dir=Path(state))
-        async with (
-            Router(settings=settings, directory=directory, codec=codec) as router,
-            receiving_agencies(
-                settings, codes, codec, ledger, lambda r, i: AcknowledgingAgency(r, ledger, seed=i)
-            ),
-            shared_producer(settings) as producer,
-        ):
-            if freeze_heap:
-                tune_service_heap()
-            if on_metrics is not None and router.metrics_url is not None:
-                on_metrics(router.metrics_url)
-            started = time.monotonic()
-            sent, expected = await _send_burst(
-                settings, directory, codes, codec, producer, documents, seed, ledger, progress
-            )
-            await _inject_bad_records(layout, producer, directory, codes, codec, bad_records)
-            ledger.expect(
-                deliveries=expected,
-                notices=expected * _NOTICES_PER_DELIVERY,
-                rejections=bad_records,
-            )
-            completed = await _wait(ledger, expected, timeout_s, progress)
-            elapsed = time.monotonic() - started
-            dead_lettered = router.stats.dead_lettered
-            metrics_url = router.metrics_url
+    async with simulated_bus(
+        settings,
+        directory=directory,
+        codec=codec,
+        codes=codes,
+        ledger=ledger,
+        clerk=lambda r, i: AcknowledgingAgency(r, ledger, seed=i),
+    ) as bus:
+        if freeze_heap:
+            tune_service_heap()
+        if on_metrics is not None and bus.router.metrics_url is not None:
+            on_metrics(bus.router.metrics_url)
+        started = time.monotonic()
+        sent, expected = await _send_burst(bus, directory, documents, seed, ledger, progress)
+        await _inject_bad_records(layout, bus.producer, directory, codes, codec, bad_records)
+        ledger.expect(
+            deliveries=expected,
+            notices=expected * _NOTICES_PER_DELIVERY,
+            rejections=bad_records,
+        )
+        completed = await wait_complete(
+            ledger,
+            timeout_s,
+            None if progress is None else lambda: progress(len(ledger.received), expected),
+        )
+        elapsed = time.monotonic() - started
+        dead_lettered = bus.router.stats.dead_lettered
+        metrics_url = bus.router.metrics_url
     received = len(ledger.received)
     return DemoSummary(
         documents_sent=sent,
@@ -132,38 +127,28 @@ async def run_demo(
 
 
 async def _send_burst(
-    settings: Settings,
+    bus: SimulatedBus,
     directory: Directory,
-    codes: list[str],
-    codec: Codec,
-    producer: Any,
     count: int,
     seed: int,
     ledger: DeliveryLedger,
     progress: ProgressCallback | None,
 ) -> tuple[int, int]:
     """Send ``count`` documents from every agency's sender; return (sent, deliveries due)."""
-    senders = {
-        code: Sender(agency=code, settings=settings, producer=producer, codec=codec)
-        for code in codes
-    }
     mix = DocumentMix(directory, seed=seed)
     sent = expected = 0
-    async with contextlib.AsyncExitStack() as stack:
-        for sender in senders.values():
-            await stack.enter_async_context(sender)
-        chunk: list[Document] = []
-        for document in mix.documents(count):
-            chunk.append(document)
-            if len(chunk) == 1000:
-                expected += await _send_chunk(senders, chunk)
-                sent += len(chunk)
-                chunk = []
-                if progress is not None:
-                    progress(len(ledger.received), expected)
-        if chunk:
-            expected += await _send_chunk(senders, chunk)
+    chunk: list[Document] = []
+    for document in mix.documents(count):
+        chunk.append(document)
+        if len(chunk) == 1000:
+            expected += await _send_chunk(bus.senders, chunk)
             sent += len(chunk)
+            chunk = []
+            if progress is not None:
+                progress(len(ledger.received), expected)
+    if chunk:
+        expected += await _send_chunk(bus.senders, chunk)
+        sent += len(chunk)
     return sent, expected
 
 
@@ -196,16 +181,3 @@ async def _inject_bad_records(
             for i in range(count)
         ]
         await asyncio.gather(*acks)
-
-
-async def _wait(
-    ledger: DeliveryLedger, expected: int, timeout_s: float, progress: ProgressCallback | None
-) -> bool:
-    waiter = asyncio.create_task(ledger.wait_complete(timeout_s))
-    while not waiter.done():
-        if progress is not None:
-            progress(len(ledger.received), expected)
-        await asyncio.wait([waiter], timeout=0.2)
-    if progress is not None:
-        progress(len(ledger.received), expected)
-    return waiter.result()

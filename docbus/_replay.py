@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import dataclasses
 import datetime as dt
 import random
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from consumers import Receiver
@@ -26,11 +23,9 @@ from consumers._simulation import DeliveryLedger
 from docbus._broker import EmbeddedBroker
 from docbus._heap import tune_service_heap
 from docbus._settings import Settings
-from docbus._simulated_bus import receiving_agencies, shared_producer
+from docbus._simulated_bus import simulated_bus, wait_complete
 from producers import Sender
 from producers._workload import Answer, ReceiverBehaviour, YearWorkload
-from router import Router
-from router._topics import ensure_bus_topics
 from router.directory import Directory, today_vn
 from schemas import Codec, Document, StatusCode
 
@@ -205,56 +200,51 @@ async def run_replay(
     today = today_vn()
     model = YearWorkload(year, directory=directory, scale=scale, seed=seed, agencies_at=today)
     behaviour = ReceiverBehaviour()
-    await ensure_bus_topics(settings, directory)
     codes = [a.code for a in directory.open_at(today)]
-    codec = Codec()
     ledger = DeliveryLedger()
     timeline = _Timeline()
     expected = _Expected()
-    with tempfile.TemporaryDirectory(prefix="docbus-replay-") as state:
-        settings = settings.replace(state_dir=Path(state))
-        async with (
-            Router(settings=settings, directory=directory, codec=codec) as router,
-            receiving_agencies(
-                settings,
-                codes,
-                codec,
-                ledger,
-                lambda r, i: _ModelClerk(r, ledger, timeline, behaviour, seed, speed),
-            ),
-            shared_producer(settings) as producer,
-            contextlib.AsyncExitStack() as stack,
-        ):
-            if freeze_heap:
-                tune_service_heap()
-            senders = {}
-            for code in codes:
-                sender = Sender(agency=code, settings=settings, producer=producer, codec=codec)
-                senders[code] = await stack.enter_async_context(sender)
-            timeline.started = started = time.monotonic()
-            chunk: list[Document] = []
-            origin: dt.datetime | None = None
-            for modelled in model.documents():
-                if speed is not None:  # wait for the document's moment, sending what is due
-                    origin = origin or modelled.sent_at
-                    due = started + (modelled.sent_at - origin).total_seconds() / speed
-                    if due - time.monotonic() > _PACING_S:
-                        await _send(senders, chunk, timeline)
-                        chunk = []
-                        await asyncio.sleep(due - time.monotonic())
-                document = dataclasses.replace(modelled, sent_at=dt.datetime.now(dt.UTC))
-                expected.add(document, behaviour, seed)
-                chunk.append(document)
-                if len(chunk) == _CHUNK:
+    async with simulated_bus(
+        settings,
+        directory=directory,
+        codec=Codec(),
+        codes=codes,
+        ledger=ledger,
+        clerk=lambda r, i: _ModelClerk(r, ledger, timeline, behaviour, seed, speed),
+    ) as bus:
+        if freeze_heap:
+            tune_service_heap()
+        senders = bus.senders
+        timeline.started = started = time.monotonic()
+        chunk: list[Document] = []
+        origin: dt.datetime | None = None
+        for modelled in model.documents():
+            if speed is not None:  # wait for the document's moment, sending what is due
+                origin = origin or modelled.sent_at
+                due = started + (modelled.sent_at - origin).total_seconds() / speed
+                if due - time.monotonic() > _PACING_S:
                     await _send(senders, chunk, timeline)
                     chunk = []
-                if progress is not None and expected.documents % 100 == 0:
-                    progress(expected.documents, model.total, len(ledger.received))
-            await _send(senders, chunk, timeline)
-            ledger.expect(deliveries=expected.deliveries, notices=expected.notices, rejections=0)
-            completed = await _wait(ledger, expected, model.total, timeout_s, progress)
-            elapsed = time.monotonic() - started
-            dead_letters = router.stats.dead_lettered
+                    await asyncio.sleep(due - time.monotonic())
+            document = dataclasses.replace(modelled, sent_at=dt.datetime.now(dt.UTC))
+            expected.add(document, behaviour, seed)
+            chunk.append(document)
+            if len(chunk) == _CHUNK:
+                await _send(senders, chunk, timeline)
+                chunk = []
+            if progress is not None and expected.documents % 100 == 0:
+                progress(expected.documents, model.total, len(ledger.received))
+        await _send(senders, chunk, timeline)
+        ledger.expect(deliveries=expected.deliveries, notices=expected.notices, rejections=0)
+        completed = await wait_complete(
+            ledger,
+            timeout_s,
+            None
+            if progress is None
+            else lambda: progress(expected.documents, model.total, len(ledger.received)),
+        )
+        elapsed = time.monotonic() - started
+        dead_letters = bus.router.stats.dead_lettered
     received = len(ledger.received)
     return ReplaySummary(
         year=year,
@@ -303,18 +293,3 @@ async def _send(senders: dict[str, Sender], chunk: list[Document], timeline: _Ti
     for document in chunk:
         timeline.sent[document.document_id] = (now, document.priority)
     await asyncio.gather(*(senders[d.sender].send(d) for d in chunk))
-
-
-async def _wait(
-    ledger: DeliveryLedger,
-    expected: _Expected,
-    total: int,
-    timeout_s: float,
-    progress: ReplayProgress | None,
-) -> bool:
-    waiter = asyncio.create_task(ledger.wait_complete(timeout_s))
-    while not waiter.done():
-        if progress is not None:
-            progress(expected.documents, total, len(ledger.received))
-        await asyncio.wait([waiter], timeout=0.2)
-    return waiter.result()

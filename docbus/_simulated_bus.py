@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import tempfile
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import structlog
@@ -13,9 +16,21 @@ from consumers import Receiver
 from consumers._simulation import DeliveryLedger
 from docbus._kafka import make_producer, start_producer
 from docbus._settings import Settings
+from producers import Sender
+from router import Router
+from router._topics import ensure_bus_topics
+from router.directory import Directory
 from schemas import Codec
 
-__all__ = ["Clerk", "ClerkFactory", "receiving_agencies", "shared_producer"]
+__all__ = [
+    "Clerk",
+    "ClerkFactory",
+    "SimulatedBus",
+    "receiving_agencies",
+    "shared_producer",
+    "simulated_bus",
+    "wait_complete",
+]
 
 log = structlog.get_logger("docbus.simulation")
 
@@ -77,3 +92,55 @@ async def receiving_agencies(
                     result, asyncio.CancelledError
                 ):
                     log.error("clerk_failed", clerk=task.get_name(), error=repr(result))
+
+
+@dataclass(frozen=True)
+class SimulatedBus:
+    """A whole bus in this process: its settings, the router, every agency's sender."""
+
+    settings: Settings
+    router: Router
+    senders: dict[str, Sender]
+    producer: Any
+
+
+@contextlib.asynccontextmanager
+async def simulated_bus(
+    settings: Settings,
+    *,
+    directory: Directory,
+    codec: Codec,
+    codes: list[str],
+    ledger: DeliveryLedger,
+    clerk: ClerkFactory,
+) -> AsyncIterator[SimulatedBus]:
+    """The bus's topics, a router (state in a temporary folder), and every agency in ``codes``
+    with its sender and its receiver answering through ``clerk``."""
+    await ensure_bus_topics(settings, directory)
+    with tempfile.TemporaryDirectory(prefix="docbus-run-") as state:
+        settings = settings.replace(state_dir=Path(state))
+        async with (
+            Router(settings=settings, directory=directory, codec=codec) as router,
+            receiving_agencies(settings, codes, codec, ledger, clerk),
+            shared_producer(settings) as producer,
+            contextlib.AsyncExitStack() as stack,
+        ):
+            senders = {}
+            for code in codes:
+                sender = Sender(agency=code, settings=settings, producer=producer, codec=codec)
+                senders[code] = await stack.enter_async_context(sender)
+            yield SimulatedBus(settings, router, senders, producer)
+
+
+async def wait_complete(
+    ledger: DeliveryLedger, timeout_s: float, tick: Callable[[], None] | None = None
+) -> bool:
+    """Wait until ``ledger`` has all it expects (False on timeout), calling ``tick`` 5 times a second."""
+    waiter = asyncio.create_task(ledger.wait_complete(timeout_s))
+    while not waiter.done():
+        if tick is not None:
+            tick()
+        await asyncio.wait([waiter], timeout=0.2)
+    if tick is not None:
+        tick()
+    return waiter.result()
