@@ -83,6 +83,11 @@ class DocumentMix:
         self._weights = [s.weight for s in self._senders]
         self._numbers = {a.code: first_number for a in self._agencies}
 
+    def reseed(self, seed: int, *, first_number: int = 1) -> None:
+        """Start over as a new mix with ``seed`` would (same agencies): cheaper than a new one."""
+        self._rng = random.Random(seed)
+        self._numbers = dict.fromkeys(self._numbers, first_number)
+
     def documents(self, count: int, *, sent_at: dt.datetime | None = None) -> Iterator[Document]:
         """``count`` new documents; ``sent_at`` defaults to the moment each is made."""
         for _ in range(count):

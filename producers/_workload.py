@@ -164,6 +164,7 @@ class YearWorkload:
         self._directory = directory
         self._calendar = calendar or WorkingCalendar.load()
         self._agencies_at = agencies_at
+        self._mixes: dict[tuple[str, ...], DocumentMix] = {}  # by the agencies open
         self.total = round(self.profile.documents * scale)
         self._days = self._spread(self.total)
 
@@ -202,14 +203,18 @@ class YearWorkload:
         if count == 0:
             return
         rng = random.Random(f"{self.seed}:{day.isoformat()}")
-        mix = DocumentMix(
-            self._directory,
-            seed=rng.randrange(2**32),
-            at=self._agencies_at or day,
-            first_number=1 + rng.randrange(1000),
-        )
+        mix = self._mix(self._agencies_at or day)
+        mix.reseed(rng.randrange(2**32), first_number=1 + rng.randrange(1000))
         for moment in sorted(self._moments(day, count, rng)):
             yield mix.document(sent_at=moment)
+
+    def _mix(self, at: dt.date) -> DocumentMix:
+        """The document mix of the agencies open on ``at`` (built once per set of agencies)."""
+        key = tuple(a.code for a in self._directory.open_at(at))
+        mix = self._mixes.get(key)
+        if mix is None:
+            mix = self._mixes[key] = DocumentMix(self._directory, at=at)
+        return mix
 
     def _moments(self, day: dt.date, count: int, rng: random.Random) -> Iterator[dt.datetime]:
         """``count`` sending times on ``day``: sessions, a little evening, or daytime if off."""

@@ -67,6 +67,9 @@ def test_the_same_seed_gives_the_same_documents(directory: Directory) -> None:
     two = list(YearWorkload(2024, directory=directory, scale=0.002, seed=7).documents_of(day))
     other = list(YearWorkload(2024, directory=directory, scale=0.002, seed=8).documents_of(day))
     assert one == two
+    fresh_each_day = YearWorkload(2024, directory=directory, scale=0.002, seed=7)
+    list(fresh_each_day.documents_of(dt.date(2024, 10, 14)))  # a mix used before leaves no trace
+    assert list(fresh_each_day.documents_of(day)) == one
     assert len(one) == len(other) > 0
     assert [d.document_id for d in one] != [d.document_id for d in other]
 
