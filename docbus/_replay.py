@@ -1,9 +1,11 @@
 """``docbus replay``: a year of the workload model pushed through the whole bus, measured.
 
 Senders, a router and every agency's receiver run for real on the given broker. The
-documents and the receivers' answers come from :class:`producers.YearWorkload`; at
-``--speed max`` each document is sent as fast as the bus takes it (dated now, so today's
-directory routes it), and each recipient's answers follow its delivery at once, in order.
+documents and the receivers' answers come from :class:`producers.YearWorkload`. Each
+document is dated when it is sent, so today's directory routes it. At ``--speed max``
+documents go as fast as the bus takes them and each recipient's answers follow its
+delivery at once, in order; at ``--speed N`` the model's times and delays are divided
+by N.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from consumers import Receiver
+from consumers import ReceivedDocument, Receiver
 from consumers._simulation import DeliveryLedger
 from docbus._broker import EmbeddedBroker
 from docbus._heap import tune_service_heap
@@ -136,7 +138,7 @@ def _answers_for(
 
 
 class _ModelClerk:
-    """A receiving agency answering as the model says, each answer right after the last."""
+    """A receiving agency answering each delivery as the model says (delays over the speed)."""
 
     def __init__(
         self,
@@ -164,7 +166,7 @@ class _ModelClerk:
                 )
                 answering.create_task(self._answer(received, answers))
 
-    async def _answer(self, received: Any, answers: list[Answer]) -> None:
+    async def _answer(self, received: ReceivedDocument, answers: list[Answer]) -> None:
         """Each answer in order; at a set speed, after the model's delay divided by it."""
         previous = 0.0
         for answer in answers:
