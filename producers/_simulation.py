@@ -6,7 +6,8 @@ document types led by official letters; priority 88% normal, 6% urgent, 3% very 
 to six, 0.3% all provinces, 0.15% all ministries, 0.05% both; 5% of recipients are
 departments (level-2 units) rather than the agency itself; a third carry an attachment,
 small ones inline and large ones by reference. Senders are weighted: the Government
-Office is the hub, the large cities and the central ministries send more.
+Office is the hub, the large cities and the central ministries send more, and an agency
+that absorbed others in the 2025 reorganisation sends with their weights added.
 """
 
 from __future__ import annotations
@@ -79,7 +80,11 @@ class DocumentMix:
         self._ministries = [a.code for a in self._agencies if a.kind in GOVERNMENT_KINDS]
         self._provinces = [a.code for a in self._agencies if a.kind in PROVINCE_KINDS]
         self._departments = _departments(directory, [a.code for a in self._agencies])
-        self._senders = [_Sender(a, _sender_weight(a)) for a in self._agencies]
+        absorbed = _absorbed(directory, at or today_vn())
+        self._senders = [
+            _Sender(a, _sender_weight(a) + sum(_sender_weight(p) for p in absorbed.get(a.code, ())))
+            for a in self._agencies
+        ]
         self._weights = [s.weight for s in self._senders]
         self._numbers = {a.code: first_number for a in self._agencies}
 
@@ -178,6 +183,17 @@ def _sender_weight(agency: Agency) -> float:
     if agency.kind == "city":
         return 2.0
     return 1.5
+
+
+def _absorbed(directory: Directory, at: dt.date) -> dict[str, list[Agency]]:
+    """The agencies closed by ``at`` that each agency took over: it sends for them too."""
+    absorbed: dict[str, list[Agency]] = {}
+    for agency in directory:
+        if agency.valid_to is None or agency.valid_to >= at:
+            continue
+        for successor in agency.successors:
+            absorbed.setdefault(successor, []).append(agency)
+    return absorbed
 
 
 def _place(agency: Agency) -> str:
