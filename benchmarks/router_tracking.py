@@ -123,15 +123,13 @@ async def _arm(conn: Connection, settings: Settings, track: bool, targets: list[
         tune_service_heap()  # as `docbus router` does once started
         for pid in child_pids():  # the tracking writer: with the broker, not the routers
             os.sched_setaffinity(pid, {OTHER_CORE})
-        consumer = router._consumer  # paused while the parent preloads a phase
-        assert consumer is not None
         sampler = asyncio.create_task(sample())
         conn.send("started")
         while (command := await commands.get()) != "stop":
-            if command == "pause":
-                consumer.pause(*consumer.assignment())
+            if command == "pause":  # while the parent preloads a phase
+                router.pause_routing()
             else:
-                consumer.resume(*consumer.assignment())
+                router.resume_routing()
             conn.send(command)
         sampler.cancel()
     loop.remove_reader(conn.fileno())

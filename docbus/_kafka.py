@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import zlib
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -15,13 +14,13 @@ from aiokafka.errors import KafkaError, for_code
 
 from docbus._exceptions import BrokerError
 from docbus._settings import Settings
+from schemas import EXPRESS_PARTITION, bulk_partition
 
 _TOPIC_EXISTS = 36
 
 __all__ = [
     "create_missing_topics",
     "kafka_errors",
-    "key_partition",
     "make_admin",
     "make_consumer",
     "make_producer",
@@ -58,24 +57,19 @@ async def start_consumer(consumer: AIOKafkaConsumer, action: str) -> None:
         raise
 
 
-def key_partition(key: bytes, partitions: int) -> int:
-    """The partition of ``key`` among ``partitions``: CRC-32 of the key, modulo the count.
-
-    librdkafka's ``consistent`` partitioner, in C (``zlib``): 0.4 µs a record against
-    20.8 µs for aiokafka's default, Java's murmur2 written in Python, which ran once per
-    record the router produced. Records of one key keep one partition, so their order.
-    A non-docbus producer writing keyed records into docbus topics should hash the same
-    way (librdkafka's ``consistent``; not Java's default) to keep a key's order.
-    """
-    return zlib.crc32(key) % partitions
-
-
 def _crc32_partitioner(key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
-    """aiokafka's partitioner hook: :func:`key_partition`; a random available one without a key."""
-    if key is None:
-        return random.choice(available or all_partitions)
+    """aiokafka's partitioner hook: the bulk lane, :func:`schemas.bulk_partition` of the key.
+
+    In C (``zlib``): 0.4 µs a record against 20.8 µs for aiokafka's default, Java's
+    murmur2 written in Python, which ran once per record the router produced. A record
+    without a key goes to a random bulk partition. Express records are sent with an
+    explicit partition (:data:`schemas.EXPRESS_PARTITION`) and never come here.
+    """
     ordered = sorted(all_partitions)
-    return ordered[key_partition(key, len(ordered))]
+    if key is None:
+        bulk = [p for p in (available or ordered) if p != EXPRESS_PARTITION] or ordered
+        return random.choice(bulk)
+    return ordered[bulk_partition(key, len(ordered))]
 
 
 def make_producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:
@@ -113,8 +107,10 @@ async def start_producer(producer: AIOKafkaProducer, settings: Settings, who: st
         raise BrokerError(f"starting {who}: {exc!r}{hint}", retriable=bool(exc.retriable)) from exc
 
 
-def make_consumer(settings: Settings, *, group_id: str, **overrides: Any) -> AIOKafkaConsumer:
-    """A consumer in ``group_id`` that commits by hand and starts from the earliest record."""
+def make_consumer(
+    settings: Settings, *, group_id: str | None, **overrides: Any
+) -> AIOKafkaConsumer:
+    """A consumer in ``group_id`` (None: assigned by hand) that commits by hand, from the earliest."""
     options: dict[str, Any] = {
         "bootstrap_servers": settings.require_bootstrap(),
         "client_id": settings.client_id,
@@ -124,6 +120,7 @@ def make_consumer(settings: Settings, *, group_id: str, **overrides: Any) -> AIO
         "request_timeout_ms": settings.request_timeout_ms,
         "max_partition_fetch_bytes": 4 * 1024 * 1024,
         "fetch_max_bytes": 32 * 1024 * 1024,
+        "fetch_max_wait_ms": settings.fetch_wait,
         "metadata_max_age_ms": 5_000,
         "session_timeout_ms": settings.session_timeout,
         "heartbeat_interval_ms": max(settings.session_timeout // 3, 100),
@@ -186,8 +183,8 @@ async def produce_in_batches(
 ) -> None:
     """Produce (topic, key, value) records in whole batches per partition, fast (preloading).
 
-    A record's partition is :func:`key_partition` over ``settings.partitions`` (what every
-    docbus producer uses), so the records of one key keep their order. For benchmarks and
+    A record's partition is :func:`schemas.bulk_partition` over ``settings.partitions``
+    (what every docbus producer uses for bulk), so the records of one key keep their order. For benchmarks and
     load tests that fill topics before timing what drains them: 300,000-500,000 records/s
     against ~80,000 with ``send`` one by one (DESIGN.md section 8).
     """
@@ -196,7 +193,7 @@ async def produce_in_batches(
     try:
         by_partition: dict[tuple[str, int], list[tuple[bytes, bytes]]] = {}
         for topic, key, value in records:
-            partition = key_partition(key, settings.partitions)
+            partition = bulk_partition(key, settings.partitions)
             by_partition.setdefault((topic, partition), []).append((key, value))
         sends = []
         with kafka_errors("preloading records"):

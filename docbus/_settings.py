@@ -27,6 +27,10 @@ class Settings:
     ``enable_idempotence`` of ``None`` means on for a real cluster, off for the embedded
     broker (Tansu refuses InitProducerId). ``session_timeout_ms`` of ``None`` means 10 s
     on a cluster and 3 s on the embedded broker, whose group joins wait half of it.
+    ``fetch_max_wait_ms`` of ``None`` means 500 ms on a cluster (Kafka answers a waiting
+    fetch as soon as records arrive) and 50 ms on the embedded broker (Tansu answers
+    after about half the wait whether records arrived or not: 500 ms cost every hop
+    150 ms at the median, 50 ms costs 8 ms; BENCHMARKS.md).
     ``tracking_dsn`` (kept out of the repr: it may hold a password) is a PostgreSQL DSN or
     a SQLite path; ``None`` means SQLite in ``state_dir``. ``metrics_port`` of ``None``
     serves no metrics, ``0`` a free port; ``metrics_host`` is ``0.0.0.0`` in a container.
@@ -42,6 +46,7 @@ class Settings:
     linger_ms: int = 5
     request_timeout_ms: int = 30_000
     session_timeout_ms: int | None = None
+    fetch_max_wait_ms: int | None = None
     max_document_bytes: int = 1_048_576
     state_dir: Path = field(default=Path(".docbus"))
     log_level: str = "INFO"
@@ -70,6 +75,8 @@ class Settings:
             problems.append(
                 f"topic_prefix must be letters, digits, '.', '_' or '-': {self.topic_prefix!r}"
             )
+        if self.fetch_max_wait_ms is not None and self.fetch_max_wait_ms < 0:
+            problems.append(f"fetch_max_wait_ms must not be negative, got {self.fetch_max_wait_ms}")
         if self.metrics_port is not None and not 0 <= self.metrics_port <= 65535:
             problems.append(f"metrics_port must be 0 to 65535, got {self.metrics_port}")
         if self.log_level.upper() not in _LOG_LEVELS:
@@ -97,10 +104,12 @@ class Settings:
         """A copy that points at an embedded broker, with idempotence off unless set."""
         idempotence = False if self.enable_idempotence is None else self.enable_idempotence
         session = 3_000 if self.session_timeout_ms is None else self.session_timeout_ms
+        fetch_wait = 50 if self.fetch_max_wait_ms is None else self.fetch_max_wait_ms
         return self.replace(
             bootstrap_servers=bootstrap_servers,
             enable_idempotence=idempotence,
             session_timeout_ms=session,
+            fetch_max_wait_ms=fetch_wait,
         )
 
     def group_id(self, role: str) -> str:
@@ -111,6 +120,11 @@ class Settings:
     def session_timeout(self) -> int:
         """The consumer-group session timeout in milliseconds."""
         return 10_000 if self.session_timeout_ms is None else self.session_timeout_ms
+
+    @property
+    def fetch_wait(self) -> int:
+        """How long the broker may hold a fetch that found no records, in milliseconds."""
+        return 500 if self.fetch_max_wait_ms is None else self.fetch_max_wait_ms
 
     @property
     def idempotence(self) -> bool:

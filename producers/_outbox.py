@@ -1,4 +1,8 @@
-"""Writing to an agency's own outbox: validate, encode, size-check, produce, await the ack."""
+"""Writing to an agency's own outbox: validate, encode, size-check, produce, await the ack.
+
+Express documents (priority 3 and 4) go to the outbox's express lane, partition 0;
+everything else by its key (:mod:`schemas._topics`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from docbus._exceptions import InvalidDocumentError, InvalidNoticeError
 from docbus._kafka import kafka_errors
 from docbus._settings import Settings
 from schemas import (
+    EXPRESS_PARTITION,
     AgencyCode,
     Codec,
     Document,
@@ -19,6 +24,7 @@ from schemas import (
     TopicLayout,
     check_document,
     check_notice,
+    is_express,
 )
 
 __all__ = ["OutboxWriter", "SendReceipt"]
@@ -72,7 +78,8 @@ class OutboxWriter:
                     "by blob reference"
                 ]
             )
-        receipt = await self._produce(document.document_id, data)
+        lane = EXPRESS_PARTITION if is_express(document.priority) else None
+        receipt = await self._produce(document.document_id, data, partition=lane)
         self.metrics.documents_sent.labels(self.top_level, str(document.priority)).inc()
         return receipt
 
@@ -87,8 +94,12 @@ class OutboxWriter:
         self.metrics.notices_sent.labels(self.top_level, str(notice.status_code)).inc()
         return receipt
 
-    async def _produce(self, document_id: str, data: bytes) -> SendReceipt:
+    async def _produce(
+        self, document_id: str, data: bytes, *, partition: int | None = None
+    ) -> SendReceipt:
         with kafka_errors(f"sending {document_id} to {self.topic}"):
-            ack = await self._producer.send(self.topic, data, key=document_id.encode())
+            ack = await self._producer.send(
+                self.topic, data, key=document_id.encode(), partition=partition
+            )
             metadata = await ack
         return SendReceipt(document_id, metadata.topic, metadata.partition, metadata.offset)

@@ -17,9 +17,11 @@ from router.directory import Directory, Resolution
 from router.tracking import Tracker
 from schemas import (
     BUS_AGENCY,
+    EXPRESS_PARTITION,
     HEADER_ADDRESSED_TO,
     HEADER_ERROR,
     HEADER_ERROR_CLASS,
+    HEADER_OUTBOX_TIME,
     HEADER_RECIPIENT,
     HEADER_REDIRECTED_TO,
     VN_TIME,
@@ -31,6 +33,7 @@ from schemas import (
     TopicLayout,
     check_document,
     check_notice,
+    is_express,
 )
 
 __all__ = ["IncomingRecord", "Outgoing", "Routed", "RoutingCore"]
@@ -46,6 +49,7 @@ class IncomingRecord(Protocol):
     topic: str
     partition: int
     offset: int
+    timestamp: int
     key: bytes | None
     value: bytes | None
     headers: Sequence[tuple[str, bytes]]
@@ -53,12 +57,13 @@ class IncomingRecord(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """A record the router produces."""
+    """A record the router produces (``partition`` None: by its key, in the bulk lane)."""
 
     topic: str
     value: bytes
     key: bytes | None = None
     headers: Headers = field(default_factory=list)
+    partition: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,12 +163,15 @@ class RoutingCore:
             self.tracker.on_document(doc, list(inboxes.items()))
         value = record.value
         assert value is not None
+        lane = EXPRESS_PARTITION if is_express(doc.priority) else None
+        outbox_time = (HEADER_OUTBOX_TIME, str(record.timestamp).encode())
         outputs = [
             Outgoing(
                 topic=self._layout.inbox(inbox),
                 value=value,
                 key=f"{recipient}|{doc.document_id}".encode(),
-                headers=[*record.headers, (HEADER_RECIPIENT, recipient.encode())],
+                headers=[*record.headers, (HEADER_RECIPIENT, recipient.encode()), outbox_time],
+                partition=lane,
             )
             for recipient, inbox in inboxes.items()
         ]

@@ -25,12 +25,16 @@ from schemas._models import (
 from schemas._registry import SchemaRegistry, SchemaVersion
 from schemas._topics import (
     BUS_AGENCY,
+    EXPRESS_PARTITION,
     HEADER_ADDRESSED_TO,
     HEADER_ERROR,
     HEADER_ERROR_CLASS,
+    HEADER_OUTBOX_TIME,
     HEADER_RECIPIENT,
     HEADER_REDIRECTED_TO,
     TopicLayout,
+    bulk_partition,
+    is_express,
 )
 from schemas._validation import (
     MAX_ATTACHMENT_NAME,
@@ -45,10 +49,12 @@ from schemas._validation import (
 __all__ = [
     "BUS_AGENCY",
     "DOCUMENT_SCHEMA",
+    "EXPRESS_PARTITION",
     "GROUP_PREFIX",
     "HEADER_ADDRESSED_TO",
     "HEADER_ERROR",
     "HEADER_ERROR_CLASS",
+    "HEADER_OUTBOX_TIME",
     "HEADER_RECIPIENT",
     "HEADER_REDIRECTED_TO",
     "LIFECYCLE_RANK",
@@ -81,10 +87,12 @@ __all__ = [
     "SteeringType",
     "TopicLayout",
     "TraceHop",
+    "bulk_partition",
     "check_document",
     "check_notice",
     "document_problems",
     "from_json",
+    "is_express",
     "notice_problems",
     "to_json",
 ]

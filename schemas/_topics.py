@@ -1,12 +1,29 @@
-"""The topic layout: an outbox and an inbox per top-level agency, and one dead-letter topic."""
+"""The topic layout: an outbox and an inbox per top-level agency, and one dead-letter topic.
+
+Every outbox and inbox has an express lane: partition 0 carries express documents
+(priority 3 and 4) and nothing else, so they never queue behind bulk; every other record
+goes by CRC-32 of its key over partitions 1 to n-1, so the records of a key keep their
+order. A topic of one partition has no lane (everything in partition 0).
+"""
 
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["BUS_AGENCY", "HEADER_ERROR", "HEADER_ERROR_CLASS", "HEADER_RECIPIENT", "TopicLayout"]
+__all__ = [
+    "BUS_AGENCY",
+    "EXPRESS_PARTITION",
+    "HEADER_ERROR",
+    "HEADER_ERROR_CLASS",
+    "HEADER_OUTBOX_TIME",
+    "HEADER_RECIPIENT",
+    "TopicLayout",
+    "bulk_partition",
+    "is_express",
+]
 
 #: ``from_agency`` of the notices the bus itself sends (rejections).
 BUS_AGENCY = "docbus"
@@ -17,10 +34,36 @@ HEADER_ERROR = "docbus-error"
 HEADER_ERROR_CLASS = "docbus-error-class"
 #: Record header naming the recipient unit a delivery is for.
 HEADER_RECIPIENT = "docbus-recipient"
+#: Record header of a delivery: when its sender produced it to the outbox (ms since the
+#: epoch, the outbox record's timestamp), so that a recipient can tell the bus's latency.
+HEADER_OUTBOX_TIME = "docbus-outbox-time"
 #: Record header naming the code a redirected delivery was addressed to.
 HEADER_ADDRESSED_TO = "docbus-addressed-to"
 #: Record header of a redirect notice: the successors that received, comma-separated.
 HEADER_REDIRECTED_TO = "docbus-redirected-to"
+
+#: The partition of every outbox and inbox that carries express documents only.
+EXPRESS_PARTITION = 0
+#: The lowest priority that travels in the express lane (edXML 3, "hỏa tốc").
+_EXPRESS_PRIORITY = 3
+
+
+def is_express(priority: int) -> bool:
+    """Whether a document of ``priority`` travels in the express lane (3 and 4 do)."""
+    return priority >= _EXPRESS_PRIORITY
+
+
+def bulk_partition(key: bytes, partitions: int) -> int:
+    """The partition of a bulk record keyed ``key`` in a topic of ``partitions``.
+
+    CRC-32 of the key (librdkafka's ``consistent`` partitioner, in C) over partitions 1
+    to n-1, leaving partition 0 to the express lane; 0 when the topic has one partition.
+    A non-docbus producer writing into docbus topics must place keys the same way to
+    keep a key's order.
+    """
+    if partitions <= 1:
+        return 0
+    return 1 + zlib.crc32(key) % (partitions - 1)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,9 @@ from docbus._kafka import (
     _raise_topic_errors,
     create_missing_topics,
     kafka_errors,
-    key_partition,
     make_producer,
 )
+from schemas import EXPRESS_PARTITION, bulk_partition
 
 
 async def test_create_missing_topics_is_idempotent(settings: Settings) -> None:
@@ -42,7 +42,7 @@ def test_kafka_errors_are_translated_with_retriable() -> None:
 
 
 async def test_docbus_producers_place_a_key_by_its_crc32(settings: Settings) -> None:
-    """Every docbus producer puts a keyed record in partition CRC-32(key) mod the count."""
+    """A keyed record goes to partition 1 + CRC-32(key) mod (count - 1): 0 is the express lane."""
     topic = f"{settings.topic_prefix}.placement"
     await create_missing_topics(settings, [topic])
     keys = [f"000.00.00.G22,2024/11/25,{n}/VPCP".encode() for n in range(40)]
@@ -52,6 +52,27 @@ async def test_docbus_producers_place_a_key_by_its_crc32(settings: Settings) -> 
         placed = [(await (await producer.send(topic, b"v", key=key))).partition for key in keys]
     finally:
         await producer.stop()
-    assert placed == [key_partition(key, settings.partitions) for key in keys]
-    assert placed == [zlib.crc32(key) % settings.partitions for key in keys]
-    assert len(set(placed)) == settings.partitions  # the keys spread over every partition
+    assert placed == [bulk_partition(key, settings.partitions) for key in keys]
+    assert placed == [1 + zlib.crc32(key) % (settings.partitions - 1) for key in keys]
+    assert set(placed) == set(range(1, settings.partitions))  # every bulk partition, never 0
+
+
+async def test_unkeyed_records_stay_out_of_the_express_lane(settings: Settings) -> None:
+    """A record without a key goes to a bulk partition; one sent to partition 0 lands there."""
+    topic = f"{settings.topic_prefix}.unkeyed"
+    await create_missing_topics(settings, [topic])
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        placed = {(await (await producer.send(topic, b"v"))).partition for _ in range(30)}
+        express = await (await producer.send(topic, b"v", partition=EXPRESS_PARTITION))
+    finally:
+        await producer.stop()
+    assert EXPRESS_PARTITION not in placed and placed
+    assert express.partition == EXPRESS_PARTITION
+
+
+def test_bulk_partition_without_a_lane() -> None:
+    """A one-partition topic has no express lane: everything is in partition 0."""
+    assert bulk_partition(b"any", 1) == 0
+    assert {bulk_partition(str(n).encode(), 2) for n in range(20)} == {1}

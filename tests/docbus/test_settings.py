@@ -51,6 +51,16 @@ def test_embedded_turns_idempotence_off() -> None:
     assert Settings(enable_idempotence=True).for_embedded("h:1").idempotence is True
 
 
+def test_embedded_fetches_wait_less() -> None:
+    """Tansu holds an empty fetch for about half its wait, so the embedded broker's is short."""
+    assert Settings().fetch_wait == 500
+    assert Settings().for_embedded("h:1").fetch_wait == 50
+    assert Settings(fetch_max_wait_ms=200).for_embedded("h:1").fetch_wait == 200
+    assert Settings.from_env({"DOCBUS_FETCH_MAX_WAIT_MS": "10"}).fetch_wait == 10
+    with pytest.raises(ConfigurationError, match="fetch_max_wait_ms"):
+        Settings(fetch_max_wait_ms=-1)
+
+
 def test_require_bootstrap() -> None:
     """Asking for servers that are not set is a clear error."""
     with pytest.raises(ConfigurationError, match="DOCBUS_BOOTSTRAP_SERVERS"):

@@ -9,7 +9,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from docbus import ClientStateError, InvalidDocumentError, Settings
 from producers import Sender
-from schemas import Codec
+from schemas import EXPRESS_PARTITION, Codec
 from tests.helpers import G12, G22, H29, ensure_topics, letter, read_topic
 
 
@@ -35,6 +35,21 @@ async def test_send_returns_where_the_broker_holds_it(settings: Settings) -> Non
     assert (record.partition, record.offset) == (receipt.partition, receipt.offset)
     assert record.key == doc.document_id.encode()
     assert Codec().decode(record.value) == doc
+
+
+async def test_express_documents_go_to_the_express_lane(settings: Settings) -> None:
+    """Priority 3 and 4 land in partition 0 of the outbox; 0-2 and notices never do."""
+    await ensure_topics(settings, [G22, H29])
+    async with Sender(agency=G22, settings=settings) as sender:
+        lanes = {
+            priority: {
+                (await sender.send(letter(number=10 * priority + n, priority=priority))).partition
+                for n in range(8)
+            }
+            for priority in range(5)
+        }
+    assert lanes[3] == lanes[4] == {EXPRESS_PARTITION}
+    assert all(EXPRESS_PARTITION not in lanes[p] for p in (0, 1, 2))
 
 
 async def test_many_concurrent_sends_all_land(settings: Settings) -> None:

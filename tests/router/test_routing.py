@@ -12,8 +12,10 @@ from router import RoutingCore
 from router.directory import Directory
 from schemas import (
     BUS_AGENCY,
+    EXPRESS_PARTITION,
     HEADER_ERROR,
     HEADER_ERROR_CLASS,
+    HEADER_OUTBOX_TIME,
     HEADER_RECIPIENT,
     Codec,
     StatusCode,
@@ -34,6 +36,7 @@ class Record:
     key: bytes | None = None
     partition: int = 0
     offset: int = 7
+    timestamp: int = 1_732_500_000_123
     headers: list[tuple[str, bytes]] = field(default_factory=list)
 
 
@@ -66,6 +69,18 @@ def test_multicast_is_one_record_per_recipient(core: RoutingCore, codec: Codec) 
     assert [header(o, HEADER_RECIPIENT) for o in routed.outputs] == [H29, "000.00.05.H29", G12]
     assert all(o.value == codec.encode(doc) for o in routed.outputs)
     assert routed.outputs[1].key == f"000.00.05.H29|{doc.document_id}".encode()
+    assert {header(o, HEADER_OUTBOX_TIME) for o in routed.outputs} == {"1732500000123"}
+    assert {o.partition for o in routed.outputs} == {None}  # by key, in the bulk lane
+
+
+@pytest.mark.parametrize("priority", [3, 4])
+def test_express_documents_go_to_the_express_lane(
+    core: RoutingCore, codec: Codec, priority: int
+) -> None:
+    """Every delivery of an express document goes to partition 0 of its inbox."""
+    doc = letter(G22, (H29, G12), priority=priority)
+    routed = core.route(Record(LAYOUT.outbox(G22), codec.encode(doc)))
+    assert [o.partition for o in routed.outputs] == [EXPRESS_PARTITION, EXPRESS_PARTITION]
 
 
 def test_notice_goes_to_the_original_sender(core: RoutingCore, codec: Codec) -> None:

@@ -1,0 +1,76 @@
+"""The router's two lanes: a consumer for the outboxes' express partitions, one for the rest.
+
+Each lane is a consumer group of its own over every outbox, and each consumer pauses the
+other lane's partitions whenever it is assigned some, so a record is routed by one lane
+only. With its own consumer the express lane has its own fetches: an express document is
+not read in the same fetch answer as megabytes of bulk backlog, nor held until the bulk
+buffers are consumed (aiokafka fetches from a broker only when none of its partitions
+has unconsumed records).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+
+from docbus._kafka import make_consumer
+from docbus._settings import Settings
+from schemas import EXPRESS_PARTITION
+
+__all__ = ["Lane", "router_lanes"]
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One lane of the router: its name, which partitions it routes, its consumer."""
+
+    name: str
+    express: bool
+    consumer: AIOKafkaConsumer
+
+    def owns(self, tp: TopicPartition) -> bool:
+        """Whether ``tp`` is this lane's to route."""
+        partition: int = tp.partition
+        return (partition == EXPRESS_PARTITION) == self.express
+
+    def subscribe(self, pattern: str) -> None:
+        """Subscribe to every outbox, keeping to this lane's partitions after each rebalance."""
+        self.consumer.subscribe(pattern=pattern, listener=_KeepToLane(self))
+
+    def mine(self, partitions: Iterable[TopicPartition]) -> list[TopicPartition]:
+        """Those of ``partitions`` this lane routes."""
+        return [tp for tp in partitions if self.owns(tp)]
+
+    def pause(self) -> None:
+        """Stop fetching this lane's partitions (the other lane's stay paused)."""
+        self.consumer.pause(*self.consumer.assignment())
+
+    def resume(self) -> None:
+        """Fetch this lane's partitions again."""
+        self.consumer.resume(*self.mine(self.consumer.assignment()))
+
+
+class _KeepToLane(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Pauses the other lane's partitions as soon as they are assigned."""
+
+    def __init__(self, lane: Lane) -> None:
+        self._lane = lane
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        """Nothing to do: offsets are committed per batch, after its acks."""
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        """Pause what belongs to the other lane."""
+        others = [tp for tp in assigned if not self._lane.owns(tp)]
+        if others:
+            self._lane.consumer.pause(*others)
+
+
+def router_lanes(settings: Settings, group_id: str) -> list[Lane]:
+    """The express lane (group ``<group_id>-express``) and the bulk lane (``group_id``)."""
+    return [
+        Lane("express", True, make_consumer(settings, group_id=f"{group_id}-express")),
+        Lane("bulk", False, make_consumer(settings, group_id=group_id)),
+    ]
