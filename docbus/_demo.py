@@ -104,8 +104,9 @@ async def run_demo(
             None if progress is None else lambda: progress(len(ledger.received), expected),
         )
         elapsed = time.monotonic() - started
-        dead_lettered = bus.router.stats.dead_lettered
         metrics_url = bus.router.metrics_url
+    assert bus.router.totals is not None
+    dead_lettered = bus.router.totals.dead_lettered
     received = len(ledger.received)
     return DemoSummary(
         documents_sent=sent,

@@ -117,6 +117,9 @@ def _markdown(summary: ReplaySummary) -> str:
             f"| {priority} | " + " | ".join(_ms(values[p]) for p in percentiles) + " |"
             for priority, values in latency["by_priority"].items()
         ),
+        "| express, outbox to inbox (watcher process) | "
+        + " | ".join(_ms(summary.express_inbox_latency_ms[p]) for p in percentiles)
+        + " |",
         "",
         "## Documents by sender",
         "",

@@ -15,9 +15,9 @@ import structlog
 from consumers import Receiver
 from consumers._simulation import DeliveryLedger
 from docbus._kafka import make_producer, start_producer
+from docbus._router_process import RouterProcess
 from docbus._settings import Settings
 from producers import Sender
-from router import Router
 from router._topics import ensure_bus_topics
 from router.directory import Directory
 from schemas import Codec
@@ -96,10 +96,10 @@ async def receiving_agencies(
 
 @dataclass(frozen=True)
 class SimulatedBus:
-    """A whole bus in this process: its settings, the router, every agency's sender."""
+    """A whole bus on this machine: its settings, the router, every agency's sender."""
 
     settings: Settings
-    router: Router
+    router: RouterProcess
     senders: dict[str, Sender]
     producer: Any
 
@@ -114,13 +114,18 @@ async def simulated_bus(
     ledger: DeliveryLedger,
     clerk: ClerkFactory,
 ) -> AsyncIterator[SimulatedBus]:
-    """The bus's topics, a router (state in a temporary folder), and every agency in ``codes``
-    with its sender and its receiver answering through ``clerk``."""
+    """The bus's topics, a router and every agency in ``codes`` with its sender and its
+    receiver answering through ``clerk``; state in a temporary folder.
+
+    The router runs in a process of its own, as in production (routing by the packaged
+    directory, which ``directory`` should be): an express document then waits only for
+    the router's own work, not for every simulated agency's in this event loop.
+    """
     await ensure_bus_topics(settings, directory)
     with tempfile.TemporaryDirectory(prefix="docbus-run-") as state:
         settings = settings.replace(state_dir=Path(state))
         async with (
-            Router(settings=settings, directory=directory, codec=codec) as router,
+            RouterProcess(settings) as router,
             receiving_agencies(settings, codes, codec, ledger, clerk),
             shared_producer(settings) as producer,
             contextlib.AsyncExitStack() as stack,

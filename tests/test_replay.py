@@ -36,6 +36,9 @@ async def test_a_small_replay_matches_the_model(settings: Settings, broker: Embe
     for key in ("p50", "p95", "p99", "p99.9"):
         assert 0 < summary.latency_ms[key] < 120_000
     assert summary.latency_ms["p50"] <= summary.latency_ms["p99"]
+    express = summary.express_inbox_latency_ms  # every express delivery, seen in its lane
+    assert express["count"] == sum(len(d.recipients) for d in documents if d.priority >= 3) > 0
+    assert 0 < express["p50"] <= express["p99"] < 120_000
     assert summary.broker_peak_rss_bytes is not None and summary.broker_peak_rss_bytes > 0
     assert summary.docs_per_s == pytest.approx(summary.documents / summary.elapsed_s, rel=1e-3)
 

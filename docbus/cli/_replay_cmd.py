@@ -140,6 +140,10 @@ def _speed(value: str) -> float | None:
     return factor
 
 
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
 def _print_summary(summary: ReplaySummary, console: Console) -> None:
     totals = Table(
         title=f"docbus replay {summary.year} × {summary.scale:g}, speed {summary.speed}",
@@ -174,9 +178,11 @@ def _print_summary(summary: ReplaySummary, console: Console) -> None:
     for column in ("priority", "p50", "p95", "p99", "p99.9"):
         by_priority.add_column(column, justify="right")
     for priority, values in latency["by_priority"].items():
-        by_priority.add_row(
-            priority, *(f"{values[p]:,.0f}" for p in ("p50", "p95", "p99", "p99.9"))
-        )
+        by_priority.add_row(priority, *(_ms(values[p]) for p in ("p50", "p95", "p99", "p99.9")))
+    express = summary.express_inbox_latency_ms
+    by_priority.add_row(
+        "express, outbox to inbox", *(_ms(express[p]) for p in ("p50", "p95", "p99", "p99.9"))
+    )
     console.print(by_priority)
     agencies = Table(title="busiest senders", header_style="bold")
     agencies.add_column("agency")

@@ -1,0 +1,155 @@
+"""Benchmark: express latency while the router is saturated by a bulk backlog.
+
+N documents of the workload mix, all made normal priority, wait in the outboxes; a router
+process starts on them and routes flat out until they are gone. Meanwhile this process,
+idle otherwise, sends express documents (priority 3 and 4, from the Government Office to
+an open agency at random) at R a second through the Sender SDK, and a watcher process
+reads every inbox's express lane. Latency: from the sender's producer timestamp to the
+delivery being readable in the recipient's inbox. Express documents are sent only while
+the backlog lasts (the router's ``docbus_documents_routed_total``, scraped every 0.2 s,
+says when it is gone). Usage:
+
+    python benchmarks/express_lane.py [--documents N] [--rate R] [--repeat K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import random
+import statistics
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from docbus import EmbeddedBroker, Settings
+from docbus._express_watch import ExpressWatch
+from docbus._kafka import produce_in_batches
+from docbus._router_process import RouterProcess
+from producers import Sender, official_letter
+from producers._simulation import DocumentMix
+from router._topics import ensure_bus_topics
+from router.directory import Directory, today_vn
+from schemas import AgencyCode, Codec, TopicLayout
+
+HUB = "000.00.00.G22"
+SCRAPE_S = 0.2
+
+
+def routed_so_far(url: str) -> float:
+    """The router's documents routed and dead-lettered, from its metrics endpoint."""
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name in ("docbus_documents_routed_total", "docbus_dead_letters_total")
+    )
+
+
+async def drained_after(url: str, documents: int) -> float:
+    """When the router has routed ``documents`` (scraped every 0.2 s, off this loop)."""
+    while await asyncio.to_thread(routed_so_far, url) < documents:
+        await asyncio.sleep(SCRAPE_S)
+    return time.monotonic()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
+
+
+async def one_run(documents: int, rate: float, seed: int) -> dict[str, object]:
+    directory = Directory.load()
+    codec = Codec()
+    backlog = [
+        dataclasses.replace(d, priority=min(d.priority, 2))
+        for d in DocumentMix(directory, seed=seed).documents(documents)
+    ]
+    codes = [a.code for a in directory.open_at(today_vn())]
+    rng = random.Random(seed)
+    async with EmbeddedBroker() as broker:
+        with tempfile.TemporaryDirectory(prefix="docbus-express-") as state:
+            settings = Settings(
+                state_dir=Path(state), metrics_port=0, log_level="ERROR"
+            ).for_embedded(broker.bootstrap_servers)
+            layout = TopicLayout(settings.topic_prefix)
+            await ensure_bus_topics(settings, directory)
+            await produce_in_batches(
+                settings,
+                (
+                    (
+                        layout.outbox(AgencyCode.parse(d.sender).top_level),
+                        d.document_id.encode(),
+                        codec.encode(d),
+                    )
+                    for d in backlog
+                ),
+            )
+            sent = 0
+            async with (
+                ExpressWatch(settings, [layout.inbox(c) for c in codes]) as watch,
+                RouterProcess(settings) as router,
+                Sender(agency=HUB, settings=settings) as sender,
+            ):
+                assert router.metrics_url is not None
+                started = time.monotonic()
+                drained = asyncio.create_task(drained_after(router.metrics_url, documents))
+                pending: set[asyncio.Task[object]] = set()
+                while not drained.done():
+                    doc = official_letter(
+                        sender=HUB,
+                        recipients=[rng.choice([c for c in codes if c != HUB])],
+                        subject="Hỏa tốc: báo cáo tình hình",
+                        number=str(sent + 1),
+                        notation="VPCP-KT",
+                        priority=3 + sent % 2,
+                    )
+                    task = asyncio.create_task(sender.send(doc))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+                    sent += 1
+                    await asyncio.sleep(1 / rate)
+                drained_at = await drained
+                await asyncio.gather(*pending)
+                await asyncio.sleep(2.0)  # the last express deliveries reach the watcher
+    latencies = watch.latencies_ms
+    return {
+        "backlog_documents": documents,
+        "router_docs_per_s": round(documents / (drained_at - started), 1),
+        "express_sent": sent,
+        "express_delivered": len(latencies),
+        "latency_ms": {
+            "p50": percentile(latencies, 0.5),
+            "p95": percentile(latencies, 0.95),
+            "p99": percentile(latencies, 0.99),
+            "max": max(latencies),
+        },
+    }
+
+
+async def main(documents: int, rate: float, repeat: int, seed: int) -> dict[str, object]:
+    runs = [await one_run(documents, rate, seed + n) for n in range(repeat)]
+    return {
+        "benchmark": "express_lane",
+        "documents": documents,
+        "rate_per_s": rate,
+        "p99_ms_median": statistics.median(r["latency_ms"]["p99"] for r in runs),  # type: ignore[index]
+        "runs": runs,
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--documents", type=int, default=60_000)
+    parser.add_argument("--rate", type=float, default=20.0)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(main(args.documents, args.rate, args.repeat, args.seed))))
