@@ -20,6 +20,7 @@ _TOPIC_EXISTS = 36
 
 __all__ = [
     "create_missing_topics",
+    "delete_topics",
     "kafka_errors",
     "make_admin",
     "make_consumer",
@@ -176,6 +177,18 @@ async def create_missing_topics(
                 )
             _raise_topic_errors(response.topic_errors)
         return missing
+
+
+async def delete_topics(settings: Settings, names: Iterable[str]) -> list[str]:
+    """Delete those of ``names`` the broker has; the ones deleted (their records are gone)."""
+    async with _admin(settings) as admin:
+        with kafka_errors("listing topics"):
+            existing = set(await admin.list_topics())
+        doomed = sorted(set(names) & existing)
+        if doomed:
+            with kafka_errors("deleting topics"):
+                await admin.delete_topics(doomed)
+        return doomed
 
 
 async def produce_in_batches(

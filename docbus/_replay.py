@@ -14,6 +14,7 @@ import asyncio
 import collections
 import dataclasses
 import datetime as dt
+import itertools
 import random
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from docbus._settings import Settings
 from docbus._simulated_bus import simulated_bus, wait_complete
 from producers import Sender
 from producers._workload import Answer, ReceiverBehaviour, YearWorkload
+from router._topics import delete_bus_topics
 from router.directory import Directory, today_vn
 from schemas import Codec, Document, StatusCode, TopicLayout
 
@@ -195,6 +197,7 @@ async def run_replay(
     timeout_s: float = 600.0,
     progress: ReplayProgress | None = None,
     freeze_heap: bool = False,
+    segments: int = 1,
 ) -> ReplaySummary:
     """Replay ``year`` at ``scale`` through the whole bus; summarise.
 
@@ -202,66 +205,36 @@ async def run_replay(
     time N times (a document modelled an hour after the first is sent 3600/N seconds
     after it; each answer follows its delivery after the model's delay over N), so the
     calendar keeps its shape. ``broker``, when embedded, is asked for its peak memory.
+    ``segments`` N > 1 replays the year in N consecutive spans of days, each on topics of
+    its own (``<prefix>-p<i>``) deleted when the span is complete, so the broker holds
+    one span's records at a time; the elapsed time includes each span's start-up.
     """
     if speed is not None and speed <= 0:
         raise ValueError(f"speed must be positive, got {speed}")
+    if segments < 1:
+        raise ValueError(f"segments must be at least 1, got {segments}")
     directory = Directory.load()
     today = today_vn()
     model = YearWorkload(year, directory=directory, scale=scale, seed=seed, agencies_at=today)
-    behaviour = ReceiverBehaviour()
-    codes = [a.code for a in directory.open_at(today)]
-    layout = TopicLayout(settings.topic_prefix)
-    ledger = DeliveryLedger()
-    timeline = _Timeline()
-    expected = _Expected()
-    async with (
-        simulated_bus(
-            settings,
-            directory=directory,
-            codec=Codec(),
-            codes=codes,
-            ledger=ledger,
-            clerk=lambda r, i: _ModelClerk(r, ledger, timeline, behaviour, seed, speed),
-        ) as bus,
-        ExpressWatch(bus.settings, [layout.inbox(code) for code in codes]) as watch,
-    ):
-        if freeze_heap:
-            tune_service_heap()
-        senders = bus.senders
-        timeline.started = started = time.monotonic()
-        chunk: list[Document] = []
-        origin: dt.datetime | None = None
-        for modelled in model.documents():
-            if speed is not None:  # wait for the document's moment, sending what is due
-                origin = origin or modelled.sent_at
-                due = started + (modelled.sent_at - origin).total_seconds() / speed
-                if due - time.monotonic() > _PACING_S:
-                    await _send(senders, chunk, timeline)
-                    chunk = []
-                    await asyncio.sleep(due - time.monotonic())
-            document = dataclasses.replace(modelled, sent_at=dt.datetime.now(dt.UTC))
-            expected.add(document, behaviour, seed)
-            chunk.append(document)
-            if len(chunk) == _CHUNK:
-                await _send(senders, chunk, timeline)
-                chunk = []
-            if expected.documents % _YIELD_EVERY == 0:
-                await asyncio.sleep(0)
-                if progress is not None:
-                    progress(expected.documents, model.total, len(ledger.received))
-        await _send(senders, chunk, timeline)
-        ledger.expect(deliveries=expected.deliveries, notices=expected.notices, rejections=0)
-        completed = await wait_complete(
-            ledger,
-            timeout_s,
-            None
-            if progress is None
-            else lambda: progress(expected.documents, model.total, len(ledger.received)),
-        )
-        elapsed = time.monotonic() - started
-    assert bus.router.totals is not None
-    dead_letters = bus.router.totals.dead_lettered
-    received = len(ledger.received)
+    run = _Run(
+        model=model,
+        directory=directory,
+        codes=[a.code for a in directory.open_at(today)],
+        behaviour=ReceiverBehaviour(),
+        seed=seed,
+        speed=speed,
+        timeout_s=timeout_s,
+        progress=progress,
+        freeze_heap=freeze_heap,
+    )
+    spans = _spans(list(model.days), segments)
+    for index, days in enumerate(spans, 1):
+        part = settings.replace(topic_prefix=f"{settings.topic_prefix}-p{index}")
+        await run.replay(part if segments > 1 else settings, days)
+        if segments > 1:
+            await delete_bus_topics(part, directory)
+    elapsed = time.monotonic() - run.timeline.started
+    expected = run.expected
     return ReplaySummary(
         year=year,
         scale=scale,
@@ -270,23 +243,130 @@ async def run_replay(
         documents=expected.documents,
         deliveries=expected.deliveries,
         status_notices=expected.notices,
-        deliveries_received=received,
-        status_notices_returned=len(ledger.notices),
-        lost=max(expected.deliveries - received, 0),
-        duplicates_delivered=ledger.duplicates,
-        dead_letters=dead_letters,
+        deliveries_received=run.received,
+        status_notices_returned=run.notices,
+        lost=max(expected.deliveries - run.received, 0),
+        duplicates_delivered=run.duplicates,
+        dead_letters=run.dead_letters,
         elapsed_s=round(elapsed, 3),
         docs_per_s=round(expected.documents / elapsed, 1) if elapsed > 0 else 0.0,
-        latency_ms=timeline.latency_ms(),
+        latency_ms=run.timeline.latency_ms(),
         express_inbox_latency_ms={
-            "count": len(watch.latencies_ms),
-            **_percentiles_ms([ms / 1000 for ms in watch.latencies_ms]),
+            "count": len(run.express_ms),
+            **_percentiles_ms([ms / 1000 for ms in run.express_ms]),
         },
         per_agency=dict(expected.per_agency.most_common()),
         broker_peak_rss_bytes=broker.peak_rss_bytes() if broker is not None else None,
-        completed=completed,
-        timeline=timeline.per_second(),
+        completed=run.completed,
+        timeline=run.timeline.per_second(),
     )
+
+
+def _spans(days: list[dt.date], count: int) -> list[list[dt.date]]:
+    """``days`` cut into ``count`` consecutive spans of (nearly) equal length."""
+    count = min(count, len(days))
+    cuts = [round(i * len(days) / count) for i in range(count + 1)]
+    return [days[a:b] for a, b in itertools.pairwise(cuts)]
+
+
+@dataclass
+class _Run:
+    """One replay, span after span: what it sent, what came back, over all spans."""
+
+    model: YearWorkload
+    directory: Directory
+    codes: list[str]
+    behaviour: ReceiverBehaviour
+    seed: int
+    speed: float | None
+    timeout_s: float
+    progress: ReplayProgress | None
+    freeze_heap: bool
+    timeline: _Timeline = field(default_factory=_Timeline)
+    expected: _Expected = field(default_factory=lambda: _Expected())
+    received: int = 0
+    notices: int = 0
+    duplicates: int = 0
+    dead_letters: int = 0
+    express_ms: list[float] = field(default_factory=list)
+    completed: bool = True
+    _begun: bool = False
+    _origin: dt.datetime | None = None
+
+    async def replay(self, settings: Settings, days: list[dt.date]) -> None:
+        """Send ``days``' documents through a bus of their own and wait for every answer."""
+        ledger = DeliveryLedger()
+        span = _Expected()
+        layout = TopicLayout(settings.topic_prefix)
+        async with (
+            simulated_bus(
+                settings,
+                directory=self.directory,
+                codec=Codec(),
+                codes=self.codes,
+                ledger=ledger,
+                clerk=lambda r, i: _ModelClerk(
+                    r, ledger, self.timeline, self.behaviour, self.seed, self.speed
+                ),
+            ) as bus,
+            ExpressWatch(bus.settings, [layout.inbox(code) for code in self.codes]) as watch,
+        ):
+            if self.freeze_heap:
+                tune_service_heap()
+            if not self._begun:  # the clock starts with the first span's first document
+                self.timeline.started = time.monotonic()
+                self._begun = True
+            await self._send_days(bus.senders, days, span, ledger)
+            ledger.expect(deliveries=span.deliveries, notices=span.notices, rejections=0)
+            completed = await wait_complete(
+                ledger,
+                self.timeout_s,
+                None if self.progress is None else lambda: self._tick(ledger),
+            )
+        assert bus.router.totals is not None
+        self.expected.merge(span)
+        self.received += len(ledger.received)
+        self.notices += len(ledger.notices)
+        self.duplicates += ledger.duplicates
+        self.dead_letters += bus.router.totals.dead_lettered
+        self.express_ms += watch.latencies_ms
+        self.completed = self.completed and completed
+
+    async def _send_days(
+        self,
+        senders: dict[str, Sender],
+        days: list[dt.date],
+        span: _Expected,
+        ledger: DeliveryLedger,
+    ) -> None:
+        """Send the documents of ``days`` in chunks, at the set speed or as fast as acked."""
+        chunk: list[Document] = []
+        for modelled in (d for day in days for d in self.model.documents_of(day)):
+            if self.speed is not None:  # wait for the document's moment, sending what is due
+                self._origin = self._origin or modelled.sent_at
+                due = (
+                    self.timeline.started
+                    + (modelled.sent_at - self._origin).total_seconds() / self.speed
+                )
+                if due - time.monotonic() > _PACING_S:
+                    await _send(senders, chunk, self.timeline)
+                    chunk = []
+                    await asyncio.sleep(due - time.monotonic())
+            document = dataclasses.replace(modelled, sent_at=dt.datetime.now(dt.UTC))
+            span.add(document, self.behaviour, self.seed)
+            chunk.append(document)
+            if len(chunk) == _CHUNK:
+                await _send(senders, chunk, self.timeline)
+                chunk = []
+            if span.documents % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+                self._tick(ledger, span)
+        await _send(senders, chunk, self.timeline)
+
+    def _tick(self, ledger: DeliveryLedger, span: _Expected | None = None) -> None:
+        if self.progress is not None:
+            sent = self.expected.documents + (span.documents if span is not None else 0)
+            self.progress(sent, self.model.total, self.received + len(ledger.received))
 
 
 @dataclass
@@ -306,6 +386,13 @@ class _Expected:
             # Notices are counted once each by (document, answering unit, code): a unit
             # answers each code once per document.
             self.notices += len(_answers_for(behaviour, seed, document, recipient))
+
+    def merge(self, other: _Expected) -> None:
+        """Add ``other``'s counts to these."""
+        self.documents += other.documents
+        self.deliveries += other.deliveries
+        self.notices += other.notices
+        self.per_agency.update(other.per_agency)
 
 
 async def _send(senders: dict[str, Sender], chunk: list[Document], timeline: _Timeline) -> None:

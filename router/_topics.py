@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from docbus._kafka import create_missing_topics
+from docbus._kafka import create_missing_topics, delete_topics
 from docbus._settings import Settings
 from router.directory import Directory
 from router.directory._feed import COMPACTED
 from schemas import TopicLayout
 
-__all__ = ["ensure_bus_topics"]
+__all__ = ["delete_bus_topics", "ensure_bus_topics"]
 
 
 async def ensure_bus_topics(settings: Settings, directory: Directory) -> tuple[list[str], int]:
@@ -21,3 +21,9 @@ async def ensure_bus_topics(settings: Settings, directory: Directory) -> tuple[l
     wanted = layout.agency_topics(directory.codes())
     created = await create_missing_topics(settings, wanted, configs={layout.directory: COMPACTED})
     return created, len(wanted)
+
+
+async def delete_bus_topics(settings: Settings, directory: Directory) -> list[str]:
+    """Delete every topic :func:`ensure_bus_topics` creates (for a run's own prefix only)."""
+    layout = TopicLayout(settings.topic_prefix)
+    return await delete_topics(settings, layout.agency_topics(directory.codes()))

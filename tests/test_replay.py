@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from docbus import EmbeddedBroker, Settings
+from docbus._kafka import make_admin
 from docbus._replay import run_replay
 from docbus._replay_report import CHARTS
 from producers import YearWorkload
@@ -41,6 +42,25 @@ async def test_a_small_replay_matches_the_model(settings: Settings, broker: Embe
     assert 0 < express["p50"] <= express["p99"] < 120_000
     assert summary.broker_peak_rss_bytes is not None and summary.broker_peak_rss_bytes > 0
     assert summary.docs_per_s == pytest.approx(summary.documents / summary.elapsed_s, rel=1e-3)
+
+
+async def test_a_replay_in_spans_deletes_each_spans_topics(
+    settings: Settings, broker: EmbeddedBroker
+) -> None:
+    """In two spans the totals are the model's, and neither span's topics are left after."""
+    summary = await run_replay(settings, scale=0.0001, seed=8, broker=broker, segments=2)
+    model = YearWorkload(2024, directory=Directory.load(), scale=0.0001, seed=8)
+    assert summary.completed and summary.documents == model.total
+    assert summary.deliveries_received == summary.deliveries > 0
+    assert summary.status_notices_returned == summary.status_notices
+    assert summary.lost == 0 and summary.duplicates_delivered == 0
+    admin = make_admin(settings)
+    await admin.start()
+    try:
+        topics = await admin.list_topics()
+    finally:
+        await admin.close()
+    assert not [t for t in topics if t.startswith(f"{settings.topic_prefix}-p")]
 
 
 async def test_a_set_speed_keeps_the_calendar_in_time(settings: Settings) -> None:

@@ -57,6 +57,14 @@ from router.directory import Directory
     show_default=True,
     help="Give up waiting for deliveries and notices after this many seconds.",
 )
+@click.option(
+    "--segments",
+    type=click.IntRange(1, 366),
+    default=1,
+    show_default=True,
+    help="Replay the year in N spans of days, each on topics of its own deleted when it is "
+    "done, so the broker holds one span at a time (a full year: 12).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.option(
     "--report",
@@ -71,6 +79,7 @@ def replay(
     speed: float | None,
     seed: int,
     timeout_s: float,
+    segments: int,
     as_json: bool,
     report_dir: Path | None,
     **flags: Any,
@@ -110,6 +119,7 @@ def replay(
                     timeout_s=timeout_s,
                     progress=progress,
                     freeze_heap=True,
+                    segments=segments,
                 )
 
     summary = run_async(main())
