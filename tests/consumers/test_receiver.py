@@ -15,7 +15,14 @@ import pytest
 from consumers import Receiver
 from docbus import ClientMetrics, ClientStateError, Settings
 from producers import Sender
-from schemas import HEADER_RECIPIENT, Codec, StatusCode, StatusNotice
+from schemas import (
+    EXPRESS_PARTITION,
+    HEADER_RECIPIENT,
+    Codec,
+    StatusCode,
+    StatusNotice,
+    is_express,
+)
 from tests.helpers import (
     G22,
     H29,
@@ -47,6 +54,7 @@ async def deliver(settings: Settings, documents, recipient: str = H29) -> None: 
                 codec.encode(doc),
                 key=doc.document_id.encode(),
                 headers=[(HEADER_RECIPIENT, recipient.encode())],
+                partition=EXPRESS_PARTITION if is_express(doc.priority) else None,
             )
             for doc in documents
         ]
@@ -67,6 +75,21 @@ async def test_a_redelivered_document_reaches_the_application_once(settings: Set
         ]
         with pytest.raises(TimeoutError):
             await take(receiver, 1, timeout_s=2)
+
+
+async def test_express_deliveries_go_ahead_of_those_waiting(settings: Settings) -> None:
+    """Express documents that arrive while bulk ones wait to be handed over come next."""
+    await deliver(settings, [letter(number=n) for n in range(300)])
+    express = [letter(number=1000 + n, priority=3) for n in range(5)]
+    async with Receiver(agency=H29, settings=settings) as receiver:
+        first = await anext(receiver)  # the 300 bulk documents are fetched and waiting
+        assert first.document.priority == 0
+        await deliver(settings, express)
+        await asyncio.sleep(0.5)  # the consumer's fetcher reads the express lane meanwhile
+        following = await take(receiver, len(express))
+        rest = await take(receiver, 299)
+    assert [r.document.document_id for r in following] == [d.document_id for d in express]
+    assert {r.document.priority for r in rest} == {0}
 
 
 async def test_arrival_is_notified_before_the_application_sees_it(settings: Settings) -> None:
