@@ -26,6 +26,7 @@ from consumers._simulation import DeliveryLedger
 from docbus._broker import EmbeddedBroker
 from docbus._express_watch import ExpressWatch
 from docbus._heap import tune_service_heap
+from docbus._replay_timeline import Timeline, percentiles_ms
 from docbus._settings import Settings
 from docbus._simulated_bus import simulated_bus, wait_complete
 from producers import Sender
@@ -44,7 +45,6 @@ _CHUNK = 1000
 #: chunk at once held the loop for 100-400 ms, and every simulated agency waited.
 _YIELD_EVERY = 100
 _PACING_S = 0.02  # at a set speed, documents due within this are sent together
-_PERCENTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99, "p99.9": 0.999}
 
 
 @dataclass(frozen=True)
@@ -82,62 +82,6 @@ class ReplaySummary:
         return out
 
 
-@dataclass
-class _Timeline:
-    """When each document went out and each delivery arrived, from the run's start."""
-
-    started: float = field(default_factory=time.monotonic)
-    sent: dict[str, tuple[float, int]] = field(default_factory=dict)  # id -> (monotonic, priority)
-    #: (seconds since the start, latency in seconds, priority) of each delivery.
-    deliveries: list[tuple[float, float, int]] = field(default_factory=list)
-
-    def delivered(self, document: Document) -> None:
-        now = time.monotonic()
-        sent_at, priority = self.sent[document.document_id]
-        self.deliveries.append((now - self.started, now - sent_at, priority))
-
-    def latency_ms(self) -> dict[str, Any]:
-        """Percentiles of every delivery's latency, overall and by priority."""
-        by_priority: dict[int, list[float]] = collections.defaultdict(list)
-        for _, latency, priority in self.deliveries:
-            by_priority[priority].append(latency)
-        return {
-            **_percentiles_ms([latency for _, latency, _ in self.deliveries]),
-            "by_priority": {str(p): _percentiles_ms(v) for p, v in sorted(by_priority.items())},
-        }
-
-    def per_second(self) -> list[dict[str, Any]]:
-        """Documents sent, deliveries and their latency percentiles in each second of the run."""
-        sent = collections.Counter(int(t - self.started) for t, _ in self.sent.values())
-        latencies: dict[int, list[float]] = collections.defaultdict(list)
-        for at, latency, _ in self.deliveries:
-            latencies[int(at)].append(latency)
-        last = max([*sent, *latencies, 0])
-        return [
-            {
-                "second": second,
-                "documents_sent": sent.get(second, 0),
-                "deliveries": len(latencies.get(second, [])),
-                **{
-                    f"latency_ms_{k}": v
-                    for k, v in _percentiles_ms(latencies.get(second, [])).items()
-                    if k in ("p50", "p99")
-                },
-            }
-            for second in range(last + 1)
-        ]
-
-
-def _percentiles_ms(seconds: list[float]) -> dict[str, float | None]:
-    ordered = sorted(seconds)
-    if not ordered:
-        return dict.fromkeys(_PERCENTILES)
-    return {
-        name: round(1000 * ordered[min(int(q * len(ordered)), len(ordered) - 1)], 1)
-        for name, q in _PERCENTILES.items()
-    }
-
-
 def _answers_for(
     behaviour: ReceiverBehaviour, seed: int, document: Document, recipient: str
 ) -> list[Answer]:
@@ -153,7 +97,7 @@ class _ModelClerk:
         self,
         receiver: Receiver,
         ledger: DeliveryLedger,
-        timeline: _Timeline,
+        timeline: Timeline,
         behaviour: ReceiverBehaviour,
         seed: int,
         speed: float | None,
@@ -253,7 +197,7 @@ async def run_replay(
         latency_ms=run.timeline.latency_ms(),
         express_inbox_latency_ms={
             "count": len(run.express_ms),
-            **_percentiles_ms([ms / 1000 for ms in run.express_ms]),
+            **percentiles_ms([ms / 1000 for ms in run.express_ms]),
         },
         per_agency=dict(expected.per_agency.most_common()),
         broker_peak_rss_bytes=broker.peak_rss_bytes() if broker is not None else None,
@@ -282,7 +226,7 @@ class _Run:
     timeout_s: float
     progress: ReplayProgress | None
     freeze_heap: bool
-    timeline: _Timeline = field(default_factory=_Timeline)
+    timeline: Timeline = field(default_factory=Timeline)
     expected: _Expected = field(default_factory=lambda: _Expected())
     received: int = 0
     notices: int = 0
@@ -395,7 +339,7 @@ class _Expected:
         self.per_agency.update(other.per_agency)
 
 
-async def _send(senders: dict[str, Sender], chunk: list[Document], timeline: _Timeline) -> None:
+async def _send(senders: dict[str, Sender], chunk: list[Document], timeline: Timeline) -> None:
     now = time.monotonic()
     for document in chunk:
         timeline.sent[document.document_id] = (now, document.priority)

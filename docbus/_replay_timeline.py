@@ -1,0 +1,72 @@
+"""A replay's measurements: when each document went out and arrived, and percentiles of that."""
+
+from __future__ import annotations
+
+import collections
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemas import Document
+
+__all__ = ["Timeline", "percentiles_ms"]
+
+_PERCENTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99, "p99.9": 0.999}
+
+
+@dataclass
+class Timeline:
+    """When each document went out and each delivery arrived, from the run's start."""
+
+    started: float = field(default_factory=time.monotonic)
+    sent: dict[str, tuple[float, int]] = field(default_factory=dict)  # id -> (monotonic, priority)
+    #: (seconds since the start, latency in seconds, priority) of each delivery.
+    deliveries: list[tuple[float, float, int]] = field(default_factory=list)
+
+    def delivered(self, document: Document) -> None:
+        """Note that ``document`` was handed to one of its recipients now."""
+        now = time.monotonic()
+        sent_at, priority = self.sent[document.document_id]
+        self.deliveries.append((now - self.started, now - sent_at, priority))
+
+    def latency_ms(self) -> dict[str, Any]:
+        """Percentiles of every delivery's latency, overall and by priority."""
+        by_priority: dict[int, list[float]] = collections.defaultdict(list)
+        for _, latency, priority in self.deliveries:
+            by_priority[priority].append(latency)
+        return {
+            **percentiles_ms([latency for _, latency, _ in self.deliveries]),
+            "by_priority": {str(p): percentiles_ms(v) for p, v in sorted(by_priority.items())},
+        }
+
+    def per_second(self) -> list[dict[str, Any]]:
+        """Documents sent, deliveries and their latency percentiles in each second of the run."""
+        sent = collections.Counter(int(t - self.started) for t, _ in self.sent.values())
+        latencies: dict[int, list[float]] = collections.defaultdict(list)
+        for at, latency, _ in self.deliveries:
+            latencies[int(at)].append(latency)
+        last = max([*sent, *latencies, 0])
+        return [
+            {
+                "second": second,
+                "documents_sent": sent.get(second, 0),
+                "deliveries": len(latencies.get(second, [])),
+                **{
+                    f"latency_ms_{k}": v
+                    for k, v in percentiles_ms(latencies.get(second, [])).items()
+                    if k in ("p50", "p99")
+                },
+            }
+            for second in range(last + 1)
+        ]
+
+
+def percentiles_ms(seconds: list[float]) -> dict[str, float | None]:
+    """p50, p95, p99 and p99.9 of ``seconds``, in milliseconds (None each when empty)."""
+    ordered = sorted(seconds)
+    if not ordered:
+        return dict.fromkeys(_PERCENTILES)
+    return {
+        name: round(1000 * ordered[min(int(q * len(ordered)), len(ordered) - 1)], 1)
+        for name, q in _PERCENTILES.items()
+    }
