@@ -33,6 +33,7 @@ class ProcessWriter:
         self._state_dir = state_dir
         self._conn: Connection | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
+        self._async_lock = asyncio.Lock()
 
     def start(self) -> None:
         """Start the child and wait until its store is open."""
@@ -68,8 +69,14 @@ class ProcessWriter:
 
         A worker thread per batch cost the router more than the pickling it took off the
         loop (the two threads trade the GIL); the send may block for as long as the
-        child takes to read the bytes, which it does at once. One write at a time.
+        child takes to read the bytes, which it does at once. Concurrent calls wait their
+        turn, in order: the reply is awaited with one reader on the pipe, and a second
+        reader would take the first one's place (the router's two lanes hung on it).
         """
+        async with self._async_lock:
+            await self._write_async(changes)
+
+    async def _write_async(self, changes: PendingChanges) -> None:
         conn = self._conn
         if conn is None:
             raise RouterError("the tracking writer is not running")
