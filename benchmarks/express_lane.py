@@ -30,6 +30,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from docbus import EmbeddedBroker, Settings
 from docbus._express_watch import ExpressWatch
 from docbus._kafka import produce_in_batches
+from docbus._replay_timeline import percentiles_ms
 from docbus._router_process import RouterProcess
 from producers import Sender, official_letter
 from producers._simulation import DocumentMix
@@ -58,11 +59,6 @@ async def drained_after(url: str, documents: int) -> float:
     while await asyncio.to_thread(routed_so_far, url) < documents:
         await asyncio.sleep(SCRAPE_S)
     return time.monotonic()
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
 
 
 async def one_run(documents: int, rate: float, seed: int) -> dict[str, object]:
@@ -126,9 +122,7 @@ async def one_run(documents: int, rate: float, seed: int) -> dict[str, object]:
         "express_sent": sent,
         "express_delivered": len(latencies),
         "latency_ms": {
-            "p50": percentile(latencies, 0.5),
-            "p95": percentile(latencies, 0.95),
-            "p99": percentile(latencies, 0.99),
+            **percentiles_ms([ms / 1000 for ms in latencies]),
             "max": max(latencies),
         },
     }

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -46,6 +45,7 @@ from schemas import (
     StatusCode,
     StatusNotice,
     TopicLayout,
+    header_value,
 )
 
 __all__ = ["NoticeHandler", "ReceivedDocument", "Receiver"]
@@ -351,7 +351,7 @@ class Receiver(Service):
             if self._on_notice is not None:
                 await self._on_notice(message)
             return None
-        recipient = _header(record.headers, HEADER_RECIPIENT) or self.agency
+        recipient = header_value(record.headers, HEADER_RECIPIENT) or self.agency
         if self._trace_records:
             log.debug(
                 "document_received",
@@ -387,13 +387,6 @@ class Receiver(Service):
 
     def __repr__(self) -> str:
         return f"<Receiver {self.agency} {self._lifecycle.state.value}>"
-
-
-def _header(headers: Sequence[tuple[str, bytes]], name: str) -> str | None:
-    for key, value in headers:
-        if key == name:
-            return value.decode()
-    return None
 
 
 def _notice(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Sequence
 from multiprocessing.connection import Connection
 
 from aiokafka import TopicPartition
@@ -21,7 +20,7 @@ from aiokafka import TopicPartition
 from docbus._child import HelperProcess, Ready, run_child
 from docbus._kafka import kafka_errors, make_consumer, start_consumer
 from docbus._settings import Settings
-from schemas import EXPRESS_PARTITION, HEADER_OUTBOX_TIME
+from schemas import EXPRESS_PARTITION, HEADER_OUTBOX_TIME, header_value
 
 __all__ = ["ExpressWatch"]
 
@@ -71,16 +70,9 @@ async def _watch(
             now_ms = time.time() * 1000
             for records in batch.values():
                 for record in records:
-                    sent_ms = _outbox_time(record.headers)
-                    if sent_ms is not None and sent_ms >= started_ms:
-                        latencies.append(round(now_ms - sent_ms, 1))
+                    sent = header_value(record.headers, HEADER_OUTBOX_TIME)
+                    if sent is not None and float(sent) >= started_ms:
+                        latencies.append(round(now_ms - float(sent), 1))
     finally:
         await consumer.stop()
     return latencies
-
-
-def _outbox_time(headers: Sequence[tuple[str, bytes]]) -> float | None:
-    for name, value in headers:
-        if name == HEADER_OUTBOX_TIME:
-            return float(value)
-    return None

@@ -197,9 +197,10 @@ async def produce_in_batches(
     """Produce (topic, key, value) records in whole batches per partition, fast (preloading).
 
     A record's partition is :func:`schemas.bulk_partition` over ``settings.partitions``
-    (what every docbus producer uses for bulk), so the records of one key keep their order. For benchmarks and
-    load tests that fill topics before timing what drains them: 300,000-500,000 records/s
-    against ~80,000 with ``send`` one by one (DESIGN.md section 8).
+    (what every docbus producer uses for bulk), so the records of one key keep their
+    order. For benchmarks and load tests that fill topics before timing what drains
+    them: 300,000-500,000 records/s against ~80,000 with ``send`` one by one (DESIGN.md
+    section 8).
     """
     producer = make_producer(settings)
     await start_producer(producer, settings, "the preloading producer")

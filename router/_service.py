@@ -139,7 +139,7 @@ class Router(Service):
         self._producer: AIOKafkaProducer | None = None
         self._lanes: list[Lane] = []
         self._express_routed_at = float("-inf")
-        self._write_lock = asyncio.Lock()
+        self._in_process_writes = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._directory_task: asyncio.Task[None] | None = None
         self._directory_changed = asyncio.Condition()
@@ -437,17 +437,17 @@ class Router(Service):
             self.metrics.committed()
 
     async def _write(self, changes: PendingChanges) -> None:
-        """Write a batch's tracking changes: one batch at a time, in the order the lanes ask.
+        """Write a batch's tracking changes, one batch at a time in the order the lanes ask.
 
-        The writer process takes one write at a time; a tracker handed in from outside
-        (tests) writes through a thread.
+        The writer process takes turns itself; a tracker handed in from outside (tests)
+        writes through a thread, behind a lock of the router's.
         """
         assert self._tracker is not None
-        async with self._write_lock:
-            if self._writer is not None:
-                await self._writer.write_async(changes)
-            else:
-                await asyncio.to_thread(self._tracker.write, changes)
+        if self._writer is not None:
+            await self._writer.write_async(changes)
+            return
+        async with self._in_process_writes:
+            await asyncio.to_thread(self._tracker.write, changes)
 
     async def _refresh_lag(self) -> None:
         """Export how far behind each assigned outbox partition the router is."""

@@ -34,6 +34,7 @@ from schemas._topics import (
     HEADER_REDIRECTED_TO,
     TopicLayout,
     bulk_partition,
+    header_value,
     is_express,
 )
 from schemas._validation import (
@@ -92,6 +93,7 @@ __all__ = [
     "check_notice",
     "document_problems",
     "from_json",
+    "header_value",
     "is_express",
     "notice_problems",
     "to_json",

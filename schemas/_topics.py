@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "HEADER_RECIPIENT",
     "TopicLayout",
     "bulk_partition",
+    "header_value",
     "is_express",
 ]
 
@@ -51,6 +52,14 @@ _EXPRESS_PRIORITY = 3
 def is_express(priority: int) -> bool:
     """Whether a document of ``priority`` travels in the express lane (3 and 4 do)."""
     return priority >= _EXPRESS_PRIORITY
+
+
+def header_value(headers: Sequence[tuple[str, bytes]], name: str) -> str | None:
+    """The first record header called ``name``, decoded; None when the record has none."""
+    for key, value in headers:
+        if key == name:
+            return value.decode()
+    return None
 
 
 def bulk_partition(key: bytes, partitions: int) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from schemas import TopicLayout
+from schemas import TopicLayout, header_value, is_express
 
 
 def test_names_follow_the_prefix() -> None:
@@ -30,3 +30,12 @@ def test_agency_topics() -> None:
     """Each agency gets an outbox and an inbox, plus the dead-letter and directory topics."""
     names = TopicLayout("p").agency_topics(["000.00.00.G22", "000.00.00.H29"])
     assert len(names) == 6 and {"p.deadletter", "p.directory"} <= set(names)
+
+
+def test_header_value_and_express_priorities() -> None:
+    """A header is read by name (the first of that name), and only 3 and 4 are express."""
+    headers = [("a", b"1"), ("docbus-recipient", b"000.00.05.H29"), ("a", b"2")]
+    assert header_value(headers, "docbus-recipient") == "000.00.05.H29"
+    assert header_value(headers, "a") == "1"
+    assert header_value(headers, "missing") is None
+    assert [p for p in range(5) if is_express(p)] == [3, 4]
