@@ -22,7 +22,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from consumers._dedupe import DedupeKey, DedupeStore, SqliteDedupeStore
 from docbus._client_metrics import ClientMetrics
-from docbus._exceptions import CodecError
+from docbus._exceptions import CodecError, SignatureError
 from docbus._kafka import (
     kafka_errors,
     make_consumer,
@@ -30,6 +30,7 @@ from docbus._kafka import (
     start_consumer,
     start_producer,
 )
+from docbus._keystore import Keystore, TrustedKeys
 from docbus._lifecycle import Lifecycle, Service
 from docbus._settings import Settings
 from producers._outbox import OutboxWriter, SendReceipt
@@ -41,6 +42,7 @@ from schemas import (
     DeliveryState,
     Document,
     ImpossibleTransition,
+    RecordSigner,
     StaffInfo,
     StatusCode,
     StatusNotice,
@@ -113,10 +115,13 @@ class Receiver(Service):
         max_batch_records: int = 1000,
         poll_timeout_ms: int = 200,
         metrics: ClientMetrics | None = None,
+        signer: RecordSigner | None = None,
+        trusted_keys: TrustedKeys | None = None,
     ) -> None:
         self.agency = agency
         self.top_level = AgencyCode.parse(agency).top_level
         self._settings = settings
+        self._keys = trusted_keys or TrustedKeys(Keystore(settings.keys_root))
         self._codec = codec if codec is not None else Codec()
         self._owns_producer = producer is None
         self._producer = producer if producer is not None else make_producer(settings)
@@ -126,6 +131,7 @@ class Receiver(Service):
             producer=self._producer,
             codec=self._codec,
             metrics=metrics,
+            signer=signer,
         )
         self.metrics = self._writer.metrics
         self._dedupe_given = dedupe
@@ -340,10 +346,17 @@ class Receiver(Service):
     async def _ingest(self, record: Any) -> ReceivedDocument | None:
         try:
             message = self._codec.decode(record.value or b"")
-        except CodecError as exc:
+            self._keys.verify(record.value, record.headers, message, timestamp_ms=record.timestamp)
+        except (CodecError, SignatureError) as exc:
             log.error(
-                "undecodable_delivery", agency=self.agency, error=str(exc), offset=record.offset
+                "inbox_record_rejected",
+                agency=self.agency,
+                reason=exc.kind,
+                error=str(exc),
+                partition=record.partition,
+                offset=record.offset,
             )
+            self.metrics.records_rejected.labels(self.top_level, exc.kind).inc()
             return None
         if isinstance(message, StatusNotice):
             self.metrics.notices_received.labels(self.top_level, str(message.status_code)).inc()

@@ -29,12 +29,13 @@ from docbus._kafka import (
     start_consumer,
     start_producer,
 )
+from docbus._keystore import Keystore
 from docbus._settings import Settings
 from producers._simulation import DocumentMix
 from router import Router
 from router._topics import ensure_bus_topics
 from router.directory import Directory
-from schemas import Codec, TopicLayout
+from schemas import BUS_AGENCY, Codec, TopicLayout
 
 __all__ = ["bench_router"]
 
@@ -54,6 +55,7 @@ async def bench_router(
     codec = Codec()
     layout = TopicLayout(settings.topic_prefix)
     await ensure_bus_topics(settings, directory)
+    Keystore(settings.keys_root).ensure([BUS_AGENCY, *directory.codes()])
     pipe_topic = f"{settings.topic_prefix}.bench-pipe"
     await create_missing_topics(settings, [pipe_topic])
     mix = DocumentMix(directory, seed=seed).documents(documents)
@@ -62,7 +64,7 @@ async def bench_router(
     )
     runs: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="docbus-bench-") as state:
-        run_settings = settings.replace(state_dir=Path(state))
+        run_settings = settings.replace(state_dir=Path(state), keys_dir=settings.keys_root)
         for attempt in range(repeat):
             arms: list[tuple[str, Callable[[], Awaitable[float]]]] = [
                 (

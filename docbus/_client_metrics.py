@@ -54,6 +54,12 @@ class ClientMetrics:
             ["agency", "status_code"],
             registry=r,
         )
+        self.records_rejected = Counter(
+            "docbus_client_records_rejected",
+            "Inbox records not handed over: undecodable, or a signature that does not verify.",
+            ["agency", "reason"],
+            registry=r,
+        )
         self.receive_latency = Histogram(
             "docbus_client_receive_latency_seconds",
             "From a document's send time to the receiver taking it from the inbox.",

@@ -13,12 +13,13 @@ import structlog
 from consumers._simulation import AcknowledgingAgency, DeliveryLedger
 from docbus._heap import tune_service_heap
 from docbus._kafka import kafka_errors
+from docbus._keystore import Keystore, Signers
 from docbus._settings import Settings
 from docbus._simulated_bus import SimulatedBus, simulated_bus, wait_complete
 from producers import Sender
 from producers._simulation import DocumentMix
 from router.directory import Directory, today_vn
-from schemas import Codec, Document, TopicLayout
+from schemas import BUS_AGENCY, Codec, Document, TopicLayout
 
 __all__ = ["DemoSummary", "ProgressCallback", "run_demo"]
 
@@ -59,7 +60,7 @@ async def run_demo(
     settings: Settings,
     *,
     documents: int = 20_000,
-    bad_records: int = 3,
+    bad_records: int = 5,
     seed: int = 2024,
     timeout_s: float = 300.0,
     progress: ProgressCallback | None = None,
@@ -74,7 +75,6 @@ async def run_demo(
     faster (three 10,000-document runs each way: 17.3 s against 19.4 s).
     """
     directory = Directory.load()
-    layout = TopicLayout(settings.topic_prefix)
     codes = [a.code for a in directory.open_at(today_vn())]
     codec = Codec()
     ledger = DeliveryLedger()
@@ -92,7 +92,7 @@ async def run_demo(
             on_metrics(bus.router.metrics_url)
         started = time.monotonic()
         sent, expected = await _send_burst(bus, directory, documents, seed, ledger, progress)
-        await _inject_bad_records(layout, bus.producer, directory, codes, codec, bad_records)
+        await _inject_bad_records(bus.settings, bus.producer, directory, codes, codec, bad_records)
         ledger.expect(
             deliveries=expected,
             notices=expected * _NOTICES_PER_DELIVERY,
@@ -159,26 +159,35 @@ async def _send_chunk(senders: dict[str, Sender], chunk: list[Document]) -> int:
 
 
 async def _inject_bad_records(
-    layout: TopicLayout,
+    settings: Settings,
     producer: Any,
     directory: Directory,
     codes: list[str],
     codec: Codec,
     count: int,
 ) -> None:
-    """Write records no sender SDK would: garbage, a truncated body, an unknown fingerprint."""
+    """Write records no sender SDK would: garbage, a truncated body, an unknown fingerprint
+    (each signed by the outbox's owner), one signed by another agency, one not signed."""
+    layout = TopicLayout(settings.topic_prefix)
+    signers = Signers(Keystore(settings.keys_root))
     sample = codec.encode(next(DocumentMix(directory, seed=0).documents(1)))
-    samples = [
-        b"this is not an Avro record",
-        sample[: len(sample) // 2],
-        sample[:2] + b"\xde\xad\xbe\xef\xde\xad\xbe\xef" + sample[10:],
+    owner_signs = ""  # the outbox's owner signs
+    kinds: list[tuple[bytes, str | None]] = [  # the value, and who signs it
+        (b"this is not an Avro record", owner_signs),
+        (sample[: len(sample) // 2], owner_signs),
+        (sample[:2] + b"\xde\xad\xbe\xef" * 2 + sample[10:], owner_signs),
+        (sample, BUS_AGENCY),  # the bus's key in an agency's outbox: posing as another
+        (sample, None),  # not signed at all
     ]
-    outboxes = [layout.outbox(code) for code in codes]
     with kafka_errors("injecting bad records"):
-        acks = [
-            await producer.send(
-                outboxes[i % len(outboxes)], samples[i % len(samples)], key=f"bad-{i}".encode()
+        acks = []
+        for i in range(count):
+            owner = codes[i % len(codes)]
+            value, signer = kinds[i % len(kinds)]
+            headers = [] if signer is None else signers(signer or owner).headers(value)
+            acks.append(
+                await producer.send(
+                    layout.outbox(owner), value, key=f"bad-{i}".encode(), headers=headers
+                )
             )
-            for i in range(count)
-        ]
         await asyncio.gather(*acks)

@@ -13,6 +13,7 @@ below it (aiokafka, fastavro, sqlite3) are translated at the boundary with
     │   ├── BadMarkerError            not Avro single-object encoding
     │   ├── UnknownSchemaError        a fingerprint no schema in schemas/ has
     │   └── MalformedRecordError      truncated, corrupt or trailing bytes
+    ├── SignatureError  (.kind)       a record's signature is missing, unknown, expired or wrong
     ├── ValidationError  (.problems)  a decoded record breaks the edXML rules
     │   ├── InvalidDocumentError
     │   └── InvalidNoticeError
@@ -53,6 +54,7 @@ __all__ = [
     "MalformedRecordError",
     "RouterError",
     "RoutingRejected",
+    "SignatureError",
     "UnknownAgencyError",
     "UnknownSchemaError",
     "UnsafeXmlError",
@@ -109,6 +111,15 @@ class MalformedRecordError(CodecError):
     """The record body is truncated, corrupt, or followed by stray bytes."""
 
     kind = "malformed"
+
+
+class SignatureError(DocbusError):
+    """A record's signature does not prove its sender; ``kind`` is the bounded reason."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+        self.detail = detail
 
 
 class ValidationError(DocbusError):

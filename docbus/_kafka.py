@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import ssl
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -13,12 +14,14 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, for_code
 
 from docbus._exceptions import BrokerError
+from docbus._keystore import Keystore, Signers
 from docbus._settings import Settings
-from schemas import EXPRESS_PARTITION, bulk_partition
+from schemas import EXPRESS_PARTITION, TopicLayout, bulk_partition
 
 _TOPIC_EXISTS = 36
 
 __all__ = [
+    "connection_options",
     "create_missing_topics",
     "delete_topics",
     "kafka_errors",
@@ -73,11 +76,31 @@ def _crc32_partitioner(key: bytes | None, all_partitions: list[int], available: 
     return ordered[bulk_partition(key, len(ordered))]
 
 
-def make_producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:
-    """A producer with acks from all replicas, compression and idempotence per settings."""
+def connection_options(settings: Settings) -> dict[str, Any]:
+    """Where and how every client connects: bootstrap servers, client id, TLS and SASL."""
     options: dict[str, Any] = {
         "bootstrap_servers": settings.require_bootstrap(),
         "client_id": settings.client_id,
+        "security_protocol": settings.security_protocol,
+    }
+    if settings.security_protocol in {"SSL", "SASL_SSL"}:
+        context = ssl.create_default_context(
+            cafile=None if settings.ssl_cafile is None else str(settings.ssl_cafile)
+        )
+        if settings.ssl_certfile is not None and settings.ssl_keyfile is not None:
+            context.load_cert_chain(str(settings.ssl_certfile), str(settings.ssl_keyfile))
+        options["ssl_context"] = context
+    if settings.security_protocol.startswith("SASL_"):
+        options["sasl_mechanism"] = settings.sasl_mechanism
+        options["sasl_plain_username"] = settings.sasl_username
+        options["sasl_plain_password"] = settings.sasl_password
+    return options
+
+
+def make_producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:
+    """A producer with acks from all replicas, compression and idempotence per settings."""
+    options: dict[str, Any] = {
+        **connection_options(settings),
         "acks": "all",
         "enable_idempotence": settings.idempotence,
         "compression_type": None
@@ -113,8 +136,7 @@ def make_consumer(
 ) -> AIOKafkaConsumer:
     """A consumer in ``group_id`` (None: assigned by hand) that commits by hand, from the earliest."""
     options: dict[str, Any] = {
-        "bootstrap_servers": settings.require_bootstrap(),
-        "client_id": settings.client_id,
+        **connection_options(settings),
         "group_id": group_id,
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
@@ -133,9 +155,7 @@ def make_consumer(
 def make_admin(settings: Settings) -> AIOKafkaAdminClient:
     """An admin client for topic management."""
     return AIOKafkaAdminClient(
-        bootstrap_servers=settings.require_bootstrap(),
-        client_id=settings.client_id,
-        request_timeout_ms=settings.request_timeout_ms,
+        **connection_options(settings), request_timeout_ms=settings.request_timeout_ms
     )
 
 
@@ -200,8 +220,11 @@ async def produce_in_batches(
     (what every docbus producer uses for bulk), so the records of one key keep their
     order. For benchmarks and load tests that fill topics before timing what drains
     them: 300,000-500,000 records/s against ~80,000 with ``send`` one by one (DESIGN.md
-    section 8).
+    section 8). A record for an outbox is signed, as its owner's sender would sign it,
+    with the owner's key from the keystore at ``settings.keys_root``.
     """
+    signers = Signers(Keystore(settings.keys_root))
+    layout = TopicLayout(settings.topic_prefix)
     producer = make_producer(settings)
     await start_producer(producer, settings, "the preloading producer")
     try:
@@ -213,11 +236,13 @@ async def produce_in_batches(
         with kafka_errors("preloading records"):
             for (topic, partition), items in by_partition.items():
                 batch = producer.create_batch()
+                owner = layout.outbox_owner(topic)
                 for key, value in items:
-                    if batch.append(key=key, value=value, timestamp=None) is None:
+                    headers = [] if owner is None else signers(owner).headers(value)
+                    if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
                         sends.append(await producer.send_batch(batch, topic, partition=partition))
                         batch = producer.create_batch()
-                        batch.append(key=key, value=value, timestamp=None)
+                        batch.append(key=key, value=value, timestamp=None, headers=headers)
                 sends.append(await producer.send_batch(batch, topic, partition=partition))
             await asyncio.gather(*sends)
     finally:

@@ -16,6 +16,8 @@ __all__ = ["ENV_PREFIX", "Settings"]
 ENV_PREFIX = "DOCBUS_"
 
 _COMPRESSIONS = {"none", "gzip", "snappy", "lz4", "zstd"}
+_PROTOCOLS = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"}
+_SASL_MECHANISMS = {"SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"}
 _LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
 
 
@@ -34,7 +36,13 @@ class Settings:
     ``tracking_dsn`` (kept out of the repr: it may hold a password) is a PostgreSQL DSN or
     a SQLite path; ``None`` means SQLite in ``state_dir``. ``metrics_port`` of ``None``
     serves no metrics, ``0`` a free port; ``metrics_host`` is ``0.0.0.0`` in a container.
-    ``blob_dir`` of ``None`` keeps attachment blobs in ``state_dir/blobs``.
+    ``blob_dir`` of ``None`` keeps attachment blobs in ``state_dir/blobs``, and
+    ``keys_dir`` of ``None`` keeps signing keys in ``state_dir/keys``.
+    Transport to a real cluster: ``security_protocol`` ``SSL`` (TLS; with
+    ``ssl_certfile``/``ssl_keyfile``, mutual TLS: the certificate is the principal),
+    ``SASL_SSL`` (TLS and SCRAM: ``sasl_mechanism``, ``sasl_username``, ``sasl_password``,
+    kept out of the repr) or ``SASL_PLAINTEXT`` (test clusters only); ``ssl_cafile`` is the
+    CA that signed the brokers' certificates (default: the system's).
     """
 
     bootstrap_servers: str | None = None
@@ -55,6 +63,14 @@ class Settings:
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
     blob_dir: Path | None = None
+    keys_dir: Path | None = None
+    security_protocol: str = "PLAINTEXT"
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         problems = []
@@ -81,8 +97,31 @@ class Settings:
             problems.append(f"metrics_port must be 0 to 65535, got {self.metrics_port}")
         if self.log_level.upper() not in _LOG_LEVELS:
             problems.append(f"log_level must be one of {sorted(_LOG_LEVELS)}: {self.log_level!r}")
+        problems += self._transport_problems()
         if problems:
             raise ConfigurationError("; ".join(problems))
+
+    def _transport_problems(self) -> list[str]:
+        protocol = self.security_protocol
+        if protocol not in _PROTOCOLS:
+            return [f"security_protocol must be one of {sorted(_PROTOCOLS)}: {protocol!r}"]
+        problems = []
+        if protocol.startswith("SASL_"):
+            if self.sasl_mechanism not in _SASL_MECHANISMS:
+                problems.append(
+                    f"{protocol} needs sasl_mechanism, one of {sorted(_SASL_MECHANISMS)}: "
+                    f"got {self.sasl_mechanism!r}"
+                )
+            if not self.sasl_username or not self.sasl_password:
+                problems.append(f"{protocol} needs sasl_username and sasl_password")
+        elif self.sasl_mechanism or self.sasl_username or self.sasl_password:
+            problems.append(f"SASL settings are given but security_protocol is {protocol}")
+        uses_tls = protocol in {"SSL", "SASL_SSL"}
+        if not uses_tls and (self.ssl_cafile or self.ssl_certfile or self.ssl_keyfile):
+            problems.append(f"TLS files are given but security_protocol is {protocol}")
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            problems.append("ssl_certfile and ssl_keyfile go together (mutual TLS)")
+        return problems
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -141,6 +180,11 @@ class Settings:
     def blob_root(self) -> Path:
         """Where attachment blobs are stored (``blob_dir``, or ``state_dir/blobs``)."""
         return self.blob_dir if self.blob_dir is not None else self.state_dir / "blobs"
+
+    @property
+    def keys_root(self) -> Path:
+        """Where signing keys are kept (``keys_dir``, or ``state_dir/keys``)."""
+        return self.keys_dir if self.keys_dir is not None else self.state_dir / "keys"
 
     def require_bootstrap(self) -> str:
         """The bootstrap servers, or a clear error where none are set."""

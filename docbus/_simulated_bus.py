@@ -15,12 +15,13 @@ import structlog
 from consumers import Receiver
 from consumers._simulation import DeliveryLedger
 from docbus._kafka import make_producer, start_producer
+from docbus._keystore import Keystore
 from docbus._router_process import RouterProcess
 from docbus._settings import Settings
 from producers import Sender
 from router._topics import ensure_bus_topics
 from router.directory import Directory
-from schemas import Codec
+from schemas import BUS_AGENCY, Codec
 
 __all__ = [
     "Clerk",
@@ -99,7 +100,8 @@ class SimulatedBus:
     """A whole bus on this machine: its settings, the router, every agency's sender."""
 
     settings: Settings
-    router: RouterProcess
+    #: A :class:`RouterProcess` unless the caller brought its own routers.
+    router: Any
     senders: dict[str, Sender]
     producer: Any
 
@@ -113,19 +115,22 @@ async def simulated_bus(
     codes: list[str],
     ledger: DeliveryLedger,
     clerk: ClerkFactory,
+    router: Callable[[Settings], contextlib.AbstractAsyncContextManager[Any]] = RouterProcess,
 ) -> AsyncIterator[SimulatedBus]:
     """The bus's topics, a router and every agency in ``codes`` with its sender and its
     receiver answering through ``clerk``; state in a temporary folder.
 
     The router runs in a process of its own, as in production (routing by the packaged
     directory, which ``directory`` should be): an express document then waits only for
-    the router's own work, not for every simulated agency's in this event loop.
+    the router's own work, not for every simulated agency's in this event loop. Fault
+    tests pass ``router``: routers of their own that they kill and restart.
     """
     await ensure_bus_topics(settings, directory)
     with tempfile.TemporaryDirectory(prefix="docbus-run-") as state:
         settings = settings.replace(state_dir=Path(state))
+        Keystore(settings.keys_root).ensure([BUS_AGENCY, *directory.codes()])
         async with (
-            RouterProcess(settings) as router,
+            router(settings) as running_router,
             receiving_agencies(settings, codes, codec, ledger, clerk),
             shared_producer(settings) as producer,
             contextlib.AsyncExitStack() as stack,
@@ -134,7 +139,7 @@ async def simulated_bus(
             for code in codes:
                 sender = Sender(agency=code, settings=settings, producer=producer, codec=codec)
                 senders[code] = await stack.enter_async_context(sender)
-            yield SimulatedBus(settings, router, senders, producer)
+            yield SimulatedBus(settings, running_router, senders, producer)
 
 
 async def wait_complete(

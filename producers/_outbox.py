@@ -14,12 +14,14 @@ from aiokafka import AIOKafkaProducer
 from docbus._client_metrics import ClientMetrics
 from docbus._exceptions import InvalidDocumentError, InvalidNoticeError
 from docbus._kafka import kafka_errors
+from docbus._keystore import Keystore
 from docbus._settings import Settings
 from schemas import (
     EXPRESS_PARTITION,
     AgencyCode,
     Codec,
     Document,
+    RecordSigner,
     StatusNotice,
     TopicLayout,
     check_document,
@@ -43,7 +45,11 @@ class SendReceipt:
 
 
 class OutboxWriter:
-    """Produces one agency's documents and notices into its outbox, keyed by document id."""
+    """Produces one agency's documents and notices into its outbox, keyed by document id.
+
+    Every record is signed with the agency's key (``signer``, or its newest key valid
+    today in the keystore at ``settings.keys_root``).
+    """
 
     def __init__(
         self,
@@ -53,10 +59,12 @@ class OutboxWriter:
         producer: AIOKafkaProducer,
         codec: Codec,
         metrics: ClientMetrics | None = None,
+        signer: RecordSigner | None = None,
     ) -> None:
         self.agency = agency
         self.metrics = metrics if metrics is not None else ClientMetrics()
         self.top_level = AgencyCode.parse(agency).top_level
+        self.signer = signer or Keystore(settings.keys_root).signer(self.top_level)
         self._settings = settings
         self._producer = producer
         self.codec = codec
@@ -99,7 +107,11 @@ class OutboxWriter:
     ) -> SendReceipt:
         with kafka_errors(f"sending {document_id} to {self.topic}"):
             ack = await self._producer.send(
-                self.topic, data, key=document_id.encode(), partition=partition
+                self.topic,
+                data,
+                key=document_id.encode(),
+                partition=partition,
+                headers=self.signer.headers(data),
             )
             metadata = await ack
         return SendReceipt(document_id, metadata.topic, metadata.partition, metadata.offset)

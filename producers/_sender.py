@@ -23,6 +23,7 @@ from schemas import (
     AgencyCode,
     Codec,
     Document,
+    RecordSigner,
     StatusCode,
     StatusNotice,
 )
@@ -46,6 +47,7 @@ class Sender(Service):
         producer: AIOKafkaProducer | None = None,
         codec: Codec | None = None,
         metrics: ClientMetrics | None = None,
+        signer: RecordSigner | None = None,
     ) -> None:
         self._settings = settings
         self._owns_producer = producer is None
@@ -56,6 +58,7 @@ class Sender(Service):
             producer=self._producer,
             codec=codec if codec is not None else Codec(),
             metrics=metrics,
+            signer=signer,
         )
         self._watcher = NoticeWatcher(
             settings=settings, agency=AgencyCode.parse(agency).top_level, codec=self._writer.codec

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from docbus._exceptions import CodecError
-from docbus._kafka import kafka_errors, start_consumer
+from docbus._exceptions import CodecError, SignatureError
+from docbus._kafka import connection_options, kafka_errors, start_consumer
+from docbus._keystore import Keystore, TrustedKeys
 from docbus._settings import Settings
 from schemas import Codec, StatusNotice, TopicLayout
 
@@ -38,6 +39,7 @@ class NoticeWatcher:
         self._settings = settings
         self._topic = TopicLayout(settings.topic_prefix).inbox(agency)
         self._codec = codec
+        self._keys = TrustedKeys(Keystore(settings.keys_root))
         self._subscribers: set[asyncio.Queue[WatchedNotice]] = set()
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
@@ -50,8 +52,7 @@ class NoticeWatcher:
     async def start(self) -> None:
         """Position at the end of the inbox, then read in a background task."""
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._settings.require_bootstrap(),
-            client_id=self._settings.client_id,
+            **connection_options(self._settings),
             enable_auto_commit=False,
         )
         await start_consumer(consumer, f"watching {self._topic}")
@@ -98,10 +99,19 @@ class NoticeWatcher:
                 for record in records:
                     try:
                         message = self._codec.decode(record.value or b"")
-                    except CodecError as exc:
-                        log.warning("undecodable_inbox_record", topic=self._topic, error=str(exc))
-                        continue
-                    if not isinstance(message, StatusNotice):
+                        if not isinstance(message, StatusNotice):
+                            continue
+                        self._keys.verify(
+                            record.value, record.headers, message, timestamp_ms=record.timestamp
+                        )
+                    except (CodecError, SignatureError) as exc:
+                        log.warning(
+                            "inbox_notice_rejected",
+                            topic=self._topic,
+                            reason=exc.kind,
+                            error=str(exc),
+                            offset=record.offset,
+                        )
                         continue
                     watched = WatchedNotice(
                         message, {k: v.decode(errors="replace") for k, v in record.headers}

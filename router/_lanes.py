@@ -10,7 +10,7 @@ has unconsumed records).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -35,9 +35,12 @@ class Lane:
         partition: int = tp.partition
         return (partition == EXPRESS_PARTITION) == self.express
 
-    def subscribe(self, pattern: str) -> None:
-        """Subscribe to every outbox, keeping to this lane's partitions after each rebalance."""
-        self.consumer.subscribe(pattern=pattern, listener=_KeepToLane(self))
+    def subscribe(
+        self, pattern: str, *, on_revoked: Callable[[set[TopicPartition]], None] | None = None
+    ) -> None:
+        """Subscribe to every outbox, keeping to this lane's partitions after each rebalance
+        (``on_revoked`` is told of the partitions each rebalance takes away)."""
+        self.consumer.subscribe(pattern=pattern, listener=_KeepToLane(self, on_revoked))
 
     def mine(self, partitions: Iterable[TopicPartition]) -> list[TopicPartition]:
         """Those of ``partitions`` this lane routes."""
@@ -55,11 +58,16 @@ class Lane:
 class _KeepToLane(ConsumerRebalanceListener):  # type: ignore[misc]
     """Pauses the other lane's partitions as soon as they are assigned."""
 
-    def __init__(self, lane: Lane) -> None:
+    def __init__(
+        self, lane: Lane, on_revoked: Callable[[set[TopicPartition]], None] | None
+    ) -> None:
         self._lane = lane
+        self._on_revoked = on_revoked
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        """Nothing to do: offsets are committed per batch, after its acks."""
+        """Tell the router (offsets are committed per batch, after its acks)."""
+        if self._on_revoked is not None:
+            self._on_revoked(set(revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         """Pause what belongs to the other lane."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -11,6 +12,7 @@ from docbus._exceptions import (
     CodecError,
     DirectoryError,
     RoutingRejected,
+    SignatureError,
     ValidationError,
 )
 from router.directory import Directory, Resolution
@@ -21,26 +23,35 @@ from schemas import (
     HEADER_ADDRESSED_TO,
     HEADER_ERROR,
     HEADER_ERROR_CLASS,
+    HEADER_KEY_ID,
     HEADER_OUTBOX_TIME,
     HEADER_RECIPIENT,
     HEADER_REDIRECTED_TO,
+    HEADER_SIGNATURE,
     VN_TIME,
     AgencyCode,
     Codec,
     Document,
+    KeyRing,
+    RecordSigner,
     StatusCode,
     StatusNotice,
     TopicLayout,
     check_document,
     check_notice,
     is_express,
+    today_vn,
 )
 
 __all__ = ["IncomingRecord", "Outgoing", "Routed", "RoutingCore"]
 
 Headers = list[tuple[str, bytes]]
 
-#: Documents are dated, and recipients resolved, by the day in Vietnam.
+#: Headers the bus writes; a sender's own of these are not forwarded.
+_BUS_HEADER_PREFIX = "docbus-"
+_SIGNATURE_HEADERS = frozenset({HEADER_KEY_ID, HEADER_SIGNATURE})
+#: A dead letter's reason in words is cut to this (a document can break many rules at once).
+_MAX_ERROR_CHARS = 1000
 
 
 class IncomingRecord(Protocol):
@@ -91,7 +102,12 @@ class Routed:
 
 
 class RoutingCore:
-    """Decodes, validates and resolves one outbox record into deliveries or a dead letter."""
+    """Verifies, decodes, validates and resolves one outbox record: deliveries or a dead letter.
+
+    A record must be signed by the owner of the outbox it came from, with a key of the
+    directory's valid today (``keys`` stands in while the directory carries none); the
+    notices the bus writes itself are signed by ``signer``.
+    """
 
     def __init__(
         self,
@@ -100,6 +116,8 @@ class RoutingCore:
         codec: Codec,
         layout: TopicLayout,
         max_document_bytes: int,
+        signer: RecordSigner,
+        keys: KeyRing | None = None,
         tracker: Tracker | None = None,
     ) -> None:
         self.directory = directory
@@ -107,6 +125,13 @@ class RoutingCore:
         self._codec = codec
         self._layout = layout
         self._max_bytes = max_document_bytes
+        self._signer = signer
+        self._fallback_keys = keys if keys is not None else KeyRing()
+
+    @property
+    def keys(self) -> KeyRing:
+        """The public keys records are verified with: the directory's, else the fallback."""
+        return self.directory.keys if len(self.directory.keys) else self._fallback_keys
 
     def route(self, record: IncomingRecord) -> Routed:
         """Route ``record``; never raises for bad input (it becomes a dead letter)."""
@@ -115,14 +140,19 @@ class RoutingCore:
         try:
             if owner is None or owner not in self.directory:
                 raise RoutingRejected("unknown_outbox", f"{record.topic} is no agency's outbox")
-            message = self._decode(record)
+            value = self._sized_value(record)
+            try:
+                self.keys.verify(value, record.headers, signer=owner, day=today_vn())
+            except SignatureError as exc:
+                raise RoutingRejected(exc.kind, exc.detail) from exc
+            message = self._decode(value)
             if isinstance(message, Document):
                 return self._route_document(record, owner, message)
             return self._route_notice(record, owner, message)
         except RoutingRejected as rejected:
             return self._dead_letter(record, owner, message, rejected)
 
-    def _decode(self, record: IncomingRecord) -> Document | StatusNotice:
+    def _sized_value(self, record: IncomingRecord) -> bytes:
         value = record.value
         if not value:
             raise RoutingRejected("empty", "record has no value")
@@ -131,6 +161,9 @@ class RoutingCore:
                 "oversized",
                 f"record of {len(value)} bytes exceeds the {self._max_bytes}-byte limit",
             )
+        return value
+
+    def _decode(self, value: bytes) -> Document | StatusNotice:
         try:
             return self._codec.decode(value)
         except CodecError as exc:
@@ -160,17 +193,19 @@ class RoutingCore:
                 ):
                     inboxes.setdefault(recipient, agency.code)
         if self.tracker is not None:
-            self.tracker.on_document(doc, list(inboxes.items()))
+            digest = hashlib.blake2b(record.value or b"", digest_size=16).digest()
+            self.tracker.on_document(doc, list(inboxes.items()), digest=digest)
         value = record.value
         assert value is not None
         lane = EXPRESS_PARTITION if is_express(doc.priority) else None
         outbox_time = (HEADER_OUTBOX_TIME, str(record.timestamp).encode())
+        forwarded = _forwarded(record.headers)
         outputs = [
             Outgoing(
                 topic=self._layout.inbox(inbox),
                 value=value,
                 key=f"{recipient}|{doc.document_id}".encode(),
-                headers=[*record.headers, (HEADER_RECIPIENT, recipient.encode()), outbox_time],
+                headers=[*forwarded, (HEADER_RECIPIENT, recipient.encode()), outbox_time],
                 partition=lane,
             )
             for recipient, inbox in inboxes.items()
@@ -202,13 +237,15 @@ class RoutingCore:
                 f"delivered to its successor {receivers}"
             ),
         )
+        value = self._codec.encode(notice)
         return Outgoing(
             self._layout.inbox(owner),
-            self._codec.encode(notice),
+            value,
             key=doc.document_id.encode(),
             headers=[
                 (HEADER_ADDRESSED_TO, resolution.requested.encode()),
                 (HEADER_REDIRECTED_TO, ",".join(a.code for a in resolution.agencies).encode()),
+                *self._signer.headers(value),
             ],
         )
 
@@ -232,7 +269,7 @@ class RoutingCore:
             topic=self._layout.inbox(inbox),
             value=record.value,
             key=notice.document_id.encode(),
-            headers=list(record.headers),
+            headers=_forwarded(record.headers),
         )
         if self.tracker is not None:
             self.tracker.apply_notice(notice)
@@ -262,7 +299,7 @@ class RoutingCore:
     ) -> Routed:
         headers: Headers = [
             *record.headers,
-            (HEADER_ERROR, rejected.detail.encode()),
+            (HEADER_ERROR, rejected.detail[:_MAX_ERROR_CHARS].encode()),
             (HEADER_ERROR_CLASS, rejected.reason.encode()),
             ("docbus-source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
         ]
@@ -298,12 +335,25 @@ class RoutingCore:
             description=f"rejected by docbus ({rejected.reason}): {rejected.detail}"[:500],
             timestamp=dt.datetime.now(dt.UTC),
         )
+        value = self._codec.encode(notice)
         return Outgoing(
             self._layout.inbox(owner),
-            self._codec.encode(notice),
+            value,
             key=document_id.encode(),
-            headers=[(HEADER_ERROR_CLASS, rejected.reason.encode())],
+            headers=[(HEADER_ERROR_CLASS, rejected.reason.encode()), *self._signer.headers(value)],
         )
+
+
+def _forwarded(headers: Sequence[tuple[str, bytes]]) -> Headers:
+    """The headers a delivery keeps: the signature and the sender's own, none of the bus's.
+
+    A sender cannot set what the bus vouches for (``docbus-recipient`` and the like).
+    """
+    return [
+        (name, value)
+        for name, value in headers
+        if not name.startswith(_BUS_HEADER_PREFIX) or name in _SIGNATURE_HEADERS
+    ]
 
 
 def _document_id(record: IncomingRecord, message: Document | StatusNotice | None) -> str:

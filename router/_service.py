@@ -26,18 +26,20 @@ from docbus._kafka import (
     start_consumer,
     start_producer,
 )
+from docbus._keystore import Keystore
 from docbus._lifecycle import Lifecycle, Service
 from docbus._metrics import MetricsServer
 from docbus._settings import Settings
 from router._lag import partition_lag
 from router._lanes import Lane, router_lanes
 from router._metrics import RouterMetrics
+from router._parking import Parking
 from router._routing import IncomingRecord, Routed, RoutingCore
 from router.directory import Directory
 from router.directory._feed import DirectoryFollower
 from router.tracking import PendingChanges, Tracker, open_store
 from router.tracking._writer import ProcessWriter
-from schemas import Codec, TopicLayout
+from schemas import BUS_AGENCY, Codec, TopicLayout
 
 __all__ = ["Router", "RouterStats"]
 
@@ -52,6 +54,8 @@ _YIELD_EVERY = 250
 #: Measured with a saturated router (benchmarks/express_lane.py): every 250, express p99
 #: 1.1 s at 7,600 bulk documents/s; every 50, 340 ms at 6,500; every 20, 172 ms at 5,400.
 _YIELD_EVERY_EXPRESS = 20
+#: Parked notices (their document not known yet) are retried this often, at most.
+_RETRY_PARKED_S = 0.25
 #: The express lane counts as flowing for this long after it last routed something.
 _EXPRESS_FLOWING_S = 1.0
 
@@ -118,17 +122,21 @@ class Router(Service):
         metrics: RouterMetrics | None = None,
         lag_interval_s: float = 5.0,
         overdue_interval_s: float = 30.0,
+        unknown_notice_grace_s: float = 30.0,
     ) -> None:
         self._settings = settings
         self._layout = TopicLayout(settings.topic_prefix)
         self._owns_tracker = tracker is None and track
         self._tracker = tracker
         self._writer: ProcessWriter | None = None
+        keystore = Keystore(settings.keys_root)
         self._core = RoutingCore(
             directory=directory if directory is not None else Directory.load(),
             codec=codec if codec is not None else Codec(),
             layout=self._layout,
             max_document_bytes=settings.max_document_bytes,
+            signer=keystore.signer(BUS_AGENCY),
+            keys=keystore.keyring(),
         )
         self._group_id = group_id or settings.group_id("router")
         self._max_batch = max_batch_records
@@ -150,6 +158,8 @@ class Router(Service):
         self._overdue_interval_s = overdue_interval_s
         self._gauge_tasks: list[asyncio.Task[None]] = []
         self._metrics_server: MetricsServer | None = None
+        self._parking = Parking(grace_s=unknown_notice_grace_s, retry_every_s=_RETRY_PARKED_S)
+        self._next_offsets: dict[TopicPartition, int] = {}
 
     async def start(self) -> None:
         """Connect, join the router group and start routing in a background task."""
@@ -178,7 +188,7 @@ class Router(Service):
             self._lanes = router_lanes(self._settings, self._group_id)
             await start_producer(self._producer, self._settings, "the router")
             for lane in self._lanes:
-                lane.subscribe(self._layout.outbox_pattern)
+                lane.subscribe(self._layout.outbox_pattern, on_revoked=self._forget)
                 await start_consumer(lane.consumer, f"starting the router's {lane.name} lane")
         except BaseException:
             await self._close_clients()
@@ -307,6 +317,12 @@ class Router(Service):
         for lane in self._lanes:
             lane.resume()
 
+    def _forget(self, revoked: set[TopicPartition]) -> None:
+        """Partitions taken away in a rebalance: their parked records are the new owner's."""
+        self._parking.drop(revoked)
+        for tp in revoked:
+            self._next_offsets.pop(tp, None)
+
     async def _route_forever(self) -> None:
         """Route both lanes until asked to stop; if one fails, the other finishes its batch."""
         lanes = [
@@ -336,13 +352,17 @@ class Router(Service):
                         timeout_ms=self._poll_timeout_ms, max_records=self._max_batch
                     )
                 batch = {tp: records for tp, records in batch.items() if lane.owns(tp)}
-                if not batch:
+                if not batch and not self._parking.due(time.monotonic(), lane.name, lane.owns):
                     continue
                 fetched_at = time.time()
                 self.metrics.in_flight.inc(sum(len(records) for records in batch.values()))
                 if lane.express:
                     self._express_routed_at = time.monotonic()
-                routed, acks, offsets = await self._route_batch(batch, self._yield_every(lane))
+                routed, acks, offsets = await self._route_batch(
+                    lane, batch, self._yield_every(lane)
+                )
+                if not offsets:  # nothing read, nothing parked became routable
+                    continue
                 changes = self._tracker.take_changes() if self._tracker is not None else None
                 if settling is not None:
                     await settling
@@ -360,31 +380,65 @@ class Router(Service):
 
     async def _route_batch(
         self,
+        lane: Lane,
         batch: dict[TopicPartition, list],  # type: ignore[type-arg]
         yield_every: int,
     ) -> tuple[list[Routed], list[asyncio.Future[object]], dict[TopicPartition, int]]:
-        """Route every record of ``batch``: what became of each, the acks, the offsets."""
+        """Route the parked records that are due, then every record of ``batch``: what
+        became of each, the acks, the offsets to commit."""
         acks: list[asyncio.Future[object]] = []
         offsets: dict[TopicPartition, int] = {}
         outcomes: list[Routed] = []
         since_yield = 0
+        now = time.monotonic()
         with kafka_errors("delivering routed records"):
+            if self._parking.due(now, lane.name, lane.owns):
+                for parked in list(self._parking.take(now, lane.name, lane.owns)):
+                    routed = await self._route_record(
+                        parked.tp, parked.record, acks, parked.deadline
+                    )
+                    outcomes += [routed] if routed is not None else []
+                    offsets[parked.tp] = self._commit_offset(parked.tp)
             for tp, records in batch.items():
                 for record in records:
                     since_yield += 1
                     if since_yield == yield_every:
                         since_yield = 0
                         await asyncio.sleep(0)  # let the other lane, acks and fetches in
-                    outcomes.append(await self._route_record(record, acks))
-                offsets[tp] = records[-1].offset + 1
+                    routed = await self._route_record(tp, record, acks)
+                    outcomes += [routed] if routed is not None else []
+                self._next_offsets[tp] = records[-1].offset + 1
+                offsets[tp] = self._commit_offset(tp)
         return outcomes, acks, offsets
 
+    def _commit_offset(self, tp: TopicPartition) -> int:
+        """Where ``tp`` may be committed to: past what was read, but not past a parked record."""
+        parked = self._parking.first_offset(tp)
+        read = self._next_offsets.get(tp)
+        if parked is None or read is None:
+            return parked if read is None else read  # type: ignore[return-value]
+        return min(parked, read)
+
     async def _route_record(
-        self, record: IncomingRecord, acks: list[asyncio.Future[object]]
-    ) -> Routed:
-        """Route one record, send what it becomes, add the sends' acks to ``acks``."""
+        self,
+        tp: TopicPartition,
+        record: IncomingRecord,
+        acks: list[asyncio.Future[object]],
+        deadline: float | None = None,
+    ) -> Routed | None:
+        """Route one record, send what it becomes, add the sends' acks to ``acks``; None
+        when the record is parked (a notice whose document is not known yet, or one that
+        waits behind such a notice)."""
         assert self._producer is not None
+        now = time.monotonic()
+        deadline = deadline if deadline is not None else now + self._parking.grace_s
+        if self._parking.holds(tp, record.key):
+            self._parking.park(tp, record, deadline)
+            return None
         routed = self._core.route(record)
+        if routed.reason == "unknown_document" and now < deadline:
+            self._parking.park(tp, record, deadline)
+            return None
         self.metrics.record(routed)
         if routed.kind == "dead_letter":
             log.warning(

@@ -25,12 +25,18 @@ __all__ = [
     "StatusNotice",
     "SteeringType",
     "TraceHop",
+    "today_vn",
 ]
 
 Record = dict[str, Any]
 
 #: Vietnam time (UTC+7, no daylight saving): edXML's times and documents' dates are in it.
 VN_TIME = dt.timezone(dt.timedelta(hours=7))
+
+
+def today_vn() -> dt.date:
+    """Today in Vietnam (UTC+7): documents are dated, and keys valid, by the day there."""
+    return dt.datetime.now(VN_TIME).date()
 
 
 class Priority(enum.IntEnum):

@@ -26,14 +26,32 @@ def prefixes() -> Iterator[str]:
     return (f"t{n}" for n in itertools.count())
 
 
+@pytest.fixture(scope="session")
+def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A keystore with a signing key for the bus and every agency the directory has ever had."""
+    from docbus._keystore import Keystore
+    from router.directory import Directory
+    from schemas import BUS_AGENCY
+
+    root = tmp_path_factory.mktemp("keys")
+    Keystore(root).ensure([BUS_AGENCY, *Directory.load().codes()])
+    return root
+
+
 @pytest.fixture
-def settings(broker: EmbeddedBroker, prefixes: Iterator[str], tmp_path: Path) -> Settings:
-    """Settings on the session broker, with this test's own topic prefix and state folder.
+def settings(
+    broker: EmbeddedBroker, prefixes: Iterator[str], tmp_path: Path, keys_dir: Path
+) -> Settings:
+    """Settings on the session broker, with this test's own topic prefix and state folder,
+    and the session's keystore.
 
     Tansu holds a group join for half the session timeout, so tests use a short one.
     """
     return Settings(
-        topic_prefix=next(prefixes), state_dir=tmp_path / "state", session_timeout_ms=1500
+        topic_prefix=next(prefixes),
+        state_dir=tmp_path / "state",
+        session_timeout_ms=1500,
+        keys_dir=keys_dir,
     ).for_embedded(broker.bootstrap_servers)
 
 

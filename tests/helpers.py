@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from docbus import Settings
 from docbus._kafka import create_missing_topics, make_producer
+from docbus._keystore import Keystore
 from producers import official_letter
 from schemas import Document, TopicLayout
 
@@ -43,13 +44,35 @@ def letter(
 
 
 async def produce_raw(
-    settings: Settings, topic: str, values: Iterable[bytes], key: bytes | None = None
+    settings: Settings,
+    topic: str,
+    values: Iterable[bytes | None],
+    key: bytes | None = None,
+    *,
+    signed: bool = True,
+    sign_as: str | None = None,
+    headers: list[tuple[str, bytes]] | None = None,
 ) -> None:
-    """Produce ``values`` to ``topic`` as they are, bypassing every SDK check."""
+    """Produce ``values`` to ``topic`` as they are, bypassing every SDK check.
+
+    Each value is signed with the key of ``sign_as`` (default: the owner of the outbox
+    ``topic``, as a sender that writes broken records would sign them) unless ``signed``
+    is False; ``headers`` go before the signature.
+    """
+    owner = sign_as or TopicLayout(settings.topic_prefix).outbox_owner(topic)
+    signer = Keystore(settings.keys_root).signer(owner) if signed and owner else None
     producer = make_producer(settings)
     await producer.start()
     try:
-        acks = [await producer.send(topic, v, key=key) for v in values]
+        acks = [
+            await producer.send(
+                topic,
+                v,
+                key=key,
+                headers=[*(headers or []), *(signer.headers(v) if signer else [])],
+            )
+            for v in values
+        ]
         await asyncio.gather(*acks)
     finally:
         await producer.stop()
@@ -86,6 +109,7 @@ def cli_env(settings: Settings) -> dict[str, str]:
         "DOCBUS_ENABLE_IDEMPOTENCE": "false",
         "DOCBUS_SESSION_TIMEOUT_MS": "1500",
         "DOCBUS_STATE_DIR": str(settings.state_dir),
+        "DOCBUS_KEYS_DIR": str(settings.keys_root),
     }
 
 

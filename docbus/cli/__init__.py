@@ -10,6 +10,7 @@ from docbus.cli._broker_cmd import broker
 from docbus.cli._demo_cmd import demo
 from docbus.cli._directory_cmd import directory
 from docbus.cli._edxml_cmd import edxml
+from docbus.cli._keys_cmd import keys
 from docbus.cli._receive_cmd import receive
 from docbus.cli._replay_cmd import replay
 from docbus.cli._router_cmd import router
@@ -32,6 +33,7 @@ for command in (
     demo,
     directory,
     edxml,
+    keys,
     receive,
     replay,
     router,

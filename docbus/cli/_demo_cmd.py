@@ -22,9 +22,9 @@ from docbus.cli._common import bus_options, emit_json, metrics_options, run_asyn
     "--bad",
     "bad_records",
     type=int,
-    default=3,
+    default=5,
     show_default=True,
-    help="Malformed records to inject, to show the dead-letter path.",
+    help="Bad records to inject (malformed, spoofed, unsigned), to show the dead-letter path.",
 )
 @click.option("--seed", type=int, default=2024, show_default=True, help="Seed of the document mix.")
 @click.option(

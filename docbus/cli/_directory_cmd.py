@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from docbus._exceptions import DirectoryError
+from docbus._keystore import Keystore
 from docbus._runtime import bus_settings
 from docbus.cli._common import bus_options, emit_json, run_async, settings_from
 from router._topics import ensure_bus_topics
@@ -37,9 +38,10 @@ def directory() -> None:
 @bus_options
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def publish(as_json: bool, **flags: Any) -> None:
-    """Publish the packaged directory to the compacted directory topic (routers follow it)."""
+    """Publish the packaged directory, with the keystore's public keys, to the compacted
+    directory topic (routers follow it)."""
     settings = settings_from(**flags)
-    data = Directory.load()
+    data = Directory.load().with_keys(Keystore(settings.keys_root).keyring())
 
     async def main() -> int:
         async with bus_settings(settings) as (live, _):
@@ -48,9 +50,19 @@ def publish(as_json: bool, **flags: Any) -> None:
 
     offset = run_async(main())
     if as_json:
-        emit_json({"version": data.version, "agencies": len(data), "offset": offset})
+        emit_json(
+            {
+                "version": data.version,
+                "agencies": len(data),
+                "keys": len(data.keys),
+                "offset": offset,
+            }
+        )
     else:
-        click.echo(f"published directory {data.version} ({len(data)} agencies) at offset {offset}")
+        click.echo(
+            f"published directory {data.version} ({len(data)} agencies, {len(data.keys)} "
+            f"public keys) at offset {offset}"
+        )
 
 
 @directory.command(name="list")

@@ -15,7 +15,7 @@ from typing import Any
 from docbus._exceptions import ConfigurationError, UnknownAgencyError
 from router.directory._agency import GOVERNMENT_KINDS, PROVINCE_KINDS, Agency
 from router.directory._units import Unit, generate_units
-from schemas import GROUP_PREFIX, VN_TIME, AgencyCode
+from schemas import BUS_AGENCY, GROUP_PREFIX, AgencyCode, KeyRing, today_vn
 
 __all__ = ["BUILTIN_GROUPS", "GROUP_PREFIX", "Directory", "Group", "Resolution", "today_vn"]
 
@@ -27,11 +27,6 @@ BUILTIN_GROUPS: Mapping[str, frozenset[str]] = {
 }
 _TOP_LEVEL_PREFIX = "000.00.00."
 _MAX_HOPS = 16
-
-
-def today_vn() -> dt.date:
-    """Today in Vietnam (UTC+7), the day documents are dated by."""
-    return dt.datetime.now(VN_TIME).date()
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +64,12 @@ class Directory:
         version: str,
         groups: Iterable[Group] = (),
         description: str = "",
+        keys: KeyRing | None = None,
     ) -> None:
         self.version = version
         self.description = description
+        #: The agencies' public signing keys (and the bus's own).
+        self.keys = keys if keys is not None else KeyRing()
         self._agencies = sorted(agencies, key=lambda a: (a.code, a.valid_from or dt.date.min))
         self._by_code: dict[str, list[Agency]] = {}
         for agency in self._agencies:
@@ -112,6 +110,7 @@ class Directory:
                     Group(g["name"], g.get("description", ""), tuple(g["members"]))
                     for g in raw.get("groups", ())
                 ),
+                keys=KeyRing.from_json(raw.get("keys", ())),
             )
         except (KeyError, TypeError) as exc:
             raise ConfigurationError(f"the agency directory is malformed: {exc!r}") from exc
@@ -126,7 +125,18 @@ class Directory:
                 {"name": g.name, "description": g.description, "members": list(g.members)}
                 for g in self.groups.values()
             ],
+            "keys": self.keys.to_json(),
         }
+
+    def with_keys(self, keys: KeyRing) -> Directory:
+        """This directory with ``keys`` as its public signing keys."""
+        return Directory(
+            self._agencies,
+            version=self.version,
+            groups=self.groups.values(),
+            description=self.description,
+            keys=keys,
+        )
 
     # -- lookups --------------------------------------------------------------------------
 
@@ -258,6 +268,11 @@ class Directory:
             problems += [
                 f"group {group.name} names unknown {m}" for m in group.members if m not in self
             ]
+        problems += [
+            f"key {key.key_id} belongs to unknown agency {key.agency}"
+            for key in self.keys
+            if key.agency != BUS_AGENCY and key.agency not in self
+        ]
         if not problems:
             problems += self._succession_problems()
         return problems

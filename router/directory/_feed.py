@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from docbus._exceptions import ConfigurationError
 from docbus._kafka import (
+    connection_options,
     create_missing_topics,
     kafka_errors,
     make_producer,
@@ -77,8 +78,7 @@ class DirectoryFollower:
     async def run(self) -> None:
         """Follow the topic until cancelled."""
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._settings.require_bootstrap(),
-            client_id=self._settings.client_id,
+            **connection_options(self._settings),
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=16 * 1024 * 1024,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from docbus._exceptions import CodecError, RoutingRejected
-from docbus._kafka import kafka_errors, start_consumer
+from docbus._kafka import connection_options, kafka_errors, start_consumer
 from docbus._settings import Settings
 from router.tracking._tracker import Tracker
 from schemas import BUS_AGENCY, HEADER_RECIPIENT, Codec, Document, StatusNotice, TopicLayout
@@ -79,8 +79,7 @@ async def rebuild_tracking(
 async def _read_all(settings: Settings, topics: list[str]) -> list[ConsumerRecord]:
     """Every record of ``topics``, read to the end as it is now."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.require_bootstrap(),
-        client_id=settings.client_id,
+        **connection_options(settings),
         enable_auto_commit=False,
         max_partition_fetch_bytes=8 * 1024 * 1024,
     )

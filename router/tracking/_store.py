@@ -40,6 +40,9 @@ __all__ = [
     "replay",
 ]
 
+#: PostgreSQL advisory lock held while the tables are checked and created (concurrent
+#: ``CREATE TABLE IF NOT EXISTS`` can fail with a unique violation on pg_type).
+_SCHEMA_LOCK = 0x646F63627573  # "docbus"
 #: Bumped whenever the tables change; a store of another version is refused, not guessed at.
 SCHEMA_VERSION = "3"
 _SCHEMA = (
@@ -175,6 +178,8 @@ class SqlTrackingStore:
         sqlite = placeholder == "?"
         serial = "INTEGER" if sqlite else "BIGSERIAL"
         without_rowid = " WITHOUT ROWID" if sqlite else ""
+        if not sqlite:  # routers starting together: one creates the tables, the rest wait
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
         cursor.execute(_SCHEMA[0])
         cursor.execute(self._sql("SELECT value FROM docbus_meta WHERE name = ?"), ("schema",))
         found = cursor.fetchone()

@@ -107,17 +107,30 @@ class Tracker:
         self.calendar = calendar or WorkingCalendar.load()
         self._cache: collections.OrderedDict[Key, _Entry] = collections.OrderedDict()
         self._cache_size = cache_size
-        self._documents: collections.OrderedDict[str, str] = (
-            collections.OrderedDict()
-        )  # id -> sender
+        #: document id -> digest of the record that carried it, for the most recent ones
+        self._documents: collections.OrderedDict[str, bytes] = collections.OrderedDict()
         self._pending = PendingChanges()
         self._transitions: Transitions = {}  # the lifecycle is small: remember its answers
 
-    def on_document(self, doc: Document, deliveries: Sequence[tuple[str, str]]) -> None:
-        """Record ``doc`` delivered to ``(recipient unit, inbox agency)`` pairs."""
+    def on_document(
+        self, doc: Document, deliveries: Sequence[tuple[str, str]], *, digest: bytes = b""
+    ) -> None:
+        """Record ``doc`` delivered to ``(recipient unit, inbox agency)`` pairs.
+
+        ``digest`` identifies the record's bytes: the same id again with other bytes is
+        refused (``document_id_reused``) while the first is among the cached documents; the
+        same bytes again are a redelivery. Older ids are not checked (that would cost a
+        store read per document).
+        """
         document_id, sender = doc.document_id, doc.sender
         documents = self._documents
-        documents[document_id] = sender
+        known = documents.get(document_id)
+        if known and digest and known != digest:
+            raise RoutingRejected(
+                "document_id_reused",
+                f"document id {document_id} was routed before with other content",
+            )
+        documents[document_id] = digest
         if len(documents) > self._cache_size:
             documents.popitem(last=False)
         cache = self._cache
@@ -173,6 +186,11 @@ class Tracker:
         outcome = self._transitions.get((entry[1], entry[2], code, from_sender))
         if outcome is None:
             outcome = self._transition(entry, code, from_sender)
+        if isinstance(outcome, ImpossibleTransition) and (fresher := self._fresher(key, entry)):
+            entry = fresher  # another router moved the delivery on: the store knows more
+            if applied in entry[3]:
+                return False
+            outcome = self._transition(entry, code, from_sender)
         if isinstance(outcome, ImpossibleTransition):
             raise RoutingRejected(
                 outcome.kind, f"{document_id} for {recipient}: {outcome}"
@@ -223,7 +241,18 @@ class Tracker:
             raise RoutingRejected(
                 "not_a_recipient", f"{recipient} is not a recipient of {document_id}"
             )
-        doc = self.store.document(document_id)
+        return self._cached_from(key, row)
+
+    def _fresher(self, key: Key, entry: _Entry) -> _Entry | None:
+        """The store's delivery if it has more history than the cache's ``entry`` (several
+        routers: another one applied notices this router's cache has not seen)."""
+        row = self.store.delivery(*key)
+        if row is None or len(row.history) <= len(entry[3]):
+            return None
+        return self._cached_from(key, row)
+
+    def _cached_from(self, key: Key, row: DeliveryRow) -> _Entry:
+        doc = self.store.document(key[0])
         assert doc is not None
         applied = tuple((h.code, dt.datetime.fromisoformat(h.at).timestamp()) for h in row.history)
         entry = _entry(doc.sender, row.status, row.recall, applied)

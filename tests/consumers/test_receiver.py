@@ -14,10 +14,12 @@ import pytest
 
 from consumers import Receiver
 from docbus import ClientMetrics, ClientStateError, Settings
+from docbus._keystore import Keystore, Signers
 from producers import Sender
 from schemas import (
     EXPRESS_PARTITION,
     HEADER_RECIPIENT,
+    AgencyCode,
     Codec,
     StatusCode,
     StatusNotice,
@@ -45,19 +47,22 @@ async def deliver(settings: Settings, documents, recipient: str = H29) -> None: 
 
     layout = await ensure_topics(settings, [G22, recipient])
     codec = Codec()
+    signers = Signers(Keystore(settings.keys_root))
     producer = make_producer(settings)
     await producer.start()
     try:
-        acks = [
-            await producer.send(
+        acks = []
+        for doc in documents:
+            value = codec.encode(doc)
+            signature = signers(AgencyCode.parse(doc.sender).top_level).headers(value)
+            ack = await producer.send(
                 layout.inbox(recipient),
-                codec.encode(doc),
+                value,
                 key=doc.document_id.encode(),
-                headers=[(HEADER_RECIPIENT, recipient.encode())],
+                headers=[(HEADER_RECIPIENT, recipient.encode()), *signature],
                 partition=EXPRESS_PARTITION if is_express(doc.priority) else None,
             )
-            for doc in documents
-        ]
+            acks.append(ack)
         await asyncio.gather(*acks)
     finally:
         await producer.stop()
@@ -137,7 +142,7 @@ async def test_crash_after_handling_before_commit(settings: Settings, tmp_path: 
         f"    s = Settings(bootstrap_servers={settings.bootstrap_servers!r},\n"
         f"                 topic_prefix={settings.topic_prefix!r},\n"
         f"                 state_dir=Path({str(settings.state_dir)!r}), enable_idempotence=False,\n"
-        "                 session_timeout_ms=1500)\n"
+        f"                 keys_dir=Path({str(settings.keys_root)!r}), session_timeout_ms=1500)\n"
         f"    async with Receiver(agency={H29!r}, settings=s, max_batch_records=1) as r:\n"
         "        doc = await anext(r)\n"
         "        await doc.notify(StatusCode.ACCEPTED)\n"
@@ -175,7 +180,7 @@ async def test_notices_in_the_inbox_go_to_the_handler(settings: Settings) -> Non
         status_code="03",
         timestamp=letter().sent_at,
     )
-    await produce_raw(settings, layout.inbox(G22), [Codec().encode(notice)])
+    await produce_raw(settings, layout.inbox(G22), [Codec().encode(notice)], sign_as=H29)
     await deliver(settings, [letter(H29, (G22,))], recipient=G22)
     collector = NoticeCollector()
     async with Receiver(agency=G22, settings=settings, on_notice=collector) as receiver:

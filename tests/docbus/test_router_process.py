@@ -21,10 +21,13 @@ async def test_a_router_process_starts_stops_and_reports(settings: Settings) -> 
     assert router.totals is not None and router.totals.documents_routed == 0
 
 
-async def test_a_router_process_that_cannot_start_says_why(tmp_path: Path) -> None:
+async def test_a_router_process_that_cannot_start_says_why(tmp_path: Path, keys_dir: Path) -> None:
     """No broker at the address: the parent gets ChildFailed naming the cause, not a hang."""
     nowhere = Settings(
-        bootstrap_servers=f"127.0.0.1:{free_port()}", state_dir=tmp_path, request_timeout_ms=2000
+        bootstrap_servers=f"127.0.0.1:{free_port()}",
+        state_dir=tmp_path,
+        keys_dir=keys_dir,
+        request_timeout_ms=2000,
     )
     with pytest.raises(ChildFailed, match=r"docbus-router: .*starting the router"):
         async with RouterProcess(nowhere):

@@ -23,6 +23,7 @@ from schemas import (
     TopicLayout,
 )
 from tests.helpers import G12, G22, H29, H41, letter
+from tests.signing import signer_for, test_keyring
 
 LAYOUT = TopicLayout("p")
 
@@ -38,6 +39,13 @@ class Record:
     offset: int = 7
     timestamp: int = 1_732_500_000_123
     headers: list[tuple[str, bytes]] = field(default_factory=list)
+    signed: bool = True
+
+    def __post_init__(self) -> None:
+        """Sign the value with the outbox owner's test key, as its sender would."""
+        owner = LAYOUT.outbox_owner(self.topic)
+        if self.signed and owner and self.value:
+            self.headers = [*self.headers, *signer_for(owner).headers(self.value)]
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +56,12 @@ def codec() -> Codec:
 @pytest.fixture(scope="module")
 def core(codec: Codec) -> RoutingCore:
     return RoutingCore(
-        directory=Directory.load(), codec=codec, layout=LAYOUT, max_document_bytes=100_000
+        directory=Directory.load(),
+        codec=codec,
+        layout=LAYOUT,
+        max_document_bytes=100_000,
+        signer=signer_for(BUS_AGENCY),
+        keys=test_keyring(),
     )
 
 

@@ -162,3 +162,21 @@ def test_clear_forgets_sequence_numbers(store: SqlTrackingStore) -> None:
     store.write(_history("D1", "01", 1))
     store.commit()
     assert store.delivery("D1", "000.00.00.H29").status == "01"  # type: ignore[union-attr]
+
+
+def test_routers_starting_together_on_an_empty_postgresql(
+    postgres_dsn: str, tmp_path: Path
+) -> None:
+    """Four stores opened at once on a new database: all open (the schema is made once)."""
+    import concurrent.futures
+
+    import psycopg
+
+    with psycopg.connect(postgres_dsn, autocommit=True) as connection:
+        connection.execute('CREATE DATABASE "concurrent_schema"')
+    dsn = postgres_dsn.rsplit("/", 1)[0] + "/concurrent_schema"
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        stores = list(pool.map(lambda _: open_store(dsn=dsn, state_dir=tmp_path), range(4)))
+    for opened in stores:
+        assert opened.document("nothing") is None
+        opened.close()

@@ -11,9 +11,10 @@ import pytest
 from router import RoutingCore
 from router.directory import Directory
 from router.tracking import Tracker, open_store
-from schemas import Business, BusinessType, Codec, StatusNotice, TopicLayout
+from schemas import BUS_AGENCY, Business, BusinessType, Codec, StatusNotice, TopicLayout
 from tests.helpers import G12, G22, H29, H41, letter
 from tests.router.test_routing import Record
+from tests.signing import signer_for, test_keyring
 
 LAYOUT = TopicLayout("p")
 T0 = dt.datetime(2024, 11, 25, 2, 0, tzinfo=dt.UTC)  # Monday 09:00 in Vietnam
@@ -37,6 +38,8 @@ def core(directory: Directory, tracker: Tracker) -> RoutingCore:
         layout=LAYOUT,
         max_document_bytes=100_000,
         tracker=tracker,
+        signer=signer_for(BUS_AGENCY),
+        keys=test_keyring(),
     )
 
 
@@ -198,7 +201,13 @@ def test_state_survives_a_new_tracker(tmp_path: Path, directory: Directory) -> N
     doc = letter(G22, (H29,), sent_at=T0)
     first = Tracker(open_store(dsn=None, state_dir=tmp_path))
     core = RoutingCore(
-        directory=directory, codec=Codec(), layout=LAYOUT, max_document_bytes=100_000, tracker=first
+        directory=directory,
+        codec=Codec(),
+        layout=LAYOUT,
+        max_document_bytes=100_000,
+        tracker=first,
+        signer=signer_for(BUS_AGENCY),
+        keys=test_keyring(),
     )
     send(core, doc)
     notify(core, doc, H29, "01", 1)
@@ -223,6 +232,8 @@ def test_a_small_cache_forgets_the_oldest_deliveries_and_reads_them_back(
         layout=LAYOUT,
         max_document_bytes=100_000,
         tracker=tracker,
+        signer=signer_for(BUS_AGENCY),
+        keys=test_keyring(),
     )
     oldest, middle, newest = (letter(G22, (H29,), number=n, sent_at=T0) for n in (1, 2, 3))
     send(core, oldest)
@@ -263,6 +274,8 @@ def test_lifecycle_on_postgresql(postgres_dsn: str, tmp_path: Path, directory: D
         layout=LAYOUT,
         max_document_bytes=100_000,
         tracker=tracker,
+        signer=signer_for(BUS_AGENCY),
+        keys=test_keyring(),
     )
     doc = letter(G22, (H29,), number=77, sent_at=T0)
     send(core, doc)
@@ -275,3 +288,44 @@ def test_lifecycle_on_postgresql(postgres_dsn: str, tmp_path: Path, directory: D
     assert delivery.status == "06" and [h.code for h in delivery.history] == ["01", "06"]
     fresh.store.close()
     store.close()
+
+
+def test_a_reused_document_id_with_other_content_is_refused(core: RoutingCore) -> None:
+    """The same bytes again are a redelivery; the same id with other bytes is refused."""
+    doc = letter(G22, (H29,), number=77)
+    send(core, doc)
+    send(core, doc)
+    other = dataclasses.replace(doc, subject="Nội dung khác, cùng số hiệu")
+    routed = core.route(Record(LAYOUT.outbox(G22), Codec().encode(other)))
+    assert (routed.kind, routed.reason) == ("dead_letter", "document_id_reused")
+    assert doc.document_id in (routed.detail or "")
+
+
+def test_a_router_with_a_stale_cache_reads_what_another_router_applied(
+    directory: Directory, tmp_path: Path
+) -> None:
+    """Two routers, one store: A routes the document, B the 01, then A the 03. A's cache
+    still says "nothing yet"; it reads the store before calling 03 impossible."""
+    cores = []
+    for _ in range(2):
+        cores.append(
+            RoutingCore(
+                directory=directory,
+                codec=Codec(),
+                layout=LAYOUT,
+                max_document_bytes=100_000,
+                tracker=Tracker(open_store(dsn=None, state_dir=tmp_path)),
+                signer=signer_for(BUS_AGENCY),
+                keys=test_keyring(),
+            )
+        )
+    a, b = cores
+    doc = letter(G22, (H29,), number=88)
+    send(a, doc)
+    a.tracker.flush()  # type: ignore[union-attr]
+    assert notify(b, doc, H29, "01", 1).kind == "notice"
+    b.tracker.flush()  # type: ignore[union-attr]
+    accepted = notify(a, doc, H29, "03", 2)
+    assert accepted.kind == "notice", accepted.detail
+    impossible = notify(a, doc, H29, "01", 3)  # after 03, a fresh 01 is still refused
+    assert (impossible.kind, impossible.reason) == ("dead_letter", "impossible_notice")

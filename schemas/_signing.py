@@ -1,0 +1,245 @@
+"""Record signatures: Ed25519 over a record's encoded bytes, checked against the key ring.
+
+The signature travels in two record headers beside the value it covers: the key id
+(``docbus-key-id``) and the 64 signature bytes (``docbus-signature``). The value is the
+Avro single-object encoding, which is canonical for a schema version, so the bytes the
+sender signed are the bytes every reader gets; the router forwards them untouched and
+the recipient verifies them again, end to end.
+
+Keys belong to top-level agencies (a unit signs with its agency's key) and to the bus
+itself (``docbus``, for the notices the router writes). Each key has validity dates; an
+agency has two valid keys while it rolls one over.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from docbus._exceptions import ConfigurationError, DirectoryError, SignatureError
+from schemas._agency_code import AgencyCode
+from schemas._models import VN_TIME, Document, StatusNotice
+from schemas._topics import BUS_AGENCY
+
+__all__ = [
+    "HEADER_KEY_ID",
+    "HEADER_SIGNATURE",
+    "AgencyKey",
+    "KeyRing",
+    "RecordSigner",
+    "key_id_for",
+    "record_day",
+    "signing_agency",
+]
+
+#: Record header naming the key that signed the record's value.
+HEADER_KEY_ID = "docbus-key-id"
+#: Record header holding the 64-byte Ed25519 signature of the record's value.
+HEADER_SIGNATURE = "docbus-signature"
+_SIGNATURE_BYTES = 64
+_PUBLIC_KEY_BYTES = 32
+
+
+def key_id_for(agency: str, public_key: bytes, valid_from: dt.date) -> str:
+    """A readable, unique key id: ``<agency>/<yyyymmdd>-<first 8 hex of SHA-256(key)>``."""
+    digest = hashlib.sha256(public_key).hexdigest()[:8]
+    return f"{agency}/{valid_from:%Y%m%d}-{digest}"
+
+
+def record_day(timestamp_ms: int) -> dt.date:
+    """The day in Vietnam of a record timestamp (ms since the epoch): a key must be valid then."""
+    return dt.datetime.fromtimestamp(timestamp_ms / 1000, VN_TIME).date()
+
+
+def signing_agency(message: Document | StatusNotice) -> str:
+    """Whose key must sign ``message``: its sender's top-level agency, or the bus itself."""
+    code = message.sender if isinstance(message, Document) else message.from_agency
+    if code == BUS_AGENCY:
+        return BUS_AGENCY
+    try:
+        return AgencyCode.parse(code).top_level
+    except DirectoryError as exc:
+        raise SignatureError("key_not_owner", f"sender {code!r} is not an agency code") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyKey:
+    """An agency's public key with the days it may sign on (``valid_to`` inclusive)."""
+
+    key_id: str
+    agency: str
+    public_key: bytes
+    valid_from: dt.date
+    valid_to: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.public_key) != _PUBLIC_KEY_BYTES:
+            raise ConfigurationError(
+                f"key {self.key_id}: an Ed25519 public key has 32 bytes, not {len(self.public_key)}"
+            )
+        if self.valid_to is not None and self.valid_to < self.valid_from:
+            raise ConfigurationError(
+                f"key {self.key_id}: valid_to {self.valid_to} is before valid_from "
+                f"{self.valid_from}"
+            )
+
+    def valid_on(self, day: dt.date) -> bool:
+        """Whether the key may sign on ``day``."""
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+    def to_json(self) -> dict[str, Any]:
+        """The key as the directory stores it (public key in base64)."""
+        return {
+            "key_id": self.key_id,
+            "agency": self.agency,
+            "public_key": base64.b64encode(self.public_key).decode(),
+            "valid_from": self.valid_from.isoformat(),
+            "valid_to": None if self.valid_to is None else self.valid_to.isoformat(),
+        }
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> AgencyKey:
+        """A key from :meth:`to_json`'s form; ConfigurationError when it is not one."""
+        try:
+            valid_to = raw.get("valid_to")
+            return cls(
+                key_id=str(raw["key_id"]),
+                agency=str(raw["agency"]),
+                public_key=base64.b64decode(raw["public_key"], validate=True),
+                valid_from=dt.date.fromisoformat(raw["valid_from"]),
+                valid_to=None if valid_to is None else dt.date.fromisoformat(valid_to),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigurationError(f"not a docbus public key: {exc}") from exc
+
+
+class KeyRing:
+    """Every agency's public keys, by key id: verifies record signatures."""
+
+    def __init__(self, keys: Iterable[AgencyKey] = ()) -> None:
+        self._keys: dict[str, AgencyKey] = {}
+        for key in keys:
+            if key.key_id in self._keys:
+                raise ConfigurationError(f"key id {key.key_id} appears twice")
+            self._keys[key.key_id] = key
+        self._verifiers: dict[str, Ed25519PublicKey] = {}
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[AgencyKey]:
+        return iter(self._keys.values())
+
+    def get(self, key_id: str) -> AgencyKey | None:
+        """The key of ``key_id``, if the ring has it."""
+        return self._keys.get(key_id)
+
+    def keys_of(self, agency: str) -> list[AgencyKey]:
+        """``agency``'s keys, oldest first (by first day, then by last day)."""
+        return sorted(
+            (k for k in self._keys.values() if k.agency == agency),
+            key=lambda k: (k.valid_from, k.valid_to or dt.date.max),
+        )
+
+    def verify(
+        self, value: bytes, headers: Sequence[tuple[str, bytes]], *, signer: str, day: dt.date
+    ) -> AgencyKey:
+        """Check that ``signer`` signed ``value`` with a key valid on ``day``; the key used.
+
+        Raises :class:`SignatureError` whose ``kind`` says what failed: ``unsigned``,
+        ``unknown_key``, ``key_not_owner`` (another agency's key: a spoofed sender),
+        ``expired_key`` or ``bad_signature`` (a changed byte, or a forged signature).
+        """
+        key_id, signature = _signature_headers(headers)
+        key = self._keys.get(key_id)
+        if key is None:
+            raise SignatureError("unknown_key", f"no key {key_id!r} in the directory")
+        if key.agency != signer:
+            raise SignatureError(
+                "key_not_owner", f"signed with {key.agency}'s key {key_id}, not a key of {signer}"
+            )
+        if not key.valid_on(day):
+            until = "" if key.valid_to is None else f" to {key.valid_to}"
+            raise SignatureError(
+                "expired_key", f"key {key_id} is valid from {key.valid_from}{until}, not on {day}"
+            )
+        try:
+            self._verifier(key).verify(signature, value)
+        except InvalidSignature as exc:
+            raise SignatureError(
+                "bad_signature", f"signature by {key_id} does not match the record's bytes"
+            ) from exc
+        return key
+
+    def verify_message(
+        self,
+        value: bytes,
+        headers: Sequence[tuple[str, bytes]],
+        message: Document | StatusNotice,
+        *,
+        day: dt.date,
+    ) -> AgencyKey:
+        """:meth:`verify` for a decoded ``message``, by its sender (the bus for its own)."""
+        return self.verify(value, headers, signer=signing_agency(message), day=day)
+
+    def _verifier(self, key: AgencyKey) -> Ed25519PublicKey:
+        verifier = self._verifiers.get(key.key_id)
+        if verifier is None:
+            verifier = Ed25519PublicKey.from_public_bytes(key.public_key)
+            self._verifiers[key.key_id] = verifier
+        return verifier
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """Every key, as the directory stores them."""
+        return [k.to_json() for k in sorted(self._keys.values(), key=lambda k: k.key_id)]
+
+    @classmethod
+    def from_json(cls, raw: Iterable[Mapping[str, Any]]) -> KeyRing:
+        """A ring from :meth:`to_json`'s form."""
+        return cls(AgencyKey.from_json(item) for item in raw)
+
+
+class RecordSigner:
+    """Signs record values with one agency key: the headers to send beside the value."""
+
+    def __init__(self, key: AgencyKey, private_key: Ed25519PrivateKey) -> None:
+        public = private_key.public_key().public_bytes_raw()
+        if public != key.public_key:
+            raise ConfigurationError(f"the private key given is not the one of {key.key_id}")
+        self.key = key
+        self._private = private_key
+        self._key_id = key.key_id.encode()
+
+    @property
+    def agency(self) -> str:
+        """The agency that signs."""
+        return self.key.agency
+
+    def headers(self, value: bytes) -> list[tuple[str, bytes]]:
+        """The signature headers of ``value``."""
+        return [(HEADER_KEY_ID, self._key_id), (HEADER_SIGNATURE, self._private.sign(value))]
+
+
+def _signature_headers(headers: Sequence[tuple[str, bytes]]) -> tuple[str, bytes]:
+    key_ids = [v or b"" for k, v in headers if k == HEADER_KEY_ID]
+    signatures = [v or b"" for k, v in headers if k == HEADER_SIGNATURE]
+    if not key_ids or not signatures:
+        raise SignatureError("unsigned", "record has no docbus-key-id and docbus-signature headers")
+    if len(key_ids) > 1 or len(signatures) > 1:
+        raise SignatureError("unsigned", "record has more than one signature header of a kind")
+    if len(signatures[0]) != _SIGNATURE_BYTES:
+        raise SignatureError(
+            "bad_signature", f"signature of {len(signatures[0])} bytes, not {_SIGNATURE_BYTES}"
+        )
+    try:
+        key_id = key_ids[0].decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise SignatureError("unknown_key", "key id is not ASCII") from exc
+    return key_id, signatures[0]

@@ -1,0 +1,45 @@
+"""A notice that reaches the router before its document is held, not dead-lettered."""
+
+from __future__ import annotations
+
+from docbus import Settings
+from router import Router
+from schemas import HEADER_RECIPIENT, Codec, StatusCode, StatusNotice
+from tests.helpers import G22, H29, ensure_topics, letter, produce_raw, read_topic
+
+
+async def test_a_notice_before_its_document_waits_for_it(settings: Settings) -> None:
+    """H29's 01 and 03 are in its outbox before G22's document is: both are parked, then
+    routed in their order once the document is; nothing is dead-lettered."""
+    layout = await ensure_topics(settings, [G22, H29])
+    codec = Codec()
+    doc = letter(G22, (H29,))
+    notices = [
+        StatusNotice.about(doc, from_agency=H29, to_agency=G22, status_code=code)
+        for code in (StatusCode.ARRIVED, StatusCode.ACCEPTED)
+    ]
+    key = doc.document_id.encode()
+    await produce_raw(settings, layout.outbox(H29), [codec.encode(n) for n in notices], key=key)
+    async with Router(settings=settings, unknown_notice_grace_s=30) as router:
+        await read_topic(settings, layout.outbox(H29), 2)
+        await produce_raw(settings, layout.outbox(G22), [codec.encode(doc)], key=key)
+        inbox = await read_topic(settings, layout.inbox(G22), 2)
+        delivered = await read_topic(settings, layout.inbox(H29), 1)
+        assert router.stats.dead_lettered == 0
+        assert router.stats.notices_routed == 2
+    assert [codec.decode(r.value).status_code for r in inbox] == ["01", "03"]
+    assert dict(delivered[0].headers)[HEADER_RECIPIENT] == H29.encode()
+
+
+async def test_a_notice_about_no_document_is_dead_lettered_after_the_grace(
+    settings: Settings,
+) -> None:
+    """Nobody ever sends the document: after the grace period the notice is a dead letter."""
+    layout = await ensure_topics(settings, [G22, H29])
+    doc = letter(G22, (H29,))
+    notice = StatusNotice.about(doc, from_agency=H29, to_agency=G22, status_code="01")
+    await produce_raw(settings, layout.outbox(H29), [Codec().encode(notice)])
+    async with Router(settings=settings, unknown_notice_grace_s=1.0) as router:
+        (dead,) = await read_topic(settings, layout.deadletter, 1)
+        assert router.stats.dead_letters == {"unknown_document": 1}
+    assert dict(dead.headers)["docbus-error-class"] == b"unknown_document"
