@@ -97,3 +97,17 @@ def test_the_image_builds_from_files_that_exist(compose: dict[str, Any]) -> None
         if line.startswith("COPY ") and "--from" not in line
     ]
     assert copied and all((context / c).exists() for c in copied)
+
+
+def test_routers_sign_with_the_bus_key_made_before_them(compose: dict[str, Any]) -> None:
+    """The keys job makes the bus's key (once) in a volume the publisher and routers mount."""
+    services = compose["services"]
+    assert services["keys"]["command"][:4] == ["keys", "generate", "--agency", "docbus"]
+    keys_dir = services["router-1"]["environment"]["DOCBUS_KEYS_DIR"]
+    for name in ("keys", "directory-publisher", "router-1", "router-2"):
+        mounts = {
+            v["target"] if isinstance(v, dict) else v.split(":")[1]: v
+            for v in services[name]["volumes"]
+        }
+        assert keys_dir in mounts, name
+    assert "keys" in services["directory-publisher"]["depends_on"]

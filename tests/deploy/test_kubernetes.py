@@ -124,3 +124,86 @@ async def test_the_probe_paths_are_the_ones_the_router_serves(
             status = (await reader.readline()).decode()
             writer.close()
             assert status.startswith("HTTP/1.1 200"), (path, status)
+
+
+def test_the_committed_users_are_what_the_directory_generates() -> None:
+    """deploy/k8s/users.yaml is `docbus topics acls` output for the packaged directory."""
+    run = subprocess.run(
+        [sys.executable, "-m", "docbus.cli", "topics", "acls"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert run.stdout == (DEPLOY / "k8s" / "users.yaml").read_text()
+
+
+def _topic_acls(user: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
+    return {
+        (acl["resource"]["name"], acl["resource"]["patternType"]): set(acl["operations"])
+        for acl in user["spec"]["authorization"]["acls"]
+        if acl["resource"]["type"] == "topic"
+    }
+
+
+def test_an_agency_writes_only_its_outbox_and_reads_only_its_inbox(
+    manifests: list[dict[str, Any]],
+) -> None:
+    """Least privilege: for every agency, exactly its own outbox (write), its own inbox
+    (read), the directory (read: the public keys), and its own receiver group."""
+    config = _one(manifests, "ConfigMap", "docbus")["data"]
+    layout = TopicLayout(config["DOCBUS_TOPIC_PREFIX"])
+    users = {m["metadata"]["name"]: m for m in manifests if m["kind"] == "KafkaUser"}
+    settings = Settings(topic_prefix=layout.prefix)
+    for agency in Directory.load():
+        user = users[f"agency-{agency.code.lower()}"]
+        assert user["spec"]["authentication"]["type"] == "scram-sha-512"
+        assert _topic_acls(user) == {
+            (layout.outbox(agency.code), "literal"): {"Write", "Describe"},
+            (layout.inbox(agency.code), "literal"): {"Read", "Describe"},
+            (layout.directory, "literal"): {"Read", "Describe"},
+        }
+        groups = [
+            a["resource"]["name"]
+            for a in user["spec"]["authorization"]["acls"]
+            if a["resource"]["type"] == "group"
+        ]
+        assert groups == [settings.group_id(f"receiver.{agency.code}")]
+
+
+def test_the_router_user_covers_what_the_router_does(manifests: list[dict[str, Any]]) -> None:
+    """The router: read every outbox in both lanes' groups, write every inbox and the dead
+    letters, over mutual TLS on a listener that asks for it."""
+    config = _one(manifests, "ConfigMap", "docbus")["data"]
+    layout = TopicLayout(config["DOCBUS_TOPIC_PREFIX"])
+    router = _one(manifests, "KafkaUser", "docbus-router")
+    acls = _topic_acls(router)
+    assert acls[(f"{layout.prefix}.outbox.", "prefix")] >= {"Read"}
+    assert acls[(f"{layout.prefix}.inbox.", "prefix")] >= {"Write"}
+    assert acls[(layout.deadletter, "literal")] >= {"Write"}
+    (group,) = [
+        a["resource"]
+        for a in router["spec"]["authorization"]["acls"]
+        if a["resource"]["type"] == "group"
+    ]
+    settings = Settings(topic_prefix=layout.prefix)
+    for lane_group in (settings.group_id("router"), settings.group_id("router-express")):
+        assert group["patternType"] == "prefix" and lane_group.startswith(group["name"])
+    kafka = _one(manifests, "Kafka")
+    assert kafka["spec"]["kafka"]["authorization"]["type"] == "simple"
+    port = int(config["DOCBUS_BOOTSTRAP_SERVERS"].rsplit(":", 1)[1])
+    (listener,) = [lst for lst in kafka["spec"]["kafka"]["listeners"] if lst["port"] == port]
+    assert listener["tls"] and listener["authentication"]["type"] == "tls"
+    assert config["DOCBUS_SECURITY_PROTOCOL"] == "SSL"
+    assert router["spec"]["authentication"]["type"] == "tls"
+    deployment = _one(manifests, "Deployment", "docbus-router")
+    secrets = {
+        v["secret"]["secretName"]
+        for v in deployment["spec"]["template"]["spec"]["volumes"]
+        if "secret" in v
+    }
+    assert {
+        "docbus-router",
+        "docbus-keys",
+        f"{kafka['metadata']['name']}-cluster-ca-cert",
+    } <= secrets
