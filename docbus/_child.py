@@ -41,6 +41,11 @@ class HelperProcess:
         self._conn: Connection | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
 
+    @property
+    def pid(self) -> int | None:
+        """The child's process id, once started."""
+        return None if self._process is None else self._process.pid
+
     async def start(self) -> object:
         """Spawn the child; return what it sent when ready."""
         context = multiprocessing.get_context("spawn")

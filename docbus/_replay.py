@@ -27,6 +27,7 @@ from docbus._broker import EmbeddedBroker
 from docbus._express_watch import ExpressWatch
 from docbus._heap import tune_service_heap
 from docbus._replay_timeline import Timeline, percentiles_ms
+from docbus._router_process import RouterProcess
 from docbus._settings import Settings
 from docbus._simulated_bus import simulated_bus, wait_complete
 from producers import Sender
@@ -44,6 +45,7 @@ _CHUNK = 1000
 #: The replay yields to its event loop every this many documents it models: building a
 #: chunk at once held the loop for 100-400 ms, and every simulated agency waited.
 _YIELD_EVERY = 100
+_MEMORY_EVERY_S = 5.0  # how often the router's memory is sampled
 _PACING_S = 0.02  # at a set speed, documents due within this are sent together
 
 
@@ -71,14 +73,18 @@ class ReplaySummary:
     express_inbox_latency_ms: dict[str, Any]
     per_agency: dict[str, int]
     broker_peak_rss_bytes: int | None
+    #: The router process's resident memory, sampled every few seconds: first, peak, last.
+    router_rss_bytes: dict[str, int]
     completed: bool
     #: Each second of the run: documents sent, deliveries, their p50 and p99 latency.
     timeline: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    #: The router's memory samples: second of the run, documents sent by then, bytes.
+    router_memory: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        """The summary as one JSON object (without the per-second timeline)."""
+        """The summary as one JSON object (without the per-second timeline and samples)."""
         out = asdict(self)
-        del out["timeline"]
+        del out["timeline"], out["router_memory"]
         return out
 
 
@@ -201,9 +207,18 @@ async def run_replay(
         },
         per_agency=dict(expected.per_agency.most_common()),
         broker_peak_rss_bytes=broker.peak_rss_bytes() if broker is not None else None,
+        router_rss_bytes=_memory_summary(run.router_memory),
         completed=run.completed,
         timeline=run.timeline.per_second(),
+        router_memory=run.router_memory,
     )
+
+
+def _memory_summary(samples: list[dict[str, Any]]) -> dict[str, int]:
+    sizes = [s["router_rss_bytes"] for s in samples if s["router_rss_bytes"]]
+    if not sizes:
+        return {"samples": 0}
+    return {"samples": len(sizes), "first": sizes[0], "peak": max(sizes), "last": sizes[-1]}
 
 
 def _spans(days: list[dt.date], count: int) -> list[list[dt.date]]:
@@ -233,6 +248,7 @@ class _Run:
     duplicates: int = 0
     dead_letters: int = 0
     express_ms: list[float] = field(default_factory=list)
+    router_memory: list[dict[str, Any]] = field(default_factory=list)
     completed: bool = True
     _begun: bool = False
     _origin: dt.datetime | None = None
@@ -260,13 +276,17 @@ class _Run:
             if not self._begun:  # the clock starts with the first span's first document
                 self.timeline.started = time.monotonic()
                 self._begun = True
-            await self._send_days(bus.senders, days, span, ledger)
-            ledger.expect(deliveries=span.deliveries, notices=span.notices, rejections=0)
-            completed = await wait_complete(
-                ledger,
-                self.timeout_s,
-                None if self.progress is None else lambda: self._tick(ledger),
-            )
+            sampling = asyncio.create_task(self._sample_router(bus.router, span))
+            try:
+                await self._send_days(bus.senders, days, span, ledger)
+                ledger.expect(deliveries=span.deliveries, notices=span.notices, rejections=0)
+                completed = await wait_complete(
+                    ledger,
+                    self.timeout_s,
+                    None if self.progress is None else lambda: self._tick(ledger),
+                )
+            finally:
+                sampling.cancel()
         assert bus.router.totals is not None
         self.expected.merge(span)
         self.received += len(ledger.received)
@@ -275,6 +295,18 @@ class _Run:
         self.dead_letters += bus.router.totals.dead_lettered
         self.express_ms += watch.latencies_ms
         self.completed = self.completed and completed
+
+    async def _sample_router(self, router: RouterProcess, span: _Expected) -> None:
+        """Every few seconds, the router's resident memory against the documents sent."""
+        while True:
+            self.router_memory.append(
+                {
+                    "second": round(time.monotonic() - self.timeline.started, 1),
+                    "documents_sent": self.expected.documents + span.documents,
+                    "router_rss_bytes": router.rss_bytes(),
+                }
+            )
+            await asyncio.sleep(_MEMORY_EVERY_S)
 
     async def _send_days(
         self,

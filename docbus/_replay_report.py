@@ -36,6 +36,7 @@ def write_report(summary: ReplaySummary, days: dict[dt.date, int], out: Path) ->
                 "summary": summary.to_json(),
                 "documents_per_day": {day.isoformat(): n for day, n in days.items()},
                 "timeline": summary.timeline,
+                "router_memory": summary.router_memory,
             },
             ensure_ascii=False,
             indent=1,
@@ -59,6 +60,13 @@ def _documents_per_day(days: dict[dt.date, int], summary: ReplaySummary, path: P
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
+
+
+def _router_memory(summary: ReplaySummary) -> str:
+    rss = summary.router_rss_bytes
+    if not rss.get("samples"):
+        return "not sampled"
+    return ", ".join(_bytes(rss[k]) for k in ("first", "peak", "last"))
 
 
 def _throughput(timeline: list[dict[str, Any]], path: Path) -> None:
@@ -106,6 +114,7 @@ def _markdown(summary: ReplaySummary) -> str:
         f"| elapsed | {summary.elapsed_s:,.1f} s |",
         f"| documents per second (sustained) | {summary.docs_per_s:,.1f} |",
         f"| broker peak memory | {_bytes(summary.broker_peak_rss_bytes)} |",
+        f"| router memory (first, peak, last sample) | {_router_memory(summary)} |",
         f"| completed | {'yes' if summary.completed else 'no (timed out)'} |",
         "",
         "## Delivery latency (ms, send to hand-over)",

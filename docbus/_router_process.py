@@ -14,6 +14,7 @@ from multiprocessing.connection import Connection
 from docbus._child import HelperProcess, Ready, run_child
 from docbus._heap import tune_service_heap
 from docbus._logging import configure_logging
+from docbus._procfs import status_bytes
 from docbus._settings import Settings
 
 __all__ = ["RouterProcess", "RouterTotals"]
@@ -43,6 +44,10 @@ class RouterProcess:
         url = await self._child.start()
         self.metrics_url = url if isinstance(url, str) else None
         return self
+
+    def rss_bytes(self) -> int:
+        """The router process's resident memory now (Linux ``VmRSS``), 0 where unknown."""
+        return status_bytes(self._child.pid, "VmRSS")
 
     async def __aexit__(self, *exc: object) -> None:
         totals = await self._child.stop()

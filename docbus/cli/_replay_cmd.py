@@ -181,6 +181,14 @@ def _print_summary(summary: ReplaySummary, console: Console) -> None:
             if summary.broker_peak_rss_bytes is not None
             else "not embedded",
         ),
+        (
+            "router memory, first / peak / last sample",
+            " / ".join(
+                f"{summary.router_rss_bytes.get(k, 0) / 2**20:,.0f}"
+                for k in ("first", "peak", "last")
+            )
+            + " MiB",
+        ),
     ):
         totals.add_row(name, value)
     console.print(totals)
