@@ -4,8 +4,9 @@ A status notice can reach a router before the document it is about is known ther
 another router routed the document and its tracking row is still on its way to the
 shared store, or a restarted router fetched the recipient's outbox before it re-routed
 the sender's. Such a notice is parked and retried until ``grace_s`` after it was first
-seen; only then is it dead-lettered as ``unknown_document`` (a notice about a document
-nobody sent still ends there).
+seen, and for as long as the router works through a backlog (the document may be in
+it) and ``grace_s`` beyond; only then is it dead-lettered as ``unknown_document`` (a
+notice about a document nobody sent still ends there).
 
 While a notice is parked its partition is not committed past it (a crash reads it
 again), and the later records of that partition about the same document wait behind it,

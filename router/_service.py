@@ -54,8 +54,10 @@ _YIELD_EVERY = 250
 #: Measured with a saturated router (benchmarks/express_lane.py): every 250, express p99
 #: 1.1 s at 7,600 bulk documents/s; every 50, 340 ms at 6,500; every 20, 172 ms at 5,400.
 _YIELD_EVERY_EXPRESS = 20
-#: Parked notices (their document not known yet) are retried this often, at most.
+#: Parked notices (their document not known yet) are retried this often, at most...
 _RETRY_PARKED_S = 0.25
+#: ...and no more than this many are held (about 1 KB each): past it, dead letters.
+_MAX_PARKED = 50_000
 #: The express lane counts as flowing for this long after it last routed something.
 _EXPRESS_FLOWING_S = 1.0
 
@@ -159,6 +161,7 @@ class Router(Service):
         self._gauge_tasks: list[asyncio.Task[None]] = []
         self._metrics_server: MetricsServer | None = None
         self._parking = Parking(grace_s=unknown_notice_grace_s, retry_every_s=_RETRY_PARKED_S)
+        self._backlog_at = float("-inf")  # when a lane last fetched a full batch
         self._next_offsets: dict[TopicPartition, int] = {}
 
     async def start(self) -> None:
@@ -355,6 +358,8 @@ class Router(Service):
                 if not batch and not self._parking.due(time.monotonic(), lane.name, lane.owns):
                     continue
                 fetched_at = time.time()
+                if sum(len(records) for records in batch.values()) >= self._max_batch:
+                    self._backlog_at = time.monotonic()  # a full batch: more is waiting
                 self.metrics.in_flight.inc(sum(len(records) for records in batch.values()))
                 if lane.express:
                     self._express_routed_at = time.monotonic()
@@ -411,6 +416,15 @@ class Router(Service):
                 offsets[tp] = self._commit_offset(tp)
         return outcomes, acks, offsets
 
+    def _may_park(self, now: float, deadline: float) -> bool:
+        """Whether a notice whose document is unknown may wait (again): before its deadline,
+        or while the router works through a backlog (the document may be in it: a restart
+        re-reads what was not committed), and while fewer than the cap are parked."""
+        if len(self._parking) >= _MAX_PARKED:
+            log.warning("parking_full", parked=len(self._parking))
+            return False
+        return now < deadline or now - self._backlog_at < self._parking.grace_s
+
     def _commit_offset(self, tp: TopicPartition) -> int:
         """Where ``tp`` may be committed to: past what was read, but not past a parked record."""
         parked = self._parking.first_offset(tp)
@@ -436,7 +450,7 @@ class Router(Service):
             self._parking.park(tp, record, deadline)
             return None
         routed = self._core.route(record)
-        if routed.reason == "unknown_document" and now < deadline:
+        if routed.reason == "unknown_document" and self._may_park(now, deadline):
             self._parking.park(tp, record, deadline)
             return None
         self.metrics.record(routed)
