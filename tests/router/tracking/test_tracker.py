@@ -30,8 +30,8 @@ def tracker(tmp_path: Path) -> Tracker:
     return Tracker(open_store(dsn=None, state_dir=tmp_path))
 
 
-@pytest.fixture
-def core(directory: Directory, tracker: Tracker) -> RoutingCore:
+def make_core(directory: Directory, tracker: Tracker) -> RoutingCore:
+    """A routing core that tracks in ``tracker``, with the test keys."""
     return RoutingCore(
         directory=directory,
         codec=Codec(),
@@ -41,6 +41,11 @@ def core(directory: Directory, tracker: Tracker) -> RoutingCore:
         signer=signer_for(BUS_AGENCY),
         keys=test_keyring(),
     )
+
+
+@pytest.fixture
+def core(directory: Directory, tracker: Tracker) -> RoutingCore:
+    return make_core(directory, tracker)
 
 
 def send(core: RoutingCore, doc) -> None:  # type: ignore[no-untyped-def]
@@ -200,15 +205,7 @@ def test_state_survives_a_new_tracker(tmp_path: Path, directory: Directory) -> N
     """A new tracker on the same store knows the deliveries (its cache starts empty)."""
     doc = letter(G22, (H29,), sent_at=T0)
     first = Tracker(open_store(dsn=None, state_dir=tmp_path))
-    core = RoutingCore(
-        directory=directory,
-        codec=Codec(),
-        layout=LAYOUT,
-        max_document_bytes=100_000,
-        tracker=first,
-        signer=signer_for(BUS_AGENCY),
-        keys=test_keyring(),
-    )
+    core = make_core(directory, first)
     send(core, doc)
     notify(core, doc, H29, "01", 1)
     first.flush()
@@ -226,15 +223,7 @@ def test_a_small_cache_forgets_the_oldest_deliveries_and_reads_them_back(
 ) -> None:
     """Past its size the cache drops the deliveries routed first; the store answers for them."""
     tracker = Tracker(open_store(dsn=None, state_dir=tmp_path), cache_size=2)
-    core = RoutingCore(
-        directory=directory,
-        codec=Codec(),
-        layout=LAYOUT,
-        max_document_bytes=100_000,
-        tracker=tracker,
-        signer=signer_for(BUS_AGENCY),
-        keys=test_keyring(),
-    )
+    core = make_core(directory, tracker)
     oldest, middle, newest = (letter(G22, (H29,), number=n, sent_at=T0) for n in (1, 2, 3))
     send(core, oldest)
     assert notify(core, oldest, H29, "01", 1).kind == "notice"
@@ -268,15 +257,7 @@ def test_lifecycle_on_postgresql(postgres_dsn: str, tmp_path: Path, directory: D
     store = open_store(dsn=postgres_dsn, state_dir=tmp_path)
     store.clear()
     tracker = Tracker(store)
-    core = RoutingCore(
-        directory=directory,
-        codec=Codec(),
-        layout=LAYOUT,
-        max_document_bytes=100_000,
-        tracker=tracker,
-        signer=signer_for(BUS_AGENCY),
-        keys=test_keyring(),
-    )
+    core = make_core(directory, tracker)
     doc = letter(G22, (H29,), number=77, sent_at=T0)
     send(core, doc)
     assert notify(core, doc, H29, "01", 1).kind == "notice"
@@ -306,20 +287,7 @@ def test_a_router_with_a_stale_cache_reads_what_another_router_applied(
 ) -> None:
     """Two routers, one store: A routes the document, B the 01, then A the 03. A's cache
     still says "nothing yet"; it reads the store before calling 03 impossible."""
-    cores = []
-    for _ in range(2):
-        cores.append(
-            RoutingCore(
-                directory=directory,
-                codec=Codec(),
-                layout=LAYOUT,
-                max_document_bytes=100_000,
-                tracker=Tracker(open_store(dsn=None, state_dir=tmp_path)),
-                signer=signer_for(BUS_AGENCY),
-                keys=test_keyring(),
-            )
-        )
-    a, b = cores
+    a, b = (make_core(directory, Tracker(open_store(dsn=None, state_dir=tmp_path))) for _ in "ab")
     doc = letter(G22, (H29,), number=88)
     send(a, doc)
     a.tracker.flush()  # type: ignore[union-attr]
