@@ -32,7 +32,7 @@ from docbus._simulated_bus import SimulatedBus, simulated_bus, wait_complete
 from producers._simulation import DocumentMix
 from router.directory import Directory
 from schemas import HEADER_RECIPIENT, AgencyCode, Codec, TopicLayout, today_vn
-from tests.helpers import cli_env
+from tests.helpers import cli_env, eventually
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
 
@@ -280,7 +280,9 @@ async def test_sigterm_under_load_finishes_commits_and_exits_0_within_10_s(
     ledger = DeliveryLedger()
     async with whole_bus(settings, fleet, ledger) as bus:
         sending = asyncio.create_task(send_documents(bus, 3_500, seed=53))
-        await asyncio.sleep(2)
+        # Signalled once routing is under way, not after a fixed time: a loaded machine
+        # can take seconds to start a router (a 2 s wait once stopped it before any).
+        await eventually(lambda: len(ledger.received) >= 100, timeout_s=120)
         fleet.signal("router", signal.SIGTERM)
         stopping = time.monotonic()
         code = await asyncio.to_thread(fleet.wait, "router", 10)
