@@ -41,6 +41,7 @@ class Parking:
         self.grace_s = grace_s
         self._retry_every_s = retry_every_s
         self._by_tp: dict[TopicPartition, collections.deque[ParkedRecord]] = {}
+        self._keys: dict[TopicPartition, collections.Counter[bytes | None]] = {}
         self._retried_at: dict[str, float] = {}  # by lane
 
     def __len__(self) -> int:
@@ -48,12 +49,13 @@ class Parking:
 
     def holds(self, tp: TopicPartition, key: bytes | None) -> bool:
         """Whether a record of ``tp`` with ``key`` (a document id) must wait behind one parked."""
-        queue = self._by_tp.get(tp)
-        return bool(queue) and any(p.record.key == key for p in queue)  # type: ignore[union-attr]
+        keys = self._keys.get(tp)
+        return keys is not None and keys[key] > 0
 
     def park(self, tp: TopicPartition, record: Any, deadline: float) -> None:
         """Hold ``record`` of ``tp`` until ``deadline`` (monotonic seconds)."""
         self._by_tp.setdefault(tp, collections.deque()).append(ParkedRecord(tp, record, deadline))
+        self._keys.setdefault(tp, collections.Counter())[record.key] += 1
 
     def due(self, now: float, lane: str, owned: Callable[[TopicPartition], bool]) -> bool:
         """Whether ``lane`` holds parked records and it is time to retry them (not more
@@ -69,6 +71,7 @@ class Parking:
         self._retried_at[lane] = now
         for tp in [tp for tp in self._by_tp if owned(tp)]:
             queue = self._by_tp.pop(tp)
+            self._keys.pop(tp, None)
             yield from queue
 
     def first_offset(self, tp: TopicPartition) -> int | None:
@@ -81,3 +84,4 @@ class Parking:
         reads them again from the last commit, which did not pass them)."""
         for tp in revoked:
             self._by_tp.pop(tp, None)
+            self._keys.pop(tp, None)

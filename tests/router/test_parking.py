@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+from aiokafka import TopicPartition
+
 from docbus import Settings
 from router import Router
+from router._parking import Parking
 from schemas import HEADER_RECIPIENT, Codec, StatusCode, StatusNotice
 from tests.helpers import G22, H29, ensure_topics, letter, produce_raw, read_topic
 
@@ -43,3 +48,21 @@ async def test_a_notice_about_no_document_is_dead_lettered_after_the_grace(
         (dead,) = await read_topic(settings, layout.deadletter, 1)
         assert router.stats.dead_letters == {"unknown_document": 1}
     assert dict(dead.headers)["docbus-error-class"] == b"unknown_document"
+
+
+def test_parking_holds_later_records_of_a_parked_document_until_it_is_taken() -> None:
+    """Records about a parked document wait behind it on its partition only; once the
+    parked records are taken (or the partition revoked) nothing is held any more."""
+    parking = Parking(grace_s=30, retry_every_s=0.2)
+    mine, other = TopicPartition("outbox", 1), TopicPartition("outbox", 2)
+    parking.park(mine, SimpleNamespace(key=b"doc-1", offset=7), deadline=100.0)
+    parking.park(mine, SimpleNamespace(key=b"doc-1", offset=9), deadline=100.0)
+    assert parking.holds(mine, b"doc-1")
+    assert not parking.holds(mine, b"doc-2") and not parking.holds(other, b"doc-1")
+    assert parking.first_offset(mine) == 7 and len(parking) == 2
+    taken = list(parking.take(0.0, "bulk", lambda tp: tp == mine))
+    assert [p.record.offset for p in taken] == [7, 9]
+    assert not parking.holds(mine, b"doc-1") and len(parking) == 0
+    parking.park(mine, SimpleNamespace(key=b"doc-1", offset=11), deadline=100.0)
+    parking.drop({mine})
+    assert not parking.holds(mine, b"doc-1") and parking.first_offset(mine) is None
