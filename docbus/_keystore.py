@@ -171,8 +171,8 @@ class TrustedKeys:
 
     def __init__(self, keystore: Keystore) -> None:
         self._keystore = keystore
-        self._stamp = self._modified()
-        self._ring = keystore.keyring()
+        self._stamp: int | None = None
+        self._ring: KeyRing | None = None  # read at the first record, not before
 
     def verify(
         self,
@@ -185,19 +185,18 @@ class TrustedKeys:
         """Check ``message``'s signature with a key valid on the day of the record's
         ``timestamp_ms`` (when the router wrote it, having checked the key that day)."""
         day = record_day(timestamp_ms)
+        ring = self._ring if self._ring is not None else self._read()
         try:
-            return self._ring.verify_message(value, headers, message, day=day)
+            return ring.verify_message(value, headers, message, day=day)
         except SignatureError as exc:
-            if exc.kind not in {"unknown_key", "expired_key"} or not self._reload():
+            if exc.kind not in {"unknown_key", "expired_key"} or self._modified() == self._stamp:
                 raise
-        return self._ring.verify_message(value, headers, message, day=day)
+        return self._read().verify_message(value, headers, message, day=day)
 
-    def _reload(self) -> bool:
-        stamp = self._modified()
-        if stamp == self._stamp:
-            return False
-        self._stamp, self._ring = stamp, self._keystore.keyring()
-        return True
+    def _read(self) -> KeyRing:
+        self._stamp = self._modified()
+        self._ring = self._keystore.keyring()
+        return self._ring
 
     def _modified(self) -> int | None:
         try:
