@@ -129,17 +129,30 @@ async def simulated_bus(
     with tempfile.TemporaryDirectory(prefix="docbus-run-") as state:
         settings = settings.replace(state_dir=Path(state))
         Keystore(settings.keys_root).ensure([BUS_AGENCY, *directory.codes()])
-        async with (
-            router(settings) as running_router,
-            receiving_agencies(settings, codes, codec, ledger, clerk),
-            shared_producer(settings) as producer,
-            contextlib.AsyncExitStack() as stack,
-        ):
+        async with contextlib.AsyncExitStack() as stack:
+            running_router, _ = await _enter_together(  # each waits seconds to join its groups
+                stack, router(settings), receiving_agencies(settings, codes, codec, ledger, clerk)
+            )
+            producer = await stack.enter_async_context(shared_producer(settings))
             senders = {}
             for code in codes:
                 sender = Sender(agency=code, settings=settings, producer=producer, codec=codec)
                 senders[code] = await stack.enter_async_context(sender)
             yield SimulatedBus(settings, running_router, senders, producer)
+
+
+async def _enter_together(
+    stack: contextlib.AsyncExitStack, *managers: contextlib.AbstractAsyncContextManager[Any]
+) -> list[Any]:
+    """Enter ``managers`` concurrently on ``stack`` (which exits those that were entered);
+    the first failure is raised once every one has finished entering."""
+    entered = await asyncio.gather(
+        *(stack.enter_async_context(m) for m in managers), return_exceptions=True
+    )
+    for outcome in entered:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return entered
 
 
 async def wait_complete(

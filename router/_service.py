@@ -192,7 +192,16 @@ class Router(Service):
             await start_producer(self._producer, self._settings, "the router")
             for lane in self._lanes:
                 lane.subscribe(self._layout.outbox_pattern, on_revoked=self._forget)
-                await start_consumer(lane.consumer, f"starting the router's {lane.name} lane")
+            started = await asyncio.gather(  # together: each start waits ~2 s to join its group
+                *(
+                    start_consumer(lane.consumer, f"starting the router's {lane.name} lane")
+                    for lane in self._lanes
+                ),
+                return_exceptions=True,
+            )
+            for outcome in started:
+                if isinstance(outcome, BaseException):
+                    raise outcome
         except BaseException:
             await self._close_clients()
             self._lifecycle.closing()
