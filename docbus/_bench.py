@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import statistics
 import tempfile
 import time
@@ -31,6 +32,7 @@ from docbus._kafka import (
 )
 from docbus._keystore import Keystore
 from docbus._settings import Settings
+from producers._bad_records import bad_records
 from producers._simulation import DocumentMix
 from router import Router
 from router._topics import ensure_bus_topics
@@ -49,8 +51,16 @@ async def bench_router(
     repeat: int = 3,
     seed: int = 11,
     track: bool = True,
+    bad_share: float = 0.0,
 ) -> dict[str, Any]:
-    """Router and raw pipe over the same ``documents`` preloaded records; medians and runs."""
+    """Router and raw pipe over the same ``documents`` preloaded records; medians and runs.
+
+    With ``bad_share`` > 0, that many bad records per document (the kinds of
+    :mod:`producers._bad_records`) are spread among the documents: the router must
+    dead-letter them and tell their senders while it routes the rest.
+    """
+    if not 0.0 <= bad_share <= 1.0:
+        raise ValueError(f"bad_share must be between 0 and 1, got {bad_share}")
     directory = Directory.load()
     codec = Codec()
     layout = TopicLayout(settings.topic_prefix)
@@ -58,14 +68,22 @@ async def bench_router(
     Keystore(settings.keys_root).ensure([BUS_AGENCY, *directory.codes()])
     pipe_topic = f"{settings.topic_prefix}.bench-pipe"
     await create_missing_topics(settings, [pipe_topic])
-    mix = DocumentMix(directory, seed=seed).documents(documents)
+    mix = list(DocumentMix(directory, seed=seed).documents(documents))
+    bad = int(documents * bad_share)
+    owners = sorted({d.sender for d in mix})
     await produce_in_batches(
-        settings, ((layout.outbox(d.sender), d.document_id.encode(), codec.encode(d)) for d in mix)
+        settings,
+        _spread(
+            [(layout.outbox(d.sender), d.document_id.encode(), codec.encode(d)) for d in mix],
+            list(bad_records(settings, directory, owners, codec, bad)),
+        ),
     )
+    records = documents + bad
     runs: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="docbus-bench-") as state:
         run_settings = settings.replace(state_dir=Path(state), keys_dir=settings.keys_root)
         for attempt in range(repeat):
+            run: dict[str, float] = {}
             arms: list[tuple[str, Callable[[], Awaitable[float]]]] = [
                 (
                     "router",
@@ -74,9 +92,10 @@ async def bench_router(
                         run_settings,
                         directory,
                         codec,
-                        documents,
+                        records,
                         attempt=attempt,
                         track=track,
+                        counts=run,
                     ),
                 ),
                 (
@@ -85,27 +104,42 @@ async def bench_router(
                         _drain_pipe,
                         run_settings,
                         layout,
-                        documents,
+                        records,
                         topic=pipe_topic,
                         attempt=attempt,
                     ),
                 ),
             ]
-            run: dict[str, float] = {}
             for name, drain in arms if attempt % 2 == 0 else arms[::-1]:
                 seconds = await drain()
-                run[f"{name}_docs_per_s"] = round(documents / seconds, 1)
+                run[f"{name}_docs_per_s"] = round(documents / seconds, 1)  # good ones only
             run["ratio"] = round(run["router_docs_per_s"] / run["raw_pipe_docs_per_s"], 3)
             runs.append(run)
     return {
         "benchmark": "router_vs_raw_pipe",
         "documents": documents,
+        "bad_records": bad,
         "tracking": track,
         "router_docs_per_s": statistics.median(r["router_docs_per_s"] for r in runs),
         "raw_pipe_docs_per_s": statistics.median(r["raw_pipe_docs_per_s"] for r in runs),
         "ratio": statistics.median(r["ratio"] for r in runs),
         "runs": runs,
     }
+
+
+def _spread(good: list[Any], bad: list[Any]) -> list[Any]:
+    """``bad`` spread evenly among ``good``: one after every len(good) // len(bad) good ones."""
+    if not bad:
+        return good
+    every = max(len(good) // len(bad), 1)
+    pending = iter(bad)
+    out: list[Any] = []
+    for i, record in enumerate(good, 1):
+        out.append(record)
+        if i % every == 0:
+            out.extend(itertools.islice(pending, 1))
+    out.extend(pending)
+    return out
 
 
 async def _drain_router(
@@ -116,8 +150,10 @@ async def _drain_router(
     *,
     attempt: int,
     track: bool,
+    counts: dict[str, float],
 ) -> float:
-    """Seconds the router takes to route every preloaded document (scaled from its first batch)."""
+    """Seconds the router takes to route every preloaded record (scaled from its first
+    batch); the records it dead-lettered go in ``counts``."""
     router = Router(
         settings=settings.replace(state_dir=settings.state_dir / f"router-{attempt}"),
         directory=directory,
@@ -132,7 +168,9 @@ async def _drain_router(
         return stats.documents_routed + stats.dead_lettered
 
     async with router:
-        return await _time_drain(routed, documents)
+        seconds = await _time_drain(routed, documents)
+    counts["router_dead_lettered"] = router.stats.dead_lettered
+    return seconds
 
 
 async def _drain_pipe(

@@ -13,13 +13,13 @@ import structlog
 from consumers._simulation import AcknowledgingAgency, DeliveryLedger
 from docbus._heap import tune_service_heap
 from docbus._kafka import kafka_errors
-from docbus._keystore import Keystore, Signers
 from docbus._settings import Settings
 from docbus._simulated_bus import SimulatedBus, simulated_bus, wait_complete
 from producers import Sender
+from producers._bad_records import bad_records
 from producers._simulation import DocumentMix
 from router.directory import Directory, today_vn
-from schemas import BUS_AGENCY, Codec, Document, TopicLayout
+from schemas import Codec, Document
 
 __all__ = ["DemoSummary", "ProgressCallback", "run_demo"]
 
@@ -166,28 +166,10 @@ async def _inject_bad_records(
     codec: Codec,
     count: int,
 ) -> None:
-    """Write records no sender SDK would: garbage, a truncated body, an unknown fingerprint
-    (each signed by the outbox's owner), one signed by another agency, one not signed."""
-    layout = TopicLayout(settings.topic_prefix)
-    signers = Signers(Keystore(settings.keys_root))
-    sample = codec.encode(next(DocumentMix(directory, seed=0).documents(1)))
-    owner_signs = ""  # the outbox's owner signs
-    kinds: list[tuple[bytes, str | None]] = [  # the value, and who signs it
-        (b"this is not an Avro record", owner_signs),
-        (sample[: len(sample) // 2], owner_signs),
-        (sample[:2] + b"\xde\xad\xbe\xef" * 2 + sample[10:], owner_signs),
-        (sample, BUS_AGENCY),  # the bus's key in an agency's outbox: posing as another
-        (sample, None),  # not signed at all
-    ]
+    """Write ``count`` records no sender SDK would (see :mod:`producers._bad_records`)."""
     with kafka_errors("injecting bad records"):
-        acks = []
-        for i in range(count):
-            owner = codes[i % len(codes)]
-            value, signer = kinds[i % len(kinds)]
-            headers = [] if signer is None else signers(signer or owner).headers(value)
-            acks.append(
-                await producer.send(
-                    layout.outbox(owner), value, key=f"bad-{i}".encode(), headers=headers
-                )
-            )
+        acks = [
+            await producer.send(topic, value, key=key, headers=headers)
+            for topic, key, value, headers in bad_records(settings, directory, codes, codec, count)
+        ]
         await asyncio.gather(*acks)

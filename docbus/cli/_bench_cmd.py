@@ -37,9 +37,22 @@ def bench() -> None:
     show_default=True,
     help="Whether the router tracks deliveries (it does in service).",
 )
+@click.option(
+    "--bad-share",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    help="Bad records per document spread among them (malformed, spoofed, unsigned).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 def bench_router_cmd(
-    documents: int, repeat: int, seed: int, tracking: bool, as_json: bool, **flags: Any
+    documents: int,
+    repeat: int,
+    seed: int,
+    tracking: bool,
+    bad_share: float,
+    as_json: bool,
+    **flags: Any,
 ) -> None:
     """The router draining N preloaded documents against a bare consume-and-produce pipe."""
     if flags.get("log_level") is None:
@@ -49,14 +62,22 @@ def bench_router_cmd(
     async def main() -> dict[str, Any]:
         async with bus_settings(settings) as (live, _):
             return await bench_router(
-                live, documents=documents, repeat=repeat, seed=seed, track=tracking
+                live,
+                documents=documents,
+                repeat=repeat,
+                seed=seed,
+                track=tracking,
+                bad_share=bad_share,
             )
 
     result = run_async(main())
     if as_json:
         emit_json(result)
         return
-    table = Table(title=f"router against a raw pipe, {documents:,} documents", header_style="bold")
+    title = f"router against a raw pipe, {documents:,} documents"
+    if result["bad_records"]:
+        title += f" and {result['bad_records']:,} bad records"
+    table = Table(title=title, header_style="bold")
     for column in ("run", "router docs/s", "raw pipe docs/s", "ratio"):
         table.add_column(column, justify="right")
     for i, run in enumerate(result["runs"], 1):

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from docbus import Settings
-from docbus._bench import bench_router
+from docbus._bench import _spread, bench_router
 
 
 async def test_bench_router_measures_both_over_the_same_records(settings: Settings) -> None:
@@ -22,8 +22,16 @@ async def test_bench_router_measures_both_over_the_same_records(settings: Settin
     assert result["ratio"] <= max(r["ratio"] for r in result["runs"])
 
 
-def test_cli_bench_router_json() -> None:
-    """`docbus bench router --json` prints the three figures the issue names."""
+def test_spread_puts_bad_records_evenly_among_good_ones() -> None:
+    """One bad record after every len(good) // len(bad) good ones, none dropped."""
+    assert _spread(list(range(6)), ["a", "b"]) == [0, 1, 2, "a", 3, 4, 5, "b"]
+    assert _spread([0, 1], ["a", "b", "c"]) == [0, "a", 1, "b", "c"]
+    assert _spread([0, 1], []) == [0, 1]
+
+
+def test_cli_bench_router_json_with_bad_records() -> None:
+    """`docbus bench router --json` prints the three figures the issue names; with
+    ``--bad-share`` the router dead-letters exactly the bad records spread among them."""
     run = subprocess.run(
         [
             sys.executable,
@@ -36,6 +44,8 @@ def test_cli_bench_router_json() -> None:
             "1000",
             "--repeat",
             "1",
+            "--bad-share",
+            "0.05",
         ],
         capture_output=True,
         text=True,
@@ -45,3 +55,5 @@ def test_cli_bench_router_json() -> None:
     result = json.loads(run.stdout)
     assert {"router_docs_per_s", "raw_pipe_docs_per_s", "ratio"} <= set(result)
     assert result["tracking"] is True
+    assert result["bad_records"] == 50
+    assert [r["router_dead_lettered"] for r in result["runs"]] == [50]
