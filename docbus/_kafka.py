@@ -29,6 +29,7 @@ __all__ = [
     "create_missing_topics",
     "delete_topics",
     "kafka_errors",
+    "list_topics",
     "make_admin",
     "make_consumer",
     "make_producer",
@@ -201,6 +202,13 @@ async def create_missing_topics(
                 )
             _raise_topic_errors(response.topic_errors)
         return missing
+
+
+async def list_topics(settings: Settings) -> list[str]:
+    """Every topic the broker has, sorted."""
+    async with _admin(settings) as admin:
+        with kafka_errors("listing topics"):
+            return sorted(await admin.list_topics())
 
 
 async def delete_topics(settings: Settings, names: Iterable[str]) -> list[str]:

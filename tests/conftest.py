@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from docbus import EmbeddedBroker, Settings, free_port
-from docbus._kafka import delete_topics, make_admin
+from docbus._kafka import delete_topics, list_topics
 from docbus._logging import reset_logging
 from tests.debian import debian_tool, require_debian_tool
 
@@ -67,12 +67,7 @@ def settings(
 async def _delete_prefixed_topics(settings: Settings) -> None:
     """Delete every topic named ``<prefix>.…`` or ``<prefix>-…`` (a replay's spans)."""
     prefix = settings.topic_prefix
-    admin = make_admin(settings)
-    await admin.start()
-    try:
-        names = await admin.list_topics()
-    finally:
-        await admin.close()
+    names = await list_topics(settings)
     await delete_topics(settings, [n for n in names if n.startswith((f"{prefix}.", f"{prefix}-"))])
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from docbus import EmbeddedBroker, Settings
-from docbus._kafka import make_admin
+from docbus._kafka import list_topics
 from docbus._replay import run_replay
 from docbus._replay_report import CHARTS
 from producers import YearWorkload
@@ -48,12 +48,7 @@ async def test_a_small_replay_in_two_spans_matches_the_model(
     assert rss["samples"] == len(summary.router_memory) >= 2
     assert 20 * 2**20 < rss["first"] <= rss["peak"] < 2**31
     assert summary.docs_per_s == pytest.approx(summary.documents / summary.elapsed_s, rel=1e-3)
-    admin = make_admin(settings)
-    await admin.start()
-    try:
-        topics = await admin.list_topics()
-    finally:
-        await admin.close()
+    topics = await list_topics(settings)
     assert not [t for t in topics if t.startswith(f"{settings.topic_prefix}-p")]
 
 
