@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -16,7 +15,7 @@ from docbus._exceptions import (
     ValidationError,
 )
 from router.directory import Directory, Resolution
-from router.tracking import Tracker
+from router.tracking import Tracker, record_digest
 from schemas import (
     BUS_AGENCY,
     EXPRESS_PARTITION,
@@ -193,7 +192,7 @@ class RoutingCore:
                 ):
                     inboxes.setdefault(recipient, agency.code)
         if self.tracker is not None:
-            digest = hashlib.blake2b(record.value or b"", digest_size=16).digest()
+            digest = record_digest(record.value or b"")
             self.tracker.on_document(doc, list(inboxes.items()), digest=digest)
         value = record.value
         assert value is not None

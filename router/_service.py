@@ -413,6 +413,13 @@ class Router(Service):
                     )
                     outcomes += [routed] if routed is not None else []
                     offsets[parked.tp] = self._commit_offset(parked.tp)
+            if self._tracker is not None:  # one store read for the ids the cache forgot
+                self._tracker.recall_documents(
+                    record.key.decode("utf-8", "replace")
+                    for records in batch.values()
+                    for record in records
+                    if record.key
+                )
             for tp, records in batch.items():
                 for record in records:
                     since_yield += 1

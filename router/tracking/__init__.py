@@ -10,7 +10,7 @@ from router.tracking._store import (
     TrackingStore,
     open_store,
 )
-from router.tracking._tracker import EFFECTS, PendingChanges, Tracker
+from router.tracking._tracker import EFFECTS, PendingChanges, Tracker, record_digest
 
 __all__ = [
     "EFFECTS",
@@ -26,4 +26,5 @@ __all__ = [
     "WorkingCalendar",
     "open_store",
     "rebuild_tracking",
+    "record_digest",
 ]

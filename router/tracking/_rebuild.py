@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from docbus._exceptions import CodecError, RoutingRejected
 from docbus._kafka import connection_options, kafka_errors, start_consumer
 from docbus._settings import Settings
-from router.tracking._tracker import Tracker
+from router.tracking._tracker import Tracker, record_digest
 from schemas import BUS_AGENCY, HEADER_RECIPIENT, Codec, Document, StatusNotice, TopicLayout
 
 __all__ = ["RebuildReport", "rebuild_tracking"]
@@ -39,7 +39,7 @@ async def rebuild_tracking(
     """Clear ``tracker``'s store and refill it from the inboxes of ``agencies``."""
     layout = TopicLayout(settings.topic_prefix)
     codec = Codec()
-    deliveries: dict[str, tuple[Document, list[tuple[str, str]]]] = {}
+    deliveries: dict[str, tuple[Document, list[tuple[str, str]], bytes]] = {}
     notices: list[StatusNotice] = []
     records = await _read_all(settings, [layout.inbox(code) for code in agencies])
     for record in records:
@@ -54,11 +54,12 @@ async def rebuild_tracking(
         recipient = dict(record.headers).get(HEADER_RECIPIENT)
         agency = record.topic[len(layout.inbox("")) :]
         if recipient is not None:
-            entry = deliveries.setdefault(message.document_id, (message, []))
+            digest = record_digest(record.value or b"")  # the outbox record's bytes, forwarded
+            entry = deliveries.setdefault(message.document_id, (message, [], digest))
             entry[1].append((recipient.decode(), agency))
     tracker.store.clear()
-    for document, pairs in deliveries.values():
-        tracker.on_document(document, list(dict.fromkeys(pairs)))
+    for document, pairs, digest in deliveries.values():
+        tracker.on_document(document, list(dict.fromkeys(pairs)), digest=digest)
     applied = skipped = 0
     for notice in sorted(notices, key=lambda n: n.timestamp):
         try:
@@ -69,7 +70,7 @@ async def rebuild_tracking(
     tracker.flush()
     return RebuildReport(
         documents=len(deliveries),
-        deliveries=sum(len(set(p)) for _, p in deliveries.values()),
+        deliveries=sum(len(set(p)) for _, p, _ in deliveries.values()),
         notices_applied=applied,
         notices_skipped=skipped,
         records_read=len(records),

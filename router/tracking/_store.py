@@ -43,15 +43,16 @@ __all__ = [
 #: PostgreSQL advisory lock held while the tables are checked and created (concurrent
 #: ``CREATE TABLE IF NOT EXISTS`` can fail with a unique violation on pg_type).
 _SCHEMA_LOCK = 0x646F63627573  # "docbus"
-#: Bumped whenever the tables change; a store of another version is refused, not guessed at.
-SCHEMA_VERSION = "3"
+#: Bumped whenever the tables change; a store of another version is refused, not guessed
+#: at, except version 3, which lacked only the documents' digests (a column is added).
+SCHEMA_VERSION = "4"
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS docbus_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS documents (
         seq {serial} PRIMARY KEY, document_id TEXT NOT NULL UNIQUE, sender TEXT NOT NULL,
         code TEXT NOT NULL, subject TEXT NOT NULL, priority INTEGER NOT NULL,
         sent_at BIGINT NOT NULL, business_type INTEGER NOT NULL, related_document_id TEXT,
-        effect TEXT, effect_by TEXT)""",
+        effect TEXT, effect_by TEXT, digest {bytes})""",
     """CREATE TABLE IF NOT EXISTS deliveries (
         doc BIGINT NOT NULL, recipient TEXT NOT NULL, agency TEXT NOT NULL,
         deadline BIGINT NOT NULL, sent_at BIGINT NOT NULL,
@@ -68,6 +69,8 @@ _REMEMBERED_DOCUMENTS = 400_000
 #: Codes after which a delivery no longer waits for acceptance.
 _ANSWERED = ("02", "03", "04", "05", "06", "15")
 _TABLES = ("history", "deliveries", "documents")
+#: Document ids per query when digests are read back (well under SQLite's variable limit).
+_IDS_PER_QUERY = 500
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -134,13 +137,13 @@ class WriteBatch:
     times are :func:`micros`.
 
     - documents: (document_id, sender, code, subject, priority, sent_at, business_type,
-      related_document_id)
+      related_document_id, digest of the record's bytes or None)
     - deliveries: (document_id, recipient, agency, deadline, sent_at)
     - effects: (effect, by document_id, document_id)
     - history: (document_id, recipient, code, at, by_agency, description)
     """
 
-    documents: list[tuple[str, str, str, str, int, int, int, str | None]] = field(
+    documents: list[tuple[str, str, str, str, int, int, int, str | None, bytes | None]] = field(
         default_factory=list
     )
     deliveries: list[tuple[str, str, str, int, int]] = field(default_factory=list)
@@ -156,6 +159,7 @@ class TrackingStore(Protocol):
 
     def write(self, batch: WriteBatch) -> None: ...
     def document(self, document_id: str) -> DocumentRow | None: ...
+    def digests(self, document_ids: Sequence[str]) -> dict[str, bytes]: ...
     def delivery(self, document_id: str, recipient: str) -> DeliveryRow | None: ...
     def deliveries(self, document_id: str) -> list[DeliveryRow]: ...
     def overdue(self, now: dt.datetime, agency: str | None = None) -> list[DeliveryRow]: ...
@@ -178,12 +182,20 @@ class SqlTrackingStore:
         sqlite = placeholder == "?"
         serial = "INTEGER" if sqlite else "BIGSERIAL"
         without_rowid = " WITHOUT ROWID" if sqlite else ""
+        binary = "BLOB" if sqlite else "BYTEA"
         if not sqlite:  # routers starting together: one creates the tables, the rest wait
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
         cursor.execute(_SCHEMA[0])
         cursor.execute(self._sql("SELECT value FROM docbus_meta WHERE name = ?"), ("schema",))
         found = cursor.fetchone()
         has_tables = bool(self._tables(cursor))
+        if found is not None and found[0] == "3":  # the one change since: digests
+            cursor.execute(f"ALTER TABLE documents ADD COLUMN digest {binary}")
+            cursor.execute(
+                self._sql("UPDATE docbus_meta SET value = ? WHERE name = ?"),
+                (SCHEMA_VERSION, "schema"),
+            )
+            found = (SCHEMA_VERSION,)
         if (found is None and has_tables) or (found is not None and found[0] != SCHEMA_VERSION):
             version = found[0] if found else "1"
             raise ConfigurationError(
@@ -192,7 +204,9 @@ class SqlTrackingStore:
             )
         for statement in _SCHEMA[1:]:
             cursor.execute(
-                statement.replace("{serial}", serial).replace("{without_rowid}", without_rowid)
+                statement.replace("{serial}", serial)
+                .replace("{without_rowid}", without_rowid)
+                .replace("{bytes}", binary)
             )
         cursor.execute(
             self._sql(
@@ -236,7 +250,7 @@ class SqlTrackingStore:
         if batch.documents:
             self._executemany(
                 "INSERT INTO documents (document_id, sender, code, subject, priority, sent_at,"
-                " business_type, related_document_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " business_type, related_document_id, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (document_id) DO NOTHING",
                 batch.documents,
             )
@@ -297,6 +311,20 @@ class SqlTrackingStore:
         return DocumentRow(
             document_id, sender, code, subject, priority, _shown(sent_at), kind, related, effect, by
         )
+
+    def digests(self, document_ids: Sequence[str]) -> dict[str, bytes]:
+        """The digest of each of ``document_ids`` the store has one for (a few queries)."""
+        found: dict[str, bytes] = {}
+        for start in range(0, len(document_ids), _IDS_PER_QUERY):
+            chunk = document_ids[start : start + _IDS_PER_QUERY]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._query(
+                f"SELECT document_id, digest FROM documents WHERE document_id IN ({marks})"
+                " AND digest IS NOT NULL",
+                chunk,
+            ).fetchall()
+            found.update((document_id, bytes(digest)) for document_id, digest in rows)
+        return found
 
     def delivery(self, document_id: str, recipient: str) -> DeliveryRow | None:
         """One delivery with its history."""

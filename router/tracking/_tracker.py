@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-from collections.abc import Callable, Sequence
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -22,7 +23,14 @@ from router.tracking._calendar import WorkingCalendar
 from router.tracking._store import DeliveryRow, TrackingStore, WriteBatch, micros
 from schemas import BusinessType, DeliveryState, Document, ImpossibleTransition, StatusNotice
 
-__all__ = ["EFFECTS", "ChangeWriter", "PendingChanges", "Tracker", "write_changes"]
+__all__ = [
+    "EFFECTS",
+    "ChangeWriter",
+    "PendingChanges",
+    "Tracker",
+    "record_digest",
+    "write_changes",
+]
 
 #: What a revoke, update or replace does to the document it names.
 EFFECTS = {
@@ -31,6 +39,11 @@ EFFECTS = {
     BusinessType.REPLACE: "replaced",
 }
 Key = tuple[str, str]
+
+
+def record_digest(value: bytes) -> bytes:
+    """What identifies a document record's bytes (the router's and a rebuild's alike)."""
+    return hashlib.blake2b(value, digest_size=16).digest()
 
 
 class _Entry(NamedTuple):
@@ -57,11 +70,11 @@ def _entry(
 
 
 #: (document_id, sender, code, subject, priority, sent_at, business_type, related_document_id,
-#: due_date, [(recipient unit, inbox agency), ...]) of a routed document. Times are POSIX
-#: seconds: a float pickles ten times faster than a datetime and round-trips to the
-#: microsecond.
+#: due_date, [(recipient unit, inbox agency), ...], digest or b"") of a routed document.
+#: Times are POSIX seconds: a float pickles ten times faster than a datetime and
+#: round-trips to the microsecond.
 DocumentChange = tuple[
-    str, str, str, str, int, float, int, str | None, dt.date | None, list[tuple[str, str]]
+    str, str, str, str, int, float, int, str | None, dt.date | None, list[tuple[str, str]], bytes
 ]
 #: (document_id, recipient unit, status code, timestamp, from agency, description) of a notice.
 NoticeChange = tuple[str, str, str, float, str, str]
@@ -117,10 +130,11 @@ class Tracker:
     ) -> None:
         """Record ``doc`` delivered to ``(recipient unit, inbox agency)`` pairs.
 
-        ``digest`` identifies the record's bytes: the same id again with other bytes is
-        refused (``document_id_reused``) while the first is among the cached documents; the
-        same bytes again are a redelivery. Older ids are not checked (that would cost a
-        store read per document).
+        ``digest`` (:func:`record_digest`) identifies the record's bytes: the same id
+        again with other bytes is refused (``document_id_reused``), the same bytes again
+        are a redelivery. The check is against the cached documents; call
+        :meth:`recall_documents` first for a batch to extend it to every document the
+        store has.
         """
         document_id, sender = doc.document_id, doc.sender
         documents = self._documents
@@ -156,8 +170,21 @@ class Tracker:
                 business.related_document_id,
                 doc.due_date,
                 new,
+                digest,
             )
         )
+
+    def recall_documents(self, document_ids: Iterable[str]) -> None:
+        """Read back the digests of those of ``document_ids`` the cache has forgotten (or
+        never saw: another router routed them), one store query for a whole batch, so a
+        document id reused long after its first use is still refused."""
+        documents = self._documents
+        forgotten = [i for i in dict.fromkeys(document_ids) if i not in documents]
+        if not forgotten:
+            return
+        documents.update(self.store.digests(forgotten))
+        while len(documents) > self._cache_size:
+            documents.popitem(last=False)
 
     def apply_notice(self, notice: StatusNotice) -> bool:
         """Check and apply ``notice``; False if it was applied before; RoutingRejected if impossible."""
@@ -288,11 +315,22 @@ def write_changes(store: TrackingStore, calendar: WorkingCalendar, changes: Pend
         related,
         due_date,
         deliveries,
+        digest,
     ) in changes.documents:
         sent_moment = dt.datetime.fromtimestamp(sent_at, dt.UTC)
         sent = round(sent_at * 1_000_000)
         batch.documents.append(
-            (document_id, sender, code, subject, priority, sent, business_type, related)
+            (
+                document_id,
+                sender,
+                code,
+                subject,
+                priority,
+                sent,
+                business_type,
+                related,
+                digest or None,
+            )
         )
         if deliveries:
             deadline = micros(

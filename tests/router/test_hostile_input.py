@@ -13,6 +13,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,7 @@ from docbus._keystore import Keystore
 from producers import Sender
 from router import Router
 from router.directory import Directory
+from router.tracking import Tracker, open_store
 from schemas import (
     BUS_AGENCY,
     HEADER_ERROR,
@@ -34,7 +36,17 @@ from schemas import (
     StatusNotice,
     today_vn,
 )
-from tests.helpers import G12, G22, H29, H41, ensure_topics, letter, produce_raw, read_topic
+from tests.helpers import (
+    G12,
+    G22,
+    H29,
+    H41,
+    ensure_topics,
+    eventually,
+    letter,
+    produce_raw,
+    read_topic,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -336,3 +348,30 @@ async def _rejections(
             ):
                 found[owner] += 1
     return found
+
+
+async def test_a_document_id_reused_after_the_cache_forgot_it(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A router whose tracking cache holds three documents routes eleven; the first one's
+    id then comes again with other content: the router reads its digest back from the
+    store and dead-letters it as ``document_id_reused``."""
+    layout = await ensure_topics(settings, [G22, H29])
+    codec = Codec()
+    first, *later = (letter(G22, (H29,), number=n) for n in range(1, 12))
+    for doc in (first, *later):
+        await produce_raw(
+            settings, layout.outbox(G22), [codec.encode(doc)], key=doc.document_id.encode()
+        )
+    tracker = Tracker(open_store(dsn=None, state_dir=tmp_path), cache_size=3)
+    async with Router(settings=settings, tracker=tracker) as router:
+        await read_topic(settings, layout.inbox(H29), 11)
+        await eventually(lambda: tracker.store.digests([first.document_id]))  # written
+        reused = dataclasses.replace(first, subject="Cùng số hiệu, nội dung khác")
+        await produce_raw(
+            settings, layout.outbox(G22), [codec.encode(reused)], key=first.document_id.encode()
+        )
+        (dead,) = await read_topic(settings, layout.deadletter, 1)
+        assert router.stats.documents_routed == 11
+    assert dict(dead.headers)[HEADER_ERROR_CLASS] == b"document_id_reused"
+    tracker.store.close()

@@ -43,7 +43,9 @@ def delivery(
     )
 
 
-def row(document: DocumentRow) -> tuple[str, str, str, str, int, int, int, str | None]:
+def row(
+    document: DocumentRow, digest: bytes | None = None
+) -> tuple[str, str, str, str, int, int, int, str | None, bytes | None]:
     """The parameters of one document row."""
     return (
         document.document_id,
@@ -54,6 +56,7 @@ def row(document: DocumentRow) -> tuple[str, str, str, str, int, int, int, str |
         micros(dt.datetime.fromisoformat(document.sent_at)),
         document.business_type,
         document.related_document_id,
+        digest,
     )
 
 
@@ -180,3 +183,40 @@ def test_routers_starting_together_on_an_empty_postgresql(
     for opened in stores:
         assert opened.document("nothing") is None
         opened.close()
+
+
+def test_digests_come_back_for_the_ids_asked(store: SqlTrackingStore) -> None:
+    """Each stored digest is found by its document id, in chunks of ids; a document written
+    without one and an id never written are absent."""
+    ids = [f"D{i}" for i in range(1, 1201)]
+    store.write(WriteBatch([row(doc(i), digest=i.encode().ljust(16, b".")) for i in ids]))
+    store.write(WriteBatch([row(doc("NO-DIGEST"))]))
+    store.commit()
+    found = store.digests([*ids, "NO-DIGEST", "NEVER"])
+    assert found == {i: i.encode().ljust(16, b".") for i in ids}
+
+
+def test_a_version_3_store_gains_the_digest_column(tmp_path: Path) -> None:
+    """A store of schema 3 (before digests) opens: the column is added, its rows kept."""
+    import sqlite3
+
+    from router.tracking._store import SCHEMA_VERSION
+
+    path = tmp_path / "tracking.sqlite"
+    current = open_store(dsn=None, state_dir=tmp_path)
+    current.write(WriteBatch([row(doc("OLD"))]))
+    current.commit()
+    current.close()
+    old = sqlite3.connect(path)  # make it what version 3 wrote
+    old.execute("ALTER TABLE documents DROP COLUMN digest")
+    old.execute("UPDATE docbus_meta SET value = '3' WHERE name = 'schema'")
+    old.commit()
+    old.close()
+    reopened = open_store(dsn=None, state_dir=tmp_path)
+    reopened.write(WriteBatch([row(doc("NEW"), digest=b"n" * 16)]))
+    reopened.commit()
+    assert reopened.document("OLD") is not None
+    assert reopened.digests(["OLD", "NEW"]) == {"NEW": b"n" * 16}
+    reopened.close()
+    meta = sqlite3.connect(path).execute("SELECT value FROM docbus_meta").fetchall()
+    assert meta == [(SCHEMA_VERSION,)] and SCHEMA_VERSION == "4"

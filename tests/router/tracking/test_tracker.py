@@ -297,3 +297,29 @@ def test_a_router_with_a_stale_cache_reads_what_another_router_applied(
     assert accepted.kind == "notice", accepted.detail
     impossible = notify(a, doc, H29, "01", 3)  # after 03, a fresh 01 is still refused
     assert (impossible.kind, impossible.reason) == ("dead_letter", "impossible_notice")
+
+
+def test_a_reused_id_is_refused_after_the_cache_forgot_it(
+    directory: Directory, tmp_path: Path
+) -> None:
+    """With a cache of two documents, the first is forgotten after three more; read back
+    from the store for the batch (as the router does), its reuse is still refused, by the
+    same router and by another one sharing the store, while the same bytes pass."""
+    a, b, control = (
+        make_core(directory, Tracker(open_store(dsn=None, state_dir=tmp_path), cache_size=2))
+        for _ in "abc"
+    )
+    first = letter(G22, (H29,), number=1)
+    for doc in (first, *(letter(G22, (H29,), number=n) for n in (2, 3, 4))):
+        send(a, doc)
+    a.tracker.flush()  # type: ignore[union-attr]
+    other = Record(
+        LAYOUT.outbox(G22), Codec().encode(dataclasses.replace(first, subject="Khác hẳn"))
+    )
+    assert control.route(other).kind == "document"  # what a cache alone lets through
+    for core in (a, b):
+        core.tracker.recall_documents([first.document_id])  # type: ignore[union-attr]
+        routed = core.route(other)
+        assert (routed.kind, routed.reason) == ("dead_letter", "document_id_reused")
+        again = core.route(Record(LAYOUT.outbox(G22), Codec().encode(first)))
+        assert again.kind == "document", again.detail  # a redelivery of the same bytes
