@@ -148,6 +148,7 @@ async def run_replay(
     progress: ReplayProgress | None = None,
     freeze_heap: bool = False,
     segments: int = 1,
+    only_span: int | None = None,
 ) -> ReplaySummary:
     """Replay ``year`` at ``scale`` through the whole bus; summarise.
 
@@ -158,11 +159,15 @@ async def run_replay(
     ``segments`` N > 1 replays the year in N consecutive spans of days, each on topics of
     its own (``<prefix>-p<i>``) deleted when the span is complete, so the broker holds
     one span's records at a time; the elapsed time includes each span's start-up.
+    ``only_span`` K replays the K-th of those spans alone (1-based): the largest span's
+    broker peak is the whole year's, measured in a fraction of the time.
     """
     if speed is not None and speed <= 0:
         raise ValueError(f"speed must be positive, got {speed}")
     if segments < 1:
         raise ValueError(f"segments must be at least 1, got {segments}")
+    if only_span is not None and not 1 <= only_span <= segments:
+        raise ValueError(f"only_span must be between 1 and {segments}, got {only_span}")
     directory = Directory.load()
     today = today_vn()
     model = YearWorkload(year, directory=directory, scale=scale, seed=seed, agencies_at=today)
@@ -177,8 +182,11 @@ async def run_replay(
         progress=progress,
         freeze_heap=freeze_heap,
     )
-    spans = _spans(list(model.days), segments)
-    for index, days in enumerate(spans, 1):
+    spans = list(enumerate(_spans(list(model.days), segments), 1))
+    if only_span is not None:
+        spans = [spans[only_span - 1]]
+    run.planned = sum(model.days[day] for _, days in spans for day in days)
+    for index, days in spans:
         part = settings.replace(topic_prefix=f"{settings.topic_prefix}-p{index}")
         await run.replay(part if segments > 1 else settings, days)
         if segments > 1:
@@ -250,6 +258,8 @@ class _Run:
     express_ms: list[float] = field(default_factory=list)
     router_memory: list[dict[str, Any]] = field(default_factory=list)
     completed: bool = True
+    #: Documents the spans to replay hold (the progress bar's total).
+    planned: int = 0
     _begun: bool = False
     _origin: dt.datetime | None = None
 
@@ -342,7 +352,7 @@ class _Run:
     def _tick(self, ledger: DeliveryLedger, span: _Expected | None = None) -> None:
         if self.progress is not None:
             sent = self.expected.documents + (span.documents if span is not None else 0)
-            self.progress(sent, self.model.total, self.received + len(ledger.received))
+            self.progress(sent, self.planned, self.received + len(ledger.received))
 
 
 @dataclass

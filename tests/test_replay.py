@@ -52,6 +52,18 @@ async def test_a_small_replay_in_two_spans_matches_the_model(
     assert not [t for t in topics if t.startswith(f"{settings.topic_prefix}-p")]
 
 
+async def test_only_one_span_is_replayed_when_asked(settings: Settings) -> None:
+    """``only_span=2`` of two: the second half of the year's days alone, complete."""
+    summary = await run_replay(settings, year=2024, scale=0.0001, seed=7, segments=2, only_span=2)
+    model = YearWorkload(2024, directory=Directory.load(), scale=0.0001, seed=7)
+    days = list(model.days)
+    second_half = days[round(len(days) / 2) :]
+    assert summary.documents == sum(model.days[d] for d in second_half) > 0
+    assert summary.completed and summary.lost == 0 and summary.duplicates_delivered == 0
+    with pytest.raises(ValueError, match="only_span"):
+        await run_replay(settings, scale=0.0001, segments=2, only_span=3)
+
+
 def test_cli_replay_at_a_set_speed_json_and_report(tmp_path: Path) -> None:
     """`docbus replay --speed N --json --report DIR` prints the keys the issue names,
     writes the report, and at speed N takes the year's span over N, the documents going

@@ -65,6 +65,13 @@ from router.directory import Directory
     help="Replay the year in N spans of days, each on topics of its own deleted when it is "
     "done, so the broker holds one span at a time (a full year: 12).",
 )
+@click.option(
+    "--only-span",
+    type=click.IntRange(1, 366),
+    default=None,
+    help="Replay only the K-th of the --segments spans (the largest one's broker peak is "
+    "the whole year's).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.option(
     "--report",
@@ -80,11 +87,14 @@ def replay(
     seed: int,
     timeout_s: float,
     segments: int,
+    only_span: int | None,
     as_json: bool,
     report_dir: Path | None,
     **flags: Any,
 ) -> None:
     """Replay a year of national traffic through senders, a router and receivers; summarise."""
+    if only_span is not None and only_span > segments:
+        raise click.BadParameter(f"there are only {segments} spans", param_hint="--only-span")
     if flags.get("log_level") is None:
         flags["log_level"] = "ERROR"
     settings = settings_from(**flags)
@@ -120,6 +130,7 @@ def replay(
                     progress=progress,
                     freeze_heap=True,
                     segments=segments,
+                    only_span=only_span,
                 )
 
     summary = run_async(main())
