@@ -22,14 +22,12 @@ import random
 import statistics
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
-
-from prometheus_client.parser import text_string_to_metric_families
 
 from docbus import EmbeddedBroker, Settings
 from docbus._express_watch import ExpressWatch
 from docbus._kafka import produce_in_batches
+from docbus._metrics import scraped_total
 from docbus._replay_timeline import percentiles_ms
 from docbus._router_process import RouterProcess
 from producers import Sender, official_letter
@@ -40,23 +38,13 @@ from schemas import AgencyCode, Codec, TopicLayout
 
 HUB = "000.00.00.G22"
 SCRAPE_S = 0.2
-
-
-def routed_so_far(url: str) -> float:
-    """The router's documents routed and dead-lettered, from its metrics endpoint."""
-    with urllib.request.urlopen(url, timeout=5) as response:
-        text = response.read().decode()
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name in ("docbus_documents_routed_total", "docbus_dead_letters_total")
-    )
+#: What the router has done with a record: routed it, or dead-lettered it.
+ROUTED = ("docbus_documents_routed_total", "docbus_dead_letters_total")
 
 
 async def drained_after(url: str, documents: int) -> float:
     """When the router has routed ``documents`` (scraped every 0.2 s, off this loop)."""
-    while await asyncio.to_thread(routed_so_far, url) < documents:
+    while await asyncio.to_thread(scraped_total, url, ROUTED) < documents:
         await asyncio.sleep(SCRAPE_S)
     return time.monotonic()
 

@@ -17,31 +17,19 @@ import itertools
 import json
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
-
-from prometheus_client.parser import text_string_to_metric_families
 
 from docbus import EmbeddedBroker, Settings
 from docbus._kafka import produce_in_batches
 from docbus._keystore import Keystore
+from docbus._metrics import scraped_total
 from docbus._router_process import RouterProcess
 from producers._bad_records import bad_records
 from router._topics import ensure_bus_topics
 from router.directory import Directory, today_vn
 from schemas import BUS_AGENCY, Codec
 
-
-def dead_lettered(url: str) -> float:
-    """The router's dead letters so far, from its metrics endpoint."""
-    with urllib.request.urlopen(url, timeout=5) as response:
-        text = response.read().decode()
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == "docbus_dead_letters_total"
-    )
+DEAD_LETTERS = ("docbus_dead_letters_total",)
 
 
 async def measure(records: int, per_round: int) -> dict[str, object]:
@@ -59,7 +47,8 @@ async def measure(records: int, per_round: int) -> dict[str, object]:
             samples: list[dict[str, float]] = []
             started = time.monotonic()
             async with RouterProcess(settings) as router:
-                assert router.metrics_url is not None
+                url = router.metrics_url
+                assert url is not None
                 rss_mib = round(router.rss_bytes() / 2**20, 1)
                 samples.append({"dead_lettered": 0, "router_rss_mib": rss_mib})
                 flood = bad_records(settings, directory, owners, codec, records)
@@ -67,7 +56,7 @@ async def measure(records: int, per_round: int) -> dict[str, object]:
                 while batch := list(itertools.islice(flood, per_round)):
                     await produce_in_batches(settings, batch)
                     done += len(batch)
-                    while await asyncio.to_thread(dead_lettered, router.metrics_url) < done:
+                    while await asyncio.to_thread(scraped_total, url, DEAD_LETTERS) < done:
                         await asyncio.sleep(0.2)
                     rss_mib = round(router.rss_bytes() / 2**20, 1)
                     samples.append({"dead_lettered": done, "router_rss_mib": rss_mib})

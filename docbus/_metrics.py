@@ -13,12 +13,14 @@ import collections
 import contextlib
 import math
 import platform
-from collections.abc import Callable, Sequence
+import urllib.request
+from collections.abc import Callable, Collection, Sequence
 
 import structlog
 from prometheus_client import CollectorRegistry, Info
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily
+from prometheus_client.parser import text_string_to_metric_families
 
 from docbus._exceptions import ConfigurationError
 from docbus._lifecycle import Lifecycle, Service
@@ -29,6 +31,7 @@ __all__ = [
     "HistogramTable",
     "MetricsServer",
     "register_build_info",
+    "scraped_total",
 ]
 
 log = structlog.get_logger("docbus.metrics")
@@ -42,6 +45,19 @@ LATENCY_BUCKETS = (
 _REASONS = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}
 _MAX_REQUEST_BYTES = 16_384
 _REQUEST_TIMEOUT_S = 10.0
+
+
+def scraped_total(url: str, names: Collection[str], timeout_s: float = 5.0) -> float:
+    """The sum of the samples named ``names`` that ``url`` serves (a blocking HTTP read:
+    for tools and benchmarks watching a router from outside)."""
+    with urllib.request.urlopen(url, timeout=timeout_s) as response:
+        text = response.read().decode()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name in names
+    )
 
 
 def register_build_info(registry: CollectorRegistry, component: str) -> None:
