@@ -11,6 +11,7 @@ import pytest
 
 from consumers import Receiver
 from docbus import ConfigurationError, Settings
+from docbus._metrics import scraped_total
 from producers import Sender
 from router import Router
 from schemas import Priority, StatusCode, TopicLayout
@@ -73,6 +74,9 @@ async def test_router_series_follow_the_traffic(settings: Settings) -> None:
 
         samples = await eventually(settled)
         ready = await asyncio.to_thread(_status, url.replace("/metrics", "/readyz"))
+        handled = await asyncio.to_thread(
+            scraped_total, url, ("docbus_documents_routed_total", "docbus_dead_letters_total")
+        )
 
     def value(name: str, **labels: str) -> float | None:
         return sample(samples, name, **labels)
@@ -94,6 +98,7 @@ async def test_router_series_follow_the_traffic(settings: Settings) -> None:
     assert value("docbus_directory_info", version=router.directory_version) == 1
     assert any(name == "docbus_build_info" for name, _ in samples)
     assert ready == 200
+    assert handled == 4  # what tools read: 3 documents routed, 1 dead letter (all labels)
     assert not any(dict(labels).get("document_id") for _, labels in samples)
 
 
