@@ -18,6 +18,7 @@ from docbus._kafka import make_producer, start_producer
 from docbus._keystore import Keystore
 from docbus._router_process import RouterProcess
 from docbus._settings import Settings
+from docbus._together import all_finished
 from producers import Sender
 from router._topics import ensure_bus_topics
 from router.directory import Directory
@@ -130,8 +131,11 @@ async def simulated_bus(
         settings = settings.replace(state_dir=Path(state))
         Keystore(settings.keys_root).ensure([BUS_AGENCY, *directory.codes()])
         async with contextlib.AsyncExitStack() as stack:
-            running_router, _ = await _enter_together(  # each waits seconds to join its groups
-                stack, router(settings), receiving_agencies(settings, codes, codec, ledger, clerk)
+            running_router, _ = await all_finished(  # each waits seconds to join its groups
+                stack.enter_async_context(router(settings)),
+                stack.enter_async_context(
+                    receiving_agencies(settings, codes, codec, ledger, clerk)
+                ),
             )
             producer = await stack.enter_async_context(shared_producer(settings))
             senders = {}
@@ -139,20 +143,6 @@ async def simulated_bus(
                 sender = Sender(agency=code, settings=settings, producer=producer, codec=codec)
                 senders[code] = await stack.enter_async_context(sender)
             yield SimulatedBus(settings, running_router, senders, producer)
-
-
-async def _enter_together(
-    stack: contextlib.AsyncExitStack, *managers: contextlib.AbstractAsyncContextManager[Any]
-) -> list[Any]:
-    """Enter ``managers`` concurrently on ``stack`` (which exits those that were entered);
-    the first failure is raised once every one has finished entering."""
-    entered = await asyncio.gather(
-        *(stack.enter_async_context(m) for m in managers), return_exceptions=True
-    )
-    for outcome in entered:
-        if isinstance(outcome, BaseException):
-            raise outcome
-    return entered
 
 
 async def wait_complete(

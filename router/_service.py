@@ -30,6 +30,7 @@ from docbus._keystore import Keystore
 from docbus._lifecycle import Lifecycle, Service
 from docbus._metrics import MetricsServer
 from docbus._settings import Settings
+from docbus._together import all_finished
 from router._lag import partition_lag
 from router._lanes import Lane, router_lanes
 from router._metrics import RouterMetrics
@@ -192,16 +193,12 @@ class Router(Service):
             await start_producer(self._producer, self._settings, "the router")
             for lane in self._lanes:
                 lane.subscribe(self._layout.outbox_pattern, on_revoked=self._forget)
-            started = await asyncio.gather(  # together: each start waits ~2 s to join its group
+            await all_finished(  # together: each start waits ~2 s to join its group
                 *(
                     start_consumer(lane.consumer, f"starting the router's {lane.name} lane")
                     for lane in self._lanes
-                ),
-                return_exceptions=True,
+                )
             )
-            for outcome in started:
-                if isinstance(outcome, BaseException):
-                    raise outcome
         except BaseException:
             await self._close_clients()
             self._lifecycle.closing()
