@@ -65,9 +65,10 @@ class _KeepToLane(ConsumerRebalanceListener):  # type: ignore[misc]
         self._on_revoked = on_revoked
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        """Tell the router (offsets are committed per batch, after its acks)."""
+        """Tell the router of this lane's partitions revoked (offsets are committed per
+        batch, after its acks; the other lane's partitions are not this group's to route)."""
         if self._on_revoked is not None:
-            self._on_revoked(set(revoked))
+            self._on_revoked({tp for tp in revoked if self._lane.owns(tp)})
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         """Pause what belongs to the other lane."""

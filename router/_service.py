@@ -35,6 +35,7 @@ from router._lag import partition_lag
 from router._lanes import Lane, router_lanes
 from router._metrics import RouterMetrics
 from router._parking import Parking
+from router._revocations import Revocations
 from router._routing import IncomingRecord, Routed, RoutingCore
 from router.directory import Directory
 from router.directory._feed import DirectoryFollower
@@ -162,6 +163,7 @@ class Router(Service):
         self._gauge_tasks: list[asyncio.Task[None]] = []
         self._metrics_server: MetricsServer | None = None
         self._parking = Parking(grace_s=unknown_notice_grace_s, retry_every_s=_RETRY_PARKED_S)
+        self._revocations = Revocations()
         self._backlog_at = float("-inf")  # when a lane last fetched a full batch
         self._next_offsets: dict[TopicPartition, int] = {}
 
@@ -327,7 +329,9 @@ class Router(Service):
             lane.resume()
 
     def _forget(self, revoked: set[TopicPartition]) -> None:
-        """Partitions taken away in a rebalance: their parked records are the new owner's."""
+        """Partitions taken away in a rebalance: their parked records are the new owner's,
+        and so is what a batch in hand still holds of them."""
+        self._revocations.revoke(revoked)
         self._parking.drop(revoked)
         for tp in revoked:
             self._next_offsets.pop(tp, None)
@@ -360,6 +364,7 @@ class Router(Service):
                     batch = await consumer.getmany(
                         timeout_ms=self._poll_timeout_ms, max_records=self._max_batch
                     )
+                fetched = self._revocations.mark()
                 batch = {tp: records for tp, records in batch.items() if lane.owns(tp)}
                 if not batch and not self._parking.due(time.monotonic(), lane.name, lane.owns):
                     continue
@@ -370,7 +375,7 @@ class Router(Service):
                 if lane.express:
                     self._express_routed_at = time.monotonic()
                 routed, acks, offsets = await self._route_batch(
-                    lane, batch, self._yield_every(lane)
+                    lane, batch, self._yield_every(lane), fetched
                 )
                 if not offsets:  # nothing read, nothing parked became routable
                     continue
@@ -378,7 +383,7 @@ class Router(Service):
                 if settling is not None:
                     await settling
                 settling = asyncio.create_task(
-                    self._settle(consumer, acks, offsets, changes, routed, fetched_at)
+                    self._settle(consumer, acks, offsets, changes, routed, fetched_at, fetched)
                 )
         finally:
             if settling is not None:
@@ -394,9 +399,13 @@ class Router(Service):
         lane: Lane,
         batch: dict[TopicPartition, list],  # type: ignore[type-arg]
         yield_every: int,
+        fetched: int,
     ) -> tuple[list[Routed], list[asyncio.Future[object]], dict[TopicPartition, int]]:
         """Route the parked records that are due, then every record of ``batch``: what
-        became of each, the acks, the offsets to commit."""
+        became of each, the acks, the offsets to commit. A partition revoked since the
+        batch was ``fetched`` (a :meth:`Revocations.mark`) is left where it stands: no
+        more of it is routed and nothing of it committed (its new owner reads it again)."""
+        revoked_since = self._revocations.revoked_since
         acks: list[asyncio.Future[object]] = []
         offsets: dict[TopicPartition, int] = {}
         outcomes: list[Routed] = []
@@ -405,6 +414,8 @@ class Router(Service):
         with kafka_errors("delivering routed records"):
             if self._parking.due(now, lane.name, lane.owns):
                 for parked in list(self._parking.take(now, lane.name, lane.owns)):
+                    if revoked_since(parked.tp, fetched):
+                        continue
                     routed = await self._route_record(
                         parked.tp, parked.record, acks, parked.deadline
                     )
@@ -423,10 +434,13 @@ class Router(Service):
                     if since_yield == yield_every:
                         since_yield = 0
                         await asyncio.sleep(0)  # let the other lane, acks and fetches in
+                    if revoked_since(tp, fetched):
+                        break
                     routed = await self._route_record(tp, record, acks)
                     outcomes += [routed] if routed is not None else []
-                self._next_offsets[tp] = records[-1].offset + 1
-                offsets[tp] = self._commit_offset(tp)
+                else:
+                    self._next_offsets[tp] = records[-1].offset + 1
+                    offsets[tp] = self._commit_offset(tp)
         return outcomes, acks, offsets
 
     def _may_park(self, now: float, deadline: float) -> bool:
@@ -499,14 +513,21 @@ class Router(Service):
         changes: PendingChanges | None,
         routed: list[Routed],
         fetched_at: float,
+        fetched: int,
     ) -> None:
-        """Await the batch's acks and its tracking write (one at a time), then commit."""
+        """Await the batch's acks and its tracking write (one at a time), then commit the
+        partitions not revoked since the batch was ``fetched`` (a revoked one may be
+        another router's by now, or this one's again with parked notices below ``offsets``)."""
         with kafka_errors("delivering routed records"):
             if changes is not None:
                 await asyncio.gather(asyncio.gather(*acks), self._write(changes))
             else:
                 await asyncio.gather(*acks)
         self.metrics.settled(routed, fetched_at=fetched_at)
+        revoked_since = self._revocations.revoked_since
+        offsets = {tp: offset for tp, offset in offsets.items() if not revoked_since(tp, fetched)}
+        if not offsets:
+            return
         try:
             await consumer.commit(offsets)
         except (CommitFailedError, IllegalStateError) as exc:
