@@ -2,7 +2,8 @@
 
 Each document reaches the application once even when the bus redelivers it: a delivery
 is remembered as handled (durably) when the application notifies a status for it, acks
-it, or asks for the next document; a redelivered handled document is skipped. The
+it, or asks for the next document; a redelivered handled document is skipped, and so is
+a copy that arrives while the first still waits to be handed over or handled. The
 arrival notice (01) goes back to the sender before the application sees the document.
 Express documents (the inbox's partition 0) go before bulk ones: first within a fetched
 batch, and ahead of the documents already waiting when they arrive meanwhile.
@@ -147,6 +148,8 @@ class Receiver(Service):
         self._poll_timeout_ms = poll_timeout_ms
         self._consumer: AIOKafkaConsumer | None = None
         self._buffer: collections.deque[ReceivedDocument] = collections.deque()
+        #: deliveries taken but not handled yet (waiting in the buffer, or with the application)
+        self._in_hand: set[DedupeKey] = set()
         self._previous: ReceivedDocument | None = None
         self._uncommitted: dict[TopicPartition, int] = {}
         self._fetching: asyncio.Task[None] | None = None
@@ -255,6 +258,7 @@ class Receiver(Service):
         assert self._dedupe is not None
         self._dedupe.mark_handled(received.key)
         received.handled = True
+        self._in_hand.discard(received.key)
 
     async def _commit(self) -> None:
         if not self._uncommitted or self._consumer is None:
@@ -321,8 +325,9 @@ class Receiver(Service):
         assert self._dedupe is not None
         seen = self._dedupe.handled(item.key for item in fresh)
         new: dict[DedupeKey, ReceivedDocument] = {}
+        in_hand = self._in_hand
         for item in fresh:
-            if item.key in seen or item.key in new:
+            if item.key in seen or item.key in new or item.key in in_hand:
                 if self._trace_records:
                     log.debug("duplicate_skipped", document_id=item.document.document_id)
                 self.metrics.duplicates_skipped.labels(self.top_level).inc()
@@ -341,6 +346,7 @@ class Receiver(Service):
             for key in new:
                 if self._dedupe.state(key).status is None:
                     self._dedupe.set_state(key, DeliveryState(status=StatusCode.ARRIVED))
+        in_hand.update(new)  # only now: a failure above reads the batch again
         return list(new.values())
 
     async def _ingest(self, record: Any) -> ReceivedDocument | None:

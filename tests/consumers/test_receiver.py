@@ -97,6 +97,30 @@ async def test_express_deliveries_go_ahead_of_those_waiting(settings: Settings) 
     assert {r.document.priority for r in rest} == {0}
 
 
+async def test_a_copy_arriving_while_the_first_waits_is_not_handed_over_again(
+    settings: Settings,
+) -> None:
+    """A router that takes over re-routes what the dead one had not committed, so a second
+    copy of an express document can reach the inbox while the first still waits in the
+    receiver (behind another express one): the application gets it once. It once got
+    both, and sent a second 01 that the router dead-lettered."""
+    await deliver(settings, [letter(number=n) for n in range(300)])
+    ahead, twice = (letter(number=1000 + n, priority=3) for n in range(2))
+    async with Receiver(agency=H29, settings=settings) as receiver:
+        await anext(receiver)  # the 300 bulk documents are fetched and waiting
+        await deliver(settings, [ahead, twice])
+        await asyncio.sleep(0.5)
+        (first,) = await take(receiver, 1)  # both express ones were put ahead; one is out
+        await deliver(settings, [twice])
+        await asyncio.sleep(0.5)
+        rest = await take(receiver, 300)
+        with pytest.raises(TimeoutError):
+            await take(receiver, 1, timeout_s=1)
+    handed = [r.document.document_id for r in [first, *rest]]
+    assert first.document.document_id == ahead.document_id
+    assert handed.count(twice.document_id) == 1 and len(set(handed)) == len(handed)
+
+
 async def test_arrival_is_notified_before_the_application_sees_it(settings: Settings) -> None:
     """Status 01 is in the recipient's outbox as soon as the document is yielded."""
     layout = await ensure_topics(settings, [G22, H29])
