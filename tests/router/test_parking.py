@@ -13,8 +13,17 @@ from router import Router
 from router._parking import Parking
 from router._revocations import Revocations
 from router.tracking import Tracker, open_store
-from schemas import HEADER_RECIPIENT, Codec, StatusCode, StatusNotice
+from schemas import HEADER_RECIPIENT, Codec, Document, StatusCode, StatusNotice
 from tests.helpers import G22, H29, ensure_topics, letter, produce_raw, read_topic
+
+
+def letter_and_answers() -> tuple[Document, list[StatusNotice]]:
+    """A letter from G22 to H29, and H29's 01 and 03 about it."""
+    doc = letter(G22, (H29,))
+    return doc, [
+        StatusNotice.about(doc, from_agency=H29, to_agency=G22, status_code=code)
+        for code in (StatusCode.ARRIVED, StatusCode.ACCEPTED)
+    ]
 
 
 async def test_a_notice_before_its_document_waits_for_it(settings: Settings) -> None:
@@ -22,11 +31,7 @@ async def test_a_notice_before_its_document_waits_for_it(settings: Settings) -> 
     routed in their order once the document is; nothing is dead-lettered."""
     layout = await ensure_topics(settings, [G22, H29])
     codec = Codec()
-    doc = letter(G22, (H29,))
-    notices = [
-        StatusNotice.about(doc, from_agency=H29, to_agency=G22, status_code=code)
-        for code in (StatusCode.ARRIVED, StatusCode.ACCEPTED)
-    ]
+    doc, notices = letter_and_answers()
     key = doc.document_id.encode()
     await produce_raw(settings, layout.outbox(H29), [codec.encode(n) for n in notices], key=key)
     async with Router(settings=settings, unknown_notice_grace_s=30) as router:
@@ -86,11 +91,7 @@ async def test_a_partition_revoked_mid_batch_is_neither_routed_further_nor_commi
     order."""
     layout = await ensure_topics(settings, [G22, H29])
     codec = Codec()
-    doc = letter(G22, (H29,))
-    notices = [
-        StatusNotice.about(doc, from_agency=H29, to_agency=G22, status_code=code)
-        for code in (StatusCode.ARRIVED, StatusCode.ACCEPTED)
-    ]
+    doc, notices = letter_and_answers()
     async with Router(settings=settings, unknown_notice_grace_s=30) as router:
         router.pause_routing()
         await produce_raw(
