@@ -1,9 +1,10 @@
 """A helper process spoken to over a pipe: started, told to stop, its result sent back.
 
 The child asks the kernel to kill it when its parent dies, so a helper never outlives the
-run that started it. Protocol: the child sends ``("ready", payload)`` once started, waits
-for any message as its stop signal, then sends ``("done", result)``; a failure anywhere
-is ``("failed", reason)``, raised in the parent as :class:`ChildProcessError`.
+run that started it. Protocol: the child sends ``("ready", payload)`` once started; the
+parent may then :meth:`HelperProcess.tell` it messages (each handed to the child's
+``on_message``), and ``"stop"`` ends it: the child sends ``("done", result)``. A failure
+anywhere is ``("failed", reason)``, raised in the parent as :class:`ChildFailed`.
 """
 
 from __future__ import annotations
@@ -62,6 +63,12 @@ class HelperProcess:
             await self._end()
             raise
 
+    def tell(self, message: object) -> None:
+        """Send ``message`` to the started child's ``on_message`` (picklable; not ``"stop"``)."""
+        if self._conn is None:
+            raise ChildFailed(f"{self.name} is not running")
+        self._conn.send(message)
+
     async def stop(self) -> object:
         """Tell the child to stop; return its result (or raise why it failed)."""
         conn = self._conn
@@ -104,19 +111,32 @@ def _receive(conn: Connection) -> tuple[str, object]:
     return reply
 
 
-def run_child(conn: Connection, parent_pid: int, main: ChildMain) -> None:
-    """In the child: run ``main`` until told to stop; send back its result or its failure."""
+def run_child(
+    conn: Connection,
+    parent_pid: int,
+    main: ChildMain,
+    on_message: Callable[[object], None] | None = None,
+) -> None:
+    """In the child: run ``main`` until told to stop, handing the parent's other messages
+    to ``on_message``; send back its result or its failure."""
     _die_with_parent(parent_pid)
 
     async def serve() -> object:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
 
-        def told_to_stop() -> None:
-            loop.remove_reader(conn.fileno())  # the message stays unread: stop listening
+        def told() -> None:
+            try:
+                message = conn.recv()
+            except EOFError:  # the parent closed the pipe: as good as told to stop
+                message = "stop"
+            if message != "stop" and on_message is not None:
+                on_message(message)
+                return
+            loop.remove_reader(conn.fileno())
             stop.set()
 
-        loop.add_reader(conn.fileno(), told_to_stop)
+        loop.add_reader(conn.fileno(), told)
         try:
             return await main(lambda payload: conn.send(("ready", payload)), stop)
         finally:

@@ -24,6 +24,7 @@ from typing import Any
 from consumers import ReceivedDocument, Receiver
 from consumers._simulation import DeliveryLedger
 from docbus._broker import EmbeddedBroker
+from docbus._express_senders import ExpressSenders
 from docbus._express_watch import ExpressWatch
 from docbus._heap import tune_service_heap
 from docbus._replay_timeline import Timeline, percentiles_ms
@@ -34,7 +35,7 @@ from producers import Sender
 from producers._workload import Answer, ReceiverBehaviour, YearWorkload
 from router._topics import delete_bus_topics
 from router.directory import Directory, today_vn
-from schemas import Codec, Document, StatusCode, TopicLayout
+from schemas import Codec, Document, StatusCode, TopicLayout, is_express
 
 __all__ = ["ReplayProgress", "ReplaySummary", "run_replay"]
 
@@ -280,6 +281,7 @@ class _Run:
                 ),
             ) as bus,
             ExpressWatch(bus.settings, [layout.inbox(code) for code in self.codes]) as watch,
+            ExpressSenders(bus.settings, self.codes) as express,
         ):
             if self.freeze_heap:
                 tune_service_heap()
@@ -288,7 +290,7 @@ class _Run:
                 self._begun = True
             sampling = asyncio.create_task(self._sample_router(bus.router, span))
             try:
-                await self._send_days(bus.senders, days, span, ledger)
+                await self._send_days(_Outboxes(bus.senders, express), days, span, ledger)
                 ledger.expect(deliveries=span.deliveries, notices=span.notices, rejections=0)
                 completed = await wait_complete(
                     ledger,
@@ -320,7 +322,7 @@ class _Run:
 
     async def _send_days(
         self,
-        senders: dict[str, Sender],
+        outboxes: _Outboxes,
         days: list[dt.date],
         span: _Expected,
         ledger: DeliveryLedger,
@@ -335,19 +337,19 @@ class _Run:
                     + (modelled.sent_at - self._origin).total_seconds() / self.speed
                 )
                 if due - time.monotonic() > _PACING_S:
-                    await _send(senders, chunk, self.timeline)
+                    await outboxes.send(chunk, self.timeline)
                     chunk = []
                     await asyncio.sleep(due - time.monotonic())
             document = dataclasses.replace(modelled, sent_at=dt.datetime.now(dt.UTC))
             span.add(document, self.behaviour, self.seed)
             chunk.append(document)
             if len(chunk) == _CHUNK:
-                await _send(senders, chunk, self.timeline)
+                await outboxes.send(chunk, self.timeline)
                 chunk = []
             if span.documents % _YIELD_EVERY == 0:
                 await asyncio.sleep(0)
                 self._tick(ledger, span)
-        await _send(senders, chunk, self.timeline)
+        await outboxes.send(chunk, self.timeline)
 
     def _tick(self, ledger: DeliveryLedger, span: _Expected | None = None) -> None:
         if self.progress is not None:
@@ -381,8 +383,21 @@ class _Expected:
         self.per_agency.update(other.per_agency)
 
 
-async def _send(senders: dict[str, Sender], chunk: list[Document], timeline: Timeline) -> None:
-    now = time.monotonic()
-    for document in chunk:
-        timeline.sent[document.document_id] = (now, document.priority)
-    await asyncio.gather(*(senders[d.sender].send(d) for d in chunk))
+@dataclass(frozen=True)
+class _Outboxes:
+    """Where the replay sends: express documents through their own process
+    (:mod:`docbus._express_senders`), the rest through the agencies' senders here."""
+
+    senders: dict[str, Sender]
+    express: ExpressSenders
+
+    async def send(self, chunk: list[Document], timeline: Timeline) -> None:
+        """Send ``chunk``, noting when each document was sent; return once the broker
+        holds the ones sent here (the express process answers for its own when it ends)."""
+        now = time.monotonic()
+        for document in chunk:
+            timeline.sent[document.document_id] = (now, document.priority)
+        self.express.send([d for d in chunk if is_express(d.priority)])
+        await asyncio.gather(
+            *(self.senders[d.sender].send(d) for d in chunk if not is_express(d.priority))
+        )
