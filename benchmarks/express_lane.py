@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import json
 import random
 import statistics
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from docbus import EmbeddedBroker, Settings
 from docbus._express_watch import ExpressWatch
 from docbus._kafka import produce_in_batches
+from docbus._keystore import Keystore
 from docbus._metrics import scraped_total
 from docbus._replay_timeline import percentiles_ms
 from docbus._router_process import RouterProcess
@@ -34,7 +37,7 @@ from producers import Sender, official_letter
 from producers._simulation import DocumentMix
 from router._topics import ensure_bus_topics
 from router.directory import Directory, today_vn
-from schemas import AgencyCode, Codec, TopicLayout
+from schemas import BUS_AGENCY, AgencyCode, Codec, TopicLayout
 
 HUB = "000.00.00.G22"
 SCRAPE_S = 0.2
@@ -49,7 +52,22 @@ async def drained_after(url: str, documents: int) -> float:
     return time.monotonic()
 
 
-async def one_run(documents: int, rate: float, seed: int) -> dict[str, object]:
+@contextlib.asynccontextmanager
+async def routers(settings: Settings, split: bool) -> AsyncIterator[RouterProcess]:
+    """One router process with both lanes, or (``split``) the bulk lane in one and the
+    express lane in another; the one that routes the backlog is yielded."""
+    if not split:
+        async with RouterProcess(settings) as router:
+            yield router
+        return
+    async with (
+        RouterProcess(settings, lanes=["bulk"]) as bulk,
+        RouterProcess(settings, lanes=["express"]),
+    ):
+        yield bulk
+
+
+async def one_run(documents: int, rate: float, seed: int, split: bool) -> dict[str, object]:
     directory = Directory.load()
     codec = Codec()
     backlog = [
@@ -64,6 +82,7 @@ async def one_run(documents: int, rate: float, seed: int) -> dict[str, object]:
                 state_dir=Path(state), metrics_port=0, log_level="ERROR"
             ).for_embedded(broker.bootstrap_servers)
             layout = TopicLayout(settings.topic_prefix)
+            Keystore(settings.keys_root).ensure([BUS_AGENCY, *directory.codes()])
             await ensure_bus_topics(settings, directory)
             await produce_in_batches(
                 settings,
@@ -79,7 +98,7 @@ async def one_run(documents: int, rate: float, seed: int) -> dict[str, object]:
             sent = 0
             async with (
                 ExpressWatch(settings, [layout.inbox(c) for c in codes]) as watch,
-                RouterProcess(settings) as router,
+                routers(settings, split) as router,
                 Sender(agency=HUB, settings=settings) as sender,
             ):
                 assert router.metrics_url is not None
@@ -106,6 +125,7 @@ async def one_run(documents: int, rate: float, seed: int) -> dict[str, object]:
     latencies = watch.latencies_ms
     return {
         "backlog_documents": documents,
+        "express_process": split,
         "router_docs_per_s": round(documents / (drained_at - started), 1),
         "express_sent": sent,
         "express_delivered": len(latencies),
@@ -116,8 +136,10 @@ async def one_run(documents: int, rate: float, seed: int) -> dict[str, object]:
     }
 
 
-async def main(documents: int, rate: float, repeat: int, seed: int) -> dict[str, object]:
-    runs = [await one_run(documents, rate, seed + n) for n in range(repeat)]
+async def main(
+    documents: int, rate: float, repeat: int, seed: int, split: bool
+) -> dict[str, object]:
+    runs = [await one_run(documents, rate, seed + n, split) for n in range(repeat)]
     return {
         "benchmark": "express_lane",
         "documents": documents,
@@ -133,5 +155,16 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--express-process",
+        action="store_true",
+        help="run the router's express lane in a process of its own",
+    )
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.documents, args.rate, args.repeat, args.seed))))
+    print(
+        json.dumps(
+            asyncio.run(
+                main(args.documents, args.rate, args.repeat, args.seed, args.express_process)
+            )
+        )
+    )

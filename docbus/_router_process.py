@@ -1,14 +1,20 @@
-"""A router in a process of its own, as it runs in production: for whole-bus runs on one machine.
+"""Routers in processes of their own, as they run in production: for whole-bus runs on one machine.
 
 The demo and the replay run every simulated agency in one event loop; the router shares
-no loop with them here, so an express document waits only for the router's own work.
+no loop with them. :class:`RouterProcesses` goes one step further and gives each lane a
+process: an express document then waits for no bulk record at all, and the operating
+system, not the bulk lane's yields, gives the nearly idle express process its turn on a
+busy machine (benchmarks/express_lane.py, 2026-11-30, router saturated: express p99
+471-508 ms with both lanes in one process, 76-83 ms with a process each).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import astuple, dataclass
 from multiprocessing.connection import Connection
 
 from docbus._child import HelperProcess, Ready, run_child
@@ -16,8 +22,10 @@ from docbus._heap import tune_service_heap
 from docbus._logging import configure_logging
 from docbus._procfs import status_bytes
 from docbus._settings import Settings
+from docbus._together import all_finished
+from router._lanes import LANES
 
-__all__ = ["RouterProcess", "RouterTotals"]
+__all__ = ["RouterProcess", "RouterProcesses", "RouterTotals"]
 
 
 @dataclass(frozen=True)
@@ -29,12 +37,16 @@ class RouterTotals:
     notices_routed: int
     dead_lettered: int
 
+    def __add__(self, other: RouterTotals) -> RouterTotals:
+        return RouterTotals(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
 
 class RouterProcess:
     """``async with RouterProcess(settings) as router: ...``; ``router.totals`` after the block."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._child = HelperProcess(_serve, (settings,), name="docbus-router")
+    def __init__(self, settings: Settings, lanes: Collection[str] = LANES) -> None:
+        name = "docbus-router" if set(lanes) == set(LANES) else f"docbus-router-{'-'.join(lanes)}"
+        self._child = HelperProcess(_serve, (settings, tuple(lanes)), name=name)
         #: Where the router serves its metrics (with ``settings.metrics_port`` set).
         self.metrics_url: str | None = None
         #: What it routed, once it has stopped.
@@ -55,16 +67,56 @@ class RouterProcess:
         self.totals = totals
 
 
-def _serve(conn: Connection, parent_pid: int, settings: Settings) -> None:
+class RouterProcesses:
+    """The router as two processes on one broker and tracking store: the express lane in
+    one, the bulk lane in the other. ``async with RouterProcesses(settings) as router``;
+    ``router.totals`` (both added up) after the block."""
+
+    def __init__(self, settings: Settings) -> None:
+        express_settings = (  # a port of its own, if metrics are served at all
+            settings if settings.metrics_port is None else settings.replace(metrics_port=0)
+        )
+        self.bulk = RouterProcess(settings, lanes=["bulk"])
+        self.express = RouterProcess(express_settings, lanes=["express"])
+        self._stack = contextlib.AsyncExitStack()
+        #: What both routed, once they have stopped.
+        self.totals: RouterTotals | None = None
+
+    @property
+    def metrics_url(self) -> str | None:
+        """Where the bulk lane's router (every notice, most documents) serves its metrics."""
+        return self.bulk.metrics_url
+
+    def rss_bytes(self) -> int:
+        """Both processes' resident memory now."""
+        return self.bulk.rss_bytes() + self.express.rss_bytes()
+
+    async def __aenter__(self) -> RouterProcesses:
+        async with contextlib.AsyncExitStack() as stack:
+            await all_finished(  # together: each waits about 2 s to join its group
+                stack.enter_async_context(self.bulk), stack.enter_async_context(self.express)
+            )
+            self._stack = stack.pop_all()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+        assert self.bulk.totals is not None and self.express.totals is not None
+        self.totals = self.bulk.totals + self.express.totals
+
+
+def _serve(conn: Connection, parent_pid: int, settings: Settings, lanes: tuple[str, ...]) -> None:
     """The child's entry point: a process of its own, so it logs as ``docbus router`` does."""
     configure_logging(settings.log_level)
-    run_child(conn, parent_pid, functools.partial(_route, settings))
+    run_child(conn, parent_pid, functools.partial(_route, settings, lanes))
 
 
-async def _route(settings: Settings, ready: Ready, stop: asyncio.Event) -> RouterTotals:
+async def _route(
+    settings: Settings, lanes: tuple[str, ...], ready: Ready, stop: asyncio.Event
+) -> RouterTotals:
     from router import Router  # the child's import: the parent need not load the router
 
-    async with Router(settings=settings) as router:
+    async with Router(settings=settings, lanes=lanes) as router:
         tune_service_heap()
         ready(router.metrics_url)
         stopping = asyncio.create_task(stop.wait())

@@ -16,7 +16,7 @@ from consumers import Receiver
 from consumers._simulation import DeliveryLedger
 from docbus._kafka import make_producer, start_producer
 from docbus._keystore import Keystore
-from docbus._router_process import RouterProcess
+from docbus._router_process import RouterProcesses
 from docbus._settings import Settings
 from docbus._together import all_finished
 from producers import Sender
@@ -101,7 +101,7 @@ class SimulatedBus:
     """A whole bus on this machine: its settings, the router, every agency's sender."""
 
     settings: Settings
-    #: A :class:`RouterProcess` unless the caller brought its own routers.
+    #: A :class:`RouterProcesses` (a process for each lane) unless the caller brought its own.
     router: Any
     senders: dict[str, Sender]
     producer: Any
@@ -116,15 +116,15 @@ async def simulated_bus(
     codes: list[str],
     ledger: DeliveryLedger,
     clerk: ClerkFactory,
-    router: Callable[[Settings], contextlib.AbstractAsyncContextManager[Any]] = RouterProcess,
+    router: Callable[[Settings], contextlib.AbstractAsyncContextManager[Any]] = RouterProcesses,
 ) -> AsyncIterator[SimulatedBus]:
     """The bus's topics, a router and every agency in ``codes`` with its sender and its
     receiver answering through ``clerk``; state in a temporary folder.
 
-    The router runs in a process of its own, as in production (routing by the packaged
-    directory, which ``directory`` should be): an express document then waits only for
-    the router's own work, not for every simulated agency's in this event loop. Fault
-    tests pass ``router``: routers of their own that they kill and restart.
+    The router runs in processes of its own, one for each lane, as in production
+    (routing by the packaged directory, which ``directory`` should be): an express
+    document then waits neither for the simulated agencies' event loop nor for bulk
+    records. Fault tests pass ``router``: routers of their own that they kill and restart.
     """
     await ensure_bus_topics(settings, directory)
     with tempfile.TemporaryDirectory(prefix="docbus-run-") as state:

@@ -19,7 +19,10 @@ from docbus._kafka import make_consumer
 from docbus._settings import Settings
 from schemas import EXPRESS_PARTITION
 
-__all__ = ["Lane", "router_lanes"]
+__all__ = ["LANES", "Lane", "lane_names", "router_lanes"]
+
+#: The router's lanes by name: a router runs both unless told to run one.
+LANES = ("express", "bulk")
 
 
 @dataclass(frozen=True)
@@ -77,9 +80,20 @@ class _KeepToLane(ConsumerRebalanceListener):  # type: ignore[misc]
             self._lane.consumer.pause(*others)
 
 
-def router_lanes(settings: Settings, group_id: str) -> list[Lane]:
-    """The express lane (group ``<group_id>-express``) and the bulk lane (``group_id``)."""
-    return [
-        Lane("express", True, make_consumer(settings, group_id=f"{group_id}-express")),
-        Lane("bulk", False, make_consumer(settings, group_id=group_id)),
-    ]
+def lane_names(names: Iterable[str]) -> frozenset[str]:
+    """``names`` checked: one or both of :data:`LANES` (ValueError otherwise)."""
+    wanted = frozenset(names)
+    if not wanted or wanted - set(LANES):
+        raise ValueError(f"lanes must be one or both of {', '.join(LANES)}, not {sorted(wanted)}")
+    return wanted
+
+
+def router_lanes(settings: Settings, group_id: str, names: Iterable[str] = LANES) -> list[Lane]:
+    """The lanes named: express (group ``<group_id>-express``), bulk (``group_id``)."""
+    wanted = lane_names(names)
+    lanes = []
+    if "express" in wanted:
+        lanes.append(Lane("express", True, make_consumer(settings, group_id=f"{group_id}-express")))
+    if "bulk" in wanted:
+        lanes.append(Lane("bulk", False, make_consumer(settings, group_id=group_id)))
+    return lanes

@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import signal
 import time
+from collections.abc import Collection
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -32,7 +33,7 @@ from docbus._metrics import MetricsServer
 from docbus._settings import Settings
 from docbus._together import all_finished
 from router._lag import partition_lag
-from router._lanes import Lane, router_lanes
+from router._lanes import LANES, Lane, lane_names, router_lanes
 from router._metrics import RouterMetrics
 from router._parking import Parking
 from router._revocations import Revocations
@@ -127,6 +128,7 @@ class Router(Service):
         lag_interval_s: float = 5.0,
         overdue_interval_s: float = 30.0,
         unknown_notice_grace_s: float = 30.0,
+        lanes: Collection[str] = LANES,
     ) -> None:
         self._settings = settings
         self._layout = TopicLayout(settings.topic_prefix)
@@ -150,6 +152,7 @@ class Router(Service):
         self._follow_directory = follow_directory
         self._producer: AIOKafkaProducer | None = None
         self._lanes: list[Lane] = []
+        self._lane_names = lane_names(lanes)
         self._express_routed_at = float("-inf")
         self._in_process_writes = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -191,7 +194,7 @@ class Router(Service):
                 )
             self._core.tracker = self._tracker
             self._producer = make_producer(self._settings)
-            self._lanes = router_lanes(self._settings, self._group_id)
+            self._lanes = router_lanes(self._settings, self._group_id, self._lane_names)
             await start_producer(self._producer, self._settings, "the router")
             for lane in self._lanes:
                 lane.subscribe(self._layout.outbox_pattern, on_revoked=self._forget)
@@ -223,6 +226,7 @@ class Router(Service):
         log.info(
             "router_started",
             group_id=self._group_id,
+            lanes=[lane.name for lane in self._lanes],
             pattern=self._layout.outbox_pattern,
             directory_version=self.directory_version,
         )

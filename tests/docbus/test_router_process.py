@@ -8,9 +8,12 @@ import pytest
 
 from docbus import Settings, free_port
 from docbus._child import ChildFailed
-from docbus._router_process import RouterProcess
+from docbus._router_process import RouterProcess, RouterProcesses
+from producers import Sender
 from router._topics import ensure_bus_topics
 from router.directory import Directory
+from schemas import EXPRESS_PARTITION, TopicLayout
+from tests.helpers import G22, H29, letter, read_topic
 
 
 async def test_a_router_process_starts_stops_and_reports(settings: Settings) -> None:
@@ -32,3 +35,22 @@ async def test_a_router_process_that_cannot_start_says_why(tmp_path: Path, keys_
     with pytest.raises(ChildFailed, match=r"docbus-router: .*starting the router"):
         async with RouterProcess(nowhere):
             pass
+
+
+async def test_each_lane_in_a_process_of_its_own_routes_its_share(settings: Settings) -> None:
+    """RouterProcesses: the express letter is routed by the express process, the normal
+    one by the bulk process, each to its inbox lane; the totals add both up."""
+    await ensure_bus_topics(settings, Directory.load())
+    inbox = TopicLayout(settings.topic_prefix).inbox(H29)
+    async with RouterProcesses(settings.replace(metrics_port=0)) as router:
+        assert router.metrics_url is not None
+        assert router.metrics_url != router.express.metrics_url is not None
+        assert router.rss_bytes() > router.bulk.rss_bytes() > 0
+        async with Sender(agency=G22, settings=settings) as sender:
+            await sender.send(letter(G22, (H29,), number=1, priority=0))
+            await sender.send(letter(G22, (H29,), number=2, priority=4))
+        delivered = await read_topic(settings, inbox, 2)
+    assert sorted(r.partition == EXPRESS_PARTITION for r in delivered) == [False, True]
+    assert router.bulk.totals is not None and router.bulk.totals.documents_routed == 1
+    assert router.express.totals is not None and router.express.totals.documents_routed == 1
+    assert router.totals is not None and router.totals.documents_routed == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from consumers import Receiver
 from docbus import Settings
 from docbus._kafka import produce_in_batches
@@ -81,3 +83,12 @@ async def test_express_documents_overtake_bulk_while_the_router_is_busy(
     assert len(positions) == EXPRESS
     # At most a receiver batch (1,000) and a router chunk (250) ahead of them, with slack.
     assert max(positions) - delivered_before < 2000, (delivered_before, positions)
+
+
+def test_a_router_refuses_an_unknown_or_empty_choice_of_lanes(settings: Settings) -> None:
+    """An unknown or empty choice of lanes is refused when the router is built (routing
+    one lane alone: tests/docbus/test_router_process.py)."""
+    with pytest.raises(ValueError, match="one or both of express, bulk"):
+        Router(settings=settings, lanes=["fast"])
+    with pytest.raises(ValueError, match="one or both"):
+        Router(settings=settings, lanes=[])

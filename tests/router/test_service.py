@@ -117,7 +117,8 @@ async def test_committed_records_are_not_routed_again(settings: Settings) -> Non
 async def test_cli_router_logs_json_serves_metrics_and_stops_on_sigterm(
     settings: Settings,
 ) -> None:
-    """`docbus router` logs JSON lines, serves its metrics, and on SIGTERM commits and exits 0."""
+    """`docbus router --lane bulk` logs JSON lines, serves its metrics, routes the bulk
+    lane alone, and on SIGTERM commits and exits 0."""
     layout = await ensure_topics(settings, [G22, H29])
     env = cli_env(settings)
     cli = subprocess.Popen(
@@ -130,6 +131,8 @@ async def test_cli_router_logs_json_serves_metrics_and_stops_on_sigterm(
             "DEBUG",
             "--metrics-port",
             "0",
+            "--lane",
+            "bulk",
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -153,8 +156,9 @@ async def test_cli_router_logs_json_serves_metrics_and_stops_on_sigterm(
         while (started := await next_event())["event"] != "metrics_serving":
             pass
         url = started["url"]
-        while (await next_event())["event"] != "router_started":
+        while (router_started := await next_event())["event"] != "router_started":
             pass
+        assert router_started["lanes"] == ["bulk"]
         doc = letter(G22, (H29,))
         async with Sender(agency=G22, settings=settings) as sender:
             await sender.send(doc)
