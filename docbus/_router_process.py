@@ -5,7 +5,7 @@ no loop with them. :class:`RouterProcesses` goes one step further and gives each
 process: an express document then waits for no bulk record at all, and the operating
 system, not the bulk lane's yields, gives the nearly idle express process its turn on a
 busy machine (benchmarks/express_lane.py, 2026-11-30, router saturated: express p99
-471-508 ms with both lanes in one process, 76-83 ms with a process each).
+488-527 ms with both lanes in one process, 66-74 ms with a process each).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from docbus._logging import configure_logging
 from docbus._procfs import status_bytes
 from docbus._settings import Settings
 from docbus._together import all_finished
+from router import Router
 from router._lanes import LANES
 
 __all__ = ["RouterProcess", "RouterProcesses", "RouterTotals"]
@@ -114,8 +115,6 @@ def _serve(conn: Connection, parent_pid: int, settings: Settings, lanes: tuple[s
 async def _route(
     settings: Settings, lanes: tuple[str, ...], ready: Ready, stop: asyncio.Event
 ) -> RouterTotals:
-    from router import Router  # the child's import: the parent need not load the router
-
     async with Router(settings=settings, lanes=lanes) as router:
         tune_service_heap()
         ready(router.metrics_url)
