@@ -1,6 +1,7 @@
 """``docbus replay``: a year of the workload model pushed through the whole bus, measured.
 
-Senders, a router and every agency's receiver run for real on the given broker. The
+Senders, a router (a process for each lane) and every agency's receiver run for real
+on the given broker; express documents leave from a process of their own. The
 documents and the receivers' answers come from :class:`producers.YearWorkload`. Each
 document is dated when it is sent, so today's directory routes it. At ``--speed max``
 documents go as fast as the bus takes them and each recipient's answers follow its
