@@ -10,6 +10,7 @@ the backlog lasts (the router's ``docbus_documents_routed_total``, scraped every
 says when it is gone). Usage:
 
     python benchmarks/express_lane.py [--documents N] [--rate R] [--repeat K]
+        [--express-process] [--ballast-records B]
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from docbus._express_watch import ExpressWatch
 from docbus._kafka import produce_in_batches
 from docbus._keystore import Keystore
 from docbus._metrics import scraped_total
+from docbus._procfs import status_bytes
 from docbus._replay_timeline import percentiles_ms
 from docbus._router_process import RouterProcess
 from producers import Sender, official_letter
@@ -41,6 +43,7 @@ from schemas import BUS_AGENCY, AgencyCode, Codec, TopicLayout
 
 HUB = "000.00.00.G22"
 SCRAPE_S = 0.2
+_BALLAST_ROUND = 500_000
 #: What the router has done with a record: routed it, or dead-lettered it.
 ROUTED = ("docbus_documents_routed_total", "docbus_dead_letters_total")
 
@@ -67,7 +70,25 @@ async def routers(settings: Settings, split: bool) -> AsyncIterator[RouterProces
         yield bulk
 
 
-async def one_run(documents: int, rate: float, seed: int, split: bool) -> dict[str, object]:
+async def add_ballast(settings: Settings, inboxes: list[str], records: int) -> None:
+    """Fill the inboxes' bulk partitions (which nobody reads here) with ``records`` random
+    records of 500 bytes: a broker holding what a long replay leaves in it (the embedded
+    broker keeps every record in memory), in the very topics the express lane uses."""
+    rng = random.Random(records)  # random bytes: batches may be compressed
+    for start in range(0, records, _BALLAST_ROUND):
+        count = min(_BALLAST_ROUND, records - start)
+        await produce_in_batches(
+            settings,
+            (
+                (inboxes[n % len(inboxes)], str(start + n).encode(), rng.randbytes(500))
+                for n in range(count)
+            ),
+        )
+
+
+async def one_run(
+    documents: int, rate: float, seed: int, split: bool, ballast: int = 0
+) -> dict[str, object]:
     directory = Directory.load()
     codec = Codec()
     backlog = [
@@ -84,6 +105,8 @@ async def one_run(documents: int, rate: float, seed: int, split: bool) -> dict[s
             layout = TopicLayout(settings.topic_prefix)
             Keystore(settings.keys_root).ensure([BUS_AGENCY, *directory.codes()])
             await ensure_bus_topics(settings, directory)
+            await add_ballast(settings, [layout.inbox(c) for c in codes], ballast)
+            broker_rss = status_bytes(broker.pid, "VmRSS")
             await produce_in_batches(
                 settings,
                 (
@@ -126,6 +149,8 @@ async def one_run(documents: int, rate: float, seed: int, split: bool) -> dict[s
     return {
         "backlog_documents": documents,
         "express_process": split,
+        "ballast_records": ballast,
+        "broker_rss_bytes_before": broker_rss,
         "router_docs_per_s": round(documents / (drained_at - started), 1),
         "express_sent": sent,
         "express_delivered": len(latencies),
@@ -137,9 +162,9 @@ async def one_run(documents: int, rate: float, seed: int, split: bool) -> dict[s
 
 
 async def main(
-    documents: int, rate: float, repeat: int, seed: int, split: bool
+    documents: int, rate: float, repeat: int, seed: int, split: bool, ballast: int
 ) -> dict[str, object]:
-    runs = [await one_run(documents, rate, seed + n, split) for n in range(repeat)]
+    runs = [await one_run(documents, rate, seed + n, split, ballast) for n in range(repeat)]
     return {
         "benchmark": "express_lane",
         "documents": documents,
@@ -160,11 +185,24 @@ if __name__ == "__main__":
         action="store_true",
         help="run the router's express lane in a process of its own",
     )
+    parser.add_argument(
+        "--ballast-records",
+        type=int,
+        default=0,
+        help="first fill the inboxes' bulk partitions with this many 500-byte records",
+    )
     args = parser.parse_args()
     print(
         json.dumps(
             asyncio.run(
-                main(args.documents, args.rate, args.repeat, args.seed, args.express_process)
+                main(
+                    args.documents,
+                    args.rate,
+                    args.repeat,
+                    args.seed,
+                    args.express_process,
+                    args.ballast_records,
+                )
             )
         )
     )
