@@ -46,6 +46,9 @@ async def test_each_lane_in_a_process_of_its_own_routes_its_share(settings: Sett
         assert router.metrics_url is not None
         assert router.metrics_url != router.express.metrics_url is not None
         assert router.rss_bytes() > router.bulk.rss_bytes() > 0
+        for process, name in ((router.bulk, "router-bulk"), (router.express, "router-express")):
+            comm = Path(f"/proc/{process._child.pid}/comm").read_text(encoding="utf-8")
+            assert comm.strip() == name  # what top shows, to tell the lanes apart
         async with Sender(agency=G22, settings=settings) as sender:
             await sender.send(letter(G22, (H29,), number=1, priority=0))
             await sender.send(letter(G22, (H29,), number=2, priority=4))
