@@ -28,7 +28,7 @@ from docbus._broker import EmbeddedBroker
 from docbus._express_senders import ExpressSenders
 from docbus._express_watch import ExpressWatch
 from docbus._heap import tune_service_heap
-from docbus._replay_timeline import Timeline, percentiles_ms
+from docbus._replay_timeline import Timeline
 from docbus._router_process import RouterProcess
 from docbus._settings import Settings
 from docbus._simulated_bus import simulated_bus, wait_complete
@@ -71,7 +71,8 @@ class ReplaySummary:
     docs_per_s: float
     latency_ms: dict[str, Any]
     #: Express deliveries from the sender's outbox to the recipient's inbox, read by a
-    #: process of its own (the bus's part of the express latency): count and percentiles.
+    #: process of its own (the bus's part of the express latency): count, percentiles, and
+    #: percentiles of the part before the router produced them (``until_routed``).
     express_inbox_latency_ms: dict[str, Any]
     per_agency: dict[str, int]
     broker_peak_rss_bytes: int | None
@@ -211,10 +212,7 @@ async def run_replay(
         elapsed_s=round(elapsed, 3),
         docs_per_s=round(expected.documents / elapsed, 1) if elapsed > 0 else 0.0,
         latency_ms=run.timeline.latency_ms(),
-        express_inbox_latency_ms={
-            "count": len(run.express_ms),
-            **percentiles_ms([ms / 1000 for ms in run.express_ms]),
-        },
+        express_inbox_latency_ms=run.timeline.express_latency_ms(),
         per_agency=dict(expected.per_agency.most_common()),
         broker_peak_rss_bytes=broker.peak_rss_bytes() if broker is not None else None,
         router_rss_bytes=_memory_summary(run.router_memory),
@@ -257,7 +255,6 @@ class _Run:
     notices: int = 0
     duplicates: int = 0
     dead_letters: int = 0
-    express_ms: list[float] = field(default_factory=list)
     router_memory: list[dict[str, Any]] = field(default_factory=list)
     completed: bool = True
     #: Documents the spans to replay hold (the progress bar's total).
@@ -306,7 +303,7 @@ class _Run:
         self.notices += len(ledger.notices)
         self.duplicates += ledger.duplicates
         self.dead_letters += bus.router.totals.dead_lettered
-        self.express_ms += watch.latencies_ms
+        self.timeline.express_arrived(watch.arrivals)
         self.completed = self.completed and completed
 
     async def _sample_router(self, router: RouterProcess, span: _Expected) -> None:

@@ -85,7 +85,11 @@ def _throughput(timeline: list[dict[str, Any]], path: Path) -> None:
 
 def _latency(timeline: list[dict[str, Any]], path: Path) -> None:
     figure, axes = plt.subplots(figsize=(11, 4))
-    for key, label in (("latency_ms_p50", "p50"), ("latency_ms_p99", "p99")):
+    for key, label in (
+        ("latency_ms_p50", "p50"),
+        ("latency_ms_p99", "p99"),
+        ("express_inbox_latency_ms_p99", "express p99, outbox to inbox"),
+    ):
         points = [(row["second"], row[key]) for row in timeline if row[key] is not None]
         axes.plot([s for s, _ in points], [v for _, v in points], label=label)
     axes.set_title("Delivery latency over the run (send to hand-over)")
@@ -128,6 +132,9 @@ def _markdown(summary: ReplaySummary) -> str:
         ),
         "| express, outbox to inbox (watcher process) | "
         + " | ".join(_ms(summary.express_inbox_latency_ms[p]) for p in percentiles)
+        + " |",
+        "| express, outbox to produced by the router | "
+        + " | ".join(_ms(summary.express_inbox_latency_ms["until_routed"][p]) for p in percentiles)
         + " |",
         "",
         "## Documents by sender",

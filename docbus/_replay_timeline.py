@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import collections
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from docbus._express_watch import ExpressArrival
 from schemas import Document
 
 __all__ = ["Timeline", "percentiles_ms"]
@@ -22,12 +24,32 @@ class Timeline:
     sent: dict[str, tuple[float, int]] = field(default_factory=dict)  # id -> (monotonic, priority)
     #: (seconds since the start, latency in seconds, priority) of each delivery.
     deliveries: list[tuple[float, float, int]] = field(default_factory=list)
+    #: (seconds since the start, outbox-to-inbox seconds, outbox-to-routed seconds) of each
+    #: express delivery read in its inbox lane (:class:`docbus._express_watch.ExpressWatch`).
+    express: list[tuple[float, float, float]] = field(default_factory=list)
 
     def delivered(self, document: Document) -> None:
         """Note that ``document`` was handed to one of its recipients now."""
         now = time.monotonic()
         sent_at, priority = self.sent[document.document_id]
         self.deliveries.append((now - self.started, now - sent_at, priority))
+
+    def express_arrived(self, arrivals: Iterable[ExpressArrival]) -> None:
+        """Note express deliveries the watcher read (their times are wall-clock)."""
+        since_start = time.time() - time.monotonic() + self.started
+        self.express += (
+            (a.at - since_start, a.outbox_to_inbox_ms / 1000, a.outbox_to_routed_ms / 1000)
+            for a in arrivals
+        )
+
+    def express_latency_ms(self) -> dict[str, Any]:
+        """Percentiles of the express deliveries' outbox-to-inbox latency, and of the part
+        of it before the router produced them (``until_routed``)."""
+        return {
+            "count": len(self.express),
+            **percentiles_ms([total for _, total, _ in self.express]),
+            "until_routed": percentiles_ms([routed for _, _, routed in self.express]),
+        }
 
     def latency_ms(self) -> dict[str, Any]:
         """Percentiles of every delivery's latency, overall and by priority."""
@@ -40,12 +62,16 @@ class Timeline:
         }
 
     def per_second(self) -> list[dict[str, Any]]:
-        """Documents sent, deliveries and their latency percentiles in each second of the run."""
+        """Documents sent, deliveries and their latency percentiles in each second of the
+        run, and the p99 of the express deliveries read in their inbox lanes."""
         sent = collections.Counter(int(t - self.started) for t, _ in self.sent.values())
         latencies: dict[int, list[float]] = collections.defaultdict(list)
         for at, latency, _ in self.deliveries:
             latencies[int(at)].append(latency)
-        last = max([*sent, *latencies, 0])
+        express: dict[int, list[float]] = collections.defaultdict(list)
+        for at, latency, _ in self.express:
+            express[int(at)].append(latency)
+        last = max([*sent, *latencies, *express, 0])
         return [
             {
                 "second": second,
@@ -56,6 +82,7 @@ class Timeline:
                     for k, v in percentiles_ms(latencies.get(second, [])).items()
                     if k in ("p50", "p99")
                 },
+                "express_inbox_latency_ms_p99": percentiles_ms(express.get(second, []))["p99"],
             }
             for second in range(last + 1)
         ]

@@ -43,6 +43,8 @@ async def test_a_small_replay_in_two_spans_matches_the_model(
     express = summary.express_inbox_latency_ms  # every express delivery, seen in its lane
     assert express["count"] == sum(len(d.recipients) for d in documents if d.priority >= 3) > 0
     assert 0 < express["p50"] <= express["p99"] < 120_000
+    routed = express["until_routed"]  # a part of each delivery's latency, so no more than it
+    assert 0 <= routed["p50"] <= express["p50"] and routed["p99"] <= express["p99"]
     assert summary.broker_peak_rss_bytes is not None and summary.broker_peak_rss_bytes > 0
     rss = summary.router_rss_bytes  # sampled from each span's router process from its start
     assert rss["samples"] == len(summary.router_memory) >= 2
@@ -121,6 +123,8 @@ def test_cli_replay_at_a_set_speed_json_and_report(tmp_path: Path) -> None:
     # spread over the run, not sent at once (a loaded machine bunches a second or two)
     assert len(sending_seconds) >= 3 and max(sending_seconds) - min(sending_seconds) >= 2
     assert sum(row["documents_sent"] for row in written["timeline"]) == 1220
+    express_seconds = [r for r in written["timeline"] if r["express_inbox_latency_ms_p99"]]
+    assert express_seconds and max(r["second"] for r in express_seconds) <= summary["elapsed_s"]
     assert written["router_memory"][0]["router_rss_bytes"] > 0
     markdown = (report / "report.md").read_text(encoding="utf-8")
     assert "| lost | 0 |" in markdown and "| all |" in markdown
