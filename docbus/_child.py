@@ -15,11 +15,11 @@ import multiprocessing
 import os
 from collections.abc import Callable, Coroutine
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 from docbus._broker import _die_with_parent
 from docbus._exceptions import DocbusError
+from docbus._procfs import show_process_name
 
 __all__ = ["ChildFailed", "HelperProcess", "Ready", "run_child"]
 
@@ -121,7 +121,7 @@ def run_child(
     """In the child: run ``main`` until told to stop, handing the parent's other messages
     to ``on_message``; send back its result or its failure."""
     _die_with_parent(parent_pid)
-    _show_name(multiprocessing.current_process().name)
+    show_process_name(multiprocessing.current_process().name)
 
     async def serve() -> object:
         stop = asyncio.Event()
@@ -150,9 +150,3 @@ def run_child(
         conn.send(("failed", repr(exc)))
     else:
         conn.send(("done", result))
-
-
-def _show_name(name: str) -> None:
-    """Let ``top`` and ``ps -o comm`` tell the helpers apart (Linux keeps 15 bytes of it)."""
-    with contextlib.suppress(OSError):
-        Path("/proc/self/comm").write_text(name.removeprefix("docbus-")[:15], encoding="utf-8")

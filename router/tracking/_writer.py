@@ -16,6 +16,7 @@ from pathlib import Path
 
 from docbus._exceptions import ConfigurationError, RouterError
 from docbus._heap import tune_service_heap
+from docbus._procfs import show_process_name
 from router.tracking._calendar import WorkingCalendar
 from router.tracking._store import open_store
 from router.tracking._tracker import PendingChanges, write_changes
@@ -124,6 +125,7 @@ class ProcessWriter:
 
 def _serve(conn: Connection, dsn: str | None, state_dir: str) -> None:
     """The child: open the store, then write each batch it is sent until the pipe closes."""
+    show_process_name("tracking-writer")
     try:
         store = open_store(dsn=dsn, state_dir=Path(state_dir))
         calendar = WorkingCalendar.load()

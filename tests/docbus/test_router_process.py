@@ -47,8 +47,8 @@ async def test_each_lane_in_a_process_of_its_own_routes_its_share(settings: Sett
         assert router.metrics_url != router.express.metrics_url is not None
         assert router.rss_bytes() > router.bulk.rss_bytes() > 0
         for process, name in ((router.bulk, "router-bulk"), (router.express, "router-express")):
-            comm = Path(f"/proc/{process._child.pid}/comm").read_text(encoding="utf-8")
-            assert comm.strip() == name  # what top shows, to tell the lanes apart
+            pid = process._child.pid  # what top shows, to tell the lanes and their writers apart
+            assert _comm(pid) == name and "tracking-writer" in _children_comms(pid)
         async with Sender(agency=G22, settings=settings) as sender:
             await sender.send(letter(G22, (H29,), number=1, priority=0))
             await sender.send(letter(G22, (H29,), number=2, priority=4))
@@ -57,3 +57,20 @@ async def test_each_lane_in_a_process_of_its_own_routes_its_share(settings: Sett
     assert router.bulk.totals is not None and router.bulk.totals.documents_routed == 1
     assert router.express.totals is not None and router.express.totals.documents_routed == 1
     assert router.totals is not None and router.totals.documents_routed == 2
+
+
+def _comm(pid: int | None) -> str:
+    return Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip()
+
+
+def _children_comms(parent: int | None) -> list[str]:
+    """The names of ``parent``'s child processes, from each process's ``/proc/<pid>/stat``."""
+    names = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+        except OSError:  # it ended meanwhile
+            continue
+        if int(fields[1]) == parent:
+            names.append(_comm(int(stat.parent.name)))
+    return names
