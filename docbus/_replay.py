@@ -38,7 +38,7 @@ from router._topics import delete_bus_topics
 from router.directory import Directory, today_vn
 from schemas import Codec, Document, StatusCode, TopicLayout, is_express
 
-__all__ = ["ReplayProgress", "ReplaySummary", "run_replay"]
+__all__ = ["ReplayProgress", "ReplaySummary", "day_spans", "run_replay"]
 
 #: Called with (documents sent, documents in all, deliveries received) as the run goes.
 ReplayProgress = Callable[[int, int, int], None]
@@ -185,7 +185,7 @@ async def run_replay(
         progress=progress,
         freeze_heap=freeze_heap,
     )
-    spans = list(enumerate(_spans(list(model.days), segments), 1))
+    spans = list(enumerate(day_spans(list(model.days), segments), 1))
     if only_span is not None:
         spans = [spans[only_span - 1]]
     run.planned = sum(model.days[day] for _, days in spans for day in days)
@@ -229,7 +229,7 @@ def _memory_summary(samples: list[dict[str, Any]]) -> dict[str, int]:
     return {"samples": len(sizes), "first": sizes[0], "peak": max(sizes), "last": sizes[-1]}
 
 
-def _spans(days: list[dt.date], count: int) -> list[list[dt.date]]:
+def day_spans(days: list[dt.date], count: int) -> list[list[dt.date]]:
     """``days`` cut into ``count`` consecutive spans of (nearly) equal length."""
     count = min(count, len(days))
     cuts = [round(i * len(days) / count) for i in range(count + 1)]
