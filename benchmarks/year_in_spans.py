@@ -143,7 +143,7 @@ def append(
     line = {
         **model,
         "span": span,
-        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "commit": commit or None,
         "summary": summary,
     }
