@@ -28,6 +28,7 @@ from docbus._broker import EmbeddedBroker
 from docbus._express_senders import ExpressSenders
 from docbus._express_watch import ExpressWatch
 from docbus._heap import tune_service_heap
+from docbus._priority import BULK_NICE, thread_at_lower_priority
 from docbus._replay_timeline import Timeline
 from docbus._router_process import RouterProcess
 from docbus._settings import Settings
@@ -288,13 +289,16 @@ class _Run:
                 self._begun = True
             sampling = asyncio.create_task(self._sample_router(bus.router, span))
             try:
-                await self._send_days(_Outboxes(bus.senders, express), days, span, ledger)
-                ledger.expect(deliveries=span.deliveries, notices=span.notices, rejections=0)
-                completed = await wait_complete(
-                    ledger,
-                    self.timeout_s,
-                    None if self.progress is None else lambda: self._tick(ledger),
-                )
+                # The simulated agencies stand for machines of their own: here they give
+                # way to the broker and the express lane, as the bulk lane does.
+                with thread_at_lower_priority(BULK_NICE):
+                    await self._send_days(_Outboxes(bus.senders, express), days, span, ledger)
+                    ledger.expect(deliveries=span.deliveries, notices=span.notices, rejections=0)
+                    completed = await wait_complete(
+                        ledger,
+                        self.timeout_s,
+                        None if self.progress is None else lambda: self._tick(ledger),
+                    )
             finally:
                 sampling.cancel()
         assert bus.router.totals is not None

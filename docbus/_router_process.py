@@ -20,6 +20,7 @@ from multiprocessing.connection import Connection
 from docbus._child import HelperProcess, Ready, run_child
 from docbus._heap import tune_service_heap
 from docbus._logging import configure_logging
+from docbus._priority import BULK_NICE, lower_process_priority
 from docbus._procfs import status_bytes
 from docbus._settings import Settings
 from docbus._together import all_finished
@@ -45,9 +46,10 @@ class RouterTotals:
 class RouterProcess:
     """``async with RouterProcess(settings) as router: ...``; ``router.totals`` after the block."""
 
-    def __init__(self, settings: Settings, lanes: Collection[str] = LANES) -> None:
+    def __init__(self, settings: Settings, lanes: Collection[str] = LANES, nice: int = 0) -> None:
+        """``nice``: how many steps below normal the process runs (:mod:`docbus._priority`)."""
         name = "docbus-router" if set(lanes) == set(LANES) else f"docbus-router-{'-'.join(lanes)}"
-        self._child = HelperProcess(_serve, (settings, tuple(lanes)), name=name)
+        self._child = HelperProcess(_serve, (settings, tuple(lanes), nice), name=name)
         #: Where the router serves its metrics (with ``settings.metrics_port`` set).
         self.metrics_url: str | None = None
         #: What it routed, once it has stopped.
@@ -71,13 +73,14 @@ class RouterProcess:
 class RouterProcesses:
     """The router as two processes on one broker and tracking store: the express lane in
     one, the bulk lane in the other. ``async with RouterProcesses(settings) as router``;
-    ``router.totals`` (both added up) after the block."""
+    ``router.totals`` (both added up) after the block. The bulk process runs ``bulk_nice``
+    steps below the express one, which then gets the CPU first on a shared machine."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, bulk_nice: int = BULK_NICE) -> None:
         express_settings = (  # a port of its own, if metrics are served at all
             settings if settings.metrics_port is None else settings.replace(metrics_port=0)
         )
-        self.bulk = RouterProcess(settings, lanes=["bulk"])
+        self.bulk = RouterProcess(settings, lanes=["bulk"], nice=bulk_nice)
         self.express = RouterProcess(express_settings, lanes=["express"])
         self._stack = contextlib.AsyncExitStack()
         #: What both routed, once they have stopped.
@@ -106,8 +109,11 @@ class RouterProcesses:
         self.totals = self.bulk.totals + self.express.totals
 
 
-def _serve(conn: Connection, parent_pid: int, settings: Settings, lanes: tuple[str, ...]) -> None:
+def _serve(
+    conn: Connection, parent_pid: int, settings: Settings, lanes: tuple[str, ...], nice: int
+) -> None:
     """The child's entry point: a process of its own, so it logs as ``docbus router`` does."""
+    lower_process_priority(nice)  # before its threads and its tracking writer start
     configure_logging(settings.log_level)
     run_child(conn, parent_pid, functools.partial(_route, settings, lanes))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,9 @@ async def test_each_lane_in_a_process_of_its_own_routes_its_share(settings: Sett
         for process, name in ((router.bulk, "router-bulk"), (router.express, "router-express")):
             pid = process._child.pid  # what top shows, to tell the lanes and their writers apart
             assert _comm(pid) == name and "tracking-writer" in _children_comms(pid)
+        # the bulk lane gives way to the express lane on a shared machine
+        bulk_nice = os.getpriority(os.PRIO_PROCESS, router.bulk._child.pid)
+        assert bulk_nice == os.getpriority(os.PRIO_PROCESS, router.express._child.pid) + 10
         async with Sender(agency=G22, settings=settings) as sender:
             await sender.send(letter(G22, (H29,), number=1, priority=0))
             await sender.send(letter(G22, (H29,), number=2, priority=4))
