@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ matplotlib.use("Agg")  # files only, no screen
 
 import matplotlib.pyplot as plt
 import numpy
+from matplotlib.axes import Axes
 
 from docbus._replay import ReplaySummary
 
@@ -72,47 +75,44 @@ def _router_memory(summary: ReplaySummary) -> str:
     return ", ".join(_bytes(rss[k]) for k in ("first", "peak", "last"))
 
 
-def _throughput(timeline: list[dict[str, Any]], path: Path) -> None:
-    seconds = [row["second"] for row in timeline]
+@contextlib.contextmanager
+def _run_chart(path: Path, title: str, ylabel: str) -> Iterator[Axes]:
+    """A chart over the run's seconds: draw on the axes given; saved to ``path`` after."""
     figure, axes = plt.subplots(figsize=(11, 4))
-    axes.plot(seconds, [row["documents_sent"] for row in timeline], label="documents sent")
-    axes.plot(seconds, [row["deliveries"] for row in timeline], label="deliveries handed over")
-    axes.set_title("Throughput over the run")
+    yield axes
+    axes.set_title(title)
     axes.set_xlabel("seconds since the start")
-    axes.set_ylabel("per second")
+    axes.set_ylabel(ylabel)
     axes.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
+
+
+def _plot_series(axes: Axes, timeline: list[dict[str, Any]], key: str, label: str) -> None:
+    """``key`` of each second that has it."""
+    points = [(row["second"], row[key]) for row in timeline if row[key] is not None]
+    axes.plot([s for s, _ in points], [v for _, v in points], label=label)
+
+
+def _throughput(timeline: list[dict[str, Any]], path: Path) -> None:
+    with _run_chart(path, "Throughput over the run", "per second") as axes:
+        _plot_series(axes, timeline, "documents_sent", "documents sent")
+        _plot_series(axes, timeline, "deliveries", "deliveries handed over")
 
 
 def _latency(timeline: list[dict[str, Any]], path: Path) -> None:
-    figure, axes = plt.subplots(figsize=(11, 4))
-    for key, label in (("latency_ms_p50", "p50"), ("latency_ms_p99", "p99")):
-        points = [(row["second"], row[key]) for row in timeline if row[key] is not None]
-        axes.plot([s for s, _ in points], [v for _, v in points], label=label)
-    axes.set_title("Delivery latency over the run (send to hand-over)")
-    axes.set_xlabel("seconds since the start")
-    axes.set_ylabel("milliseconds")
-    axes.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    title = "Delivery latency over the run (send to hand-over)"
+    with _run_chart(path, title, "milliseconds") as axes:
+        _plot_series(axes, timeline, "latency_ms_p50", "p50")
+        _plot_series(axes, timeline, "latency_ms_p99", "p99")
 
 
 def _express_latency(timeline: list[dict[str, Any]], path: Path) -> None:
-    key = "express_inbox_latency_ms_p99"
-    points = [(row["second"], row[key]) for row in timeline if row[key] is not None]
-    figure, axes = plt.subplots(figsize=(11, 4))
-    axes.plot([s for s, _ in points], [v for _, v in points], label="p99 in each second")
-    axes.axhline(EXPRESS_TARGET_MS, color="red", linestyle="--", label="target")
-    axes.set_title("Express latency over the run (outbox to inbox, read by the watcher)")
-    axes.set_xlabel("seconds since the start")
-    axes.set_ylabel("milliseconds")
-    axes.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    title = "Express latency over the run (outbox to inbox, read by the watcher)"
+    with _run_chart(path, title, "milliseconds") as axes:
+        _plot_series(axes, timeline, "express_inbox_latency_ms_p99", "p99 in each second")
+        axes.axhline(EXPRESS_TARGET_MS, color="red", linestyle="--", label="target")
 
 
 def _markdown(summary: ReplaySummary) -> str:
