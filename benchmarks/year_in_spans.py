@@ -80,7 +80,7 @@ def summarise(path: Path, model: dict[str, Any]) -> dict[str, Any]:
     lines = read_ledger(path, model)
     expected = span_documents(model)
     good = {span: line["summary"] for span, line in lines.items() if passed(line)}
-    totals = {key: sum(s[key] for s in good.values()) for key in SUMMED}
+    totals = {key: round(sum(s[key] for s in good.values()), 3) for key in SUMMED}
     express = {span: s["express_inbox_latency_ms"]["p99"] for span, s in good.items()}
     matching = all(s["documents"] == expected[span - 1] for span, s in good.items())
     return {

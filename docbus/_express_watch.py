@@ -58,7 +58,7 @@ class ExpressWatch:
     async def __aexit__(self, *exc: object) -> None:
         arrivals = await self._child.stop()
         assert isinstance(arrivals, list)
-        self.arrivals = [ExpressArrival(*a) for a in arrivals]
+        self.arrivals = arrivals
 
     @property
     def latencies_ms(self) -> list[float]:
@@ -73,10 +73,10 @@ def _serve(conn: Connection, parent_pid: int, settings: Settings, inboxes: list[
 
 async def _watch(
     settings: Settings, inboxes: list[str], ready: Ready, stop: asyncio.Event
-) -> list[tuple[float, float, float]]:
+) -> list[ExpressArrival]:
     started_ms = time.time() * 1000
     consumer = make_consumer(settings, group_id=None, auto_offset_reset="latest")
-    arrivals: list[tuple[float, float, float]] = []
+    arrivals: list[ExpressArrival] = []
     await start_consumer(consumer, "starting the express watch")
     try:
         lanes = [TopicPartition(topic, EXPRESS_PARTITION) for topic in inboxes]
@@ -93,7 +93,11 @@ async def _watch(
                     sent = header_value(record.headers, HEADER_OUTBOX_TIME)
                     if sent is not None and (sent_ms := float(sent)) >= started_ms:
                         arrivals.append(
-                            (now_ms / 1000, round(now_ms - sent_ms, 1), record.timestamp - sent_ms)
+                            ExpressArrival(
+                                now_ms / 1000,
+                                round(now_ms - sent_ms, 1),
+                                record.timestamp - sent_ms,
+                            )
                         )
     finally:
         await consumer.stop()
