@@ -29,6 +29,11 @@ class Settings:
     ``enable_idempotence`` of ``None`` means on for a real cluster, off for the embedded
     broker (Tansu refuses InitProducerId). ``session_timeout_ms`` of ``None`` means 10 s
     on a cluster and 3 s on the embedded broker, whose group joins wait half of it.
+    ``bulk_gather_ms`` is how long the router's bulk lane gathers records: the broker holds
+    its fetches until a megabyte or this long, and a router of the bulk lane alone lingers
+    this long to fill its producer's batches. Fewer, larger batches cost every broker
+    less, and the embedded one's cost per fetch grows with a partition's number of batches
+    (BENCHMARKS.md). The express lane fetches and produces undelayed.
     ``fetch_max_wait_ms`` of ``None`` means 500 ms on a cluster (Kafka answers a waiting
     fetch as soon as records arrive) and 50 ms on the embedded broker (Tansu answers
     after about half the wait whether records arrived or not: 500 ms cost every hop
@@ -55,6 +60,7 @@ class Settings:
     request_timeout_ms: int = 30_000
     session_timeout_ms: int | None = None
     fetch_max_wait_ms: int | None = None
+    bulk_gather_ms: int = 500
     max_document_bytes: int = 1_048_576
     state_dir: Path = field(default=Path(".docbus"))
     log_level: str = "INFO"
@@ -91,6 +97,9 @@ class Settings:
             problems.append(
                 f"topic_prefix must be letters, digits, '.', '_' or '-': {self.topic_prefix!r}"
             )
+        for name in ("linger_ms", "bulk_gather_ms"):
+            if getattr(self, name) < 0:
+                problems.append(f"{name} must not be negative, got {getattr(self, name)}")
         if self.fetch_max_wait_ms is not None and self.fetch_max_wait_ms < 0:
             problems.append(f"fetch_max_wait_ms must not be negative, got {self.fetch_max_wait_ms}")
         if self.metrics_port is not None and not 0 <= self.metrics_port <= 65535:

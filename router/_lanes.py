@@ -19,10 +19,19 @@ from docbus._kafka import make_consumer
 from docbus._settings import Settings
 from schemas import EXPRESS_PARTITION
 
-__all__ = ["LANES", "Lane", "lane_names", "router_lanes"]
+__all__ = [
+    "BULK_FETCH_MIN_BYTES",
+    "LANES",
+    "Lane",
+    "lane_names",
+    "producer_linger_ms",
+    "router_lanes",
+]
 
 #: The router's lanes by name: a router runs both unless told to run one.
 LANES = ("express", "bulk")
+#: What the bulk lane asks the broker to gather before it answers a fetch.
+BULK_FETCH_MIN_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,12 @@ def lane_names(names: Iterable[str]) -> frozenset[str]:
     return wanted
 
 
+def producer_linger_ms(settings: Settings, names: Iterable[str]) -> int:
+    """How long the producer of a router of the lanes ``names`` lingers: as long as the
+    bulk lane gathers when no express record passes through it, the ordinary time otherwise."""
+    return settings.linger_ms if "express" in lane_names(names) else settings.bulk_gather_ms
+
+
 def router_lanes(settings: Settings, group_id: str, names: Iterable[str] = LANES) -> list[Lane]:
     """The lanes named: express (group ``<group_id>-express``), bulk (``group_id``)."""
     wanted = lane_names(names)
@@ -95,5 +110,11 @@ def router_lanes(settings: Settings, group_id: str, names: Iterable[str] = LANES
     if "express" in wanted:
         lanes.append(Lane("express", True, make_consumer(settings, group_id=f"{group_id}-express")))
     if "bulk" in wanted:
-        lanes.append(Lane("bulk", False, make_consumer(settings, group_id=group_id)))
+        consumer = make_consumer(  # held by the broker until a megabyte or the wait
+            settings,
+            group_id=group_id,
+            fetch_min_bytes=BULK_FETCH_MIN_BYTES,
+            fetch_max_wait_ms=settings.bulk_gather_ms,
+        )
+        lanes.append(Lane("bulk", False, consumer))
     return lanes

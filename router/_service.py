@@ -33,7 +33,7 @@ from docbus._metrics import MetricsServer
 from docbus._settings import Settings
 from docbus._together import all_finished
 from router._lag import partition_lag
-from router._lanes import LANES, Lane, lane_names, router_lanes
+from router._lanes import LANES, Lane, lane_names, producer_linger_ms, router_lanes
 from router._metrics import RouterMetrics
 from router._parking import Parking
 from router._revocations import Revocations
@@ -193,7 +193,9 @@ class Router(Service):
                     writer=self._writer.write,
                 )
             self._core.tracker = self._tracker
-            self._producer = make_producer(self._settings)
+            self._producer = make_producer(
+                self._settings, linger_ms=producer_linger_ms(self._settings, self._lane_names)
+            )
             self._lanes = router_lanes(self._settings, self._group_id, self._lane_names)
             await start_producer(self._producer, self._settings, "the router")
             for lane in self._lanes:

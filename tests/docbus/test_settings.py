@@ -40,6 +40,8 @@ def test_bad_values_are_clear() -> None:
         Settings(partitions=0)
     with pytest.raises(ConfigurationError, match="compression_type"):
         Settings(compression_type="brotli")
+    with pytest.raises(ConfigurationError, match="bulk_gather_ms must not be negative"):
+        Settings.from_env({"DOCBUS_BULK_GATHER_MS": "-1"})
 
 
 def test_embedded_turns_idempotence_off() -> None:

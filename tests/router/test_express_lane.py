@@ -9,6 +9,7 @@ from docbus import Settings
 from docbus._kafka import produce_in_batches
 from producers import Sender
 from router import Router
+from router._lanes import BULK_FETCH_MIN_BYTES, producer_linger_ms, router_lanes
 from schemas import Codec, TopicLayout
 from tests.helpers import G22, H29, ensure_topics, eventually, in_background, letter
 
@@ -92,3 +93,29 @@ def test_a_router_refuses_an_unknown_or_empty_choice_of_lanes(settings: Settings
         Router(settings=settings, lanes=["fast"])
     with pytest.raises(ValueError, match="one or both"):
         Router(settings=settings, lanes=[])
+
+
+async def test_only_the_bulk_lane_waits_for_its_fetches_to_gather() -> None:
+    """The bulk lane asks the broker for a megabyte or ``bulk_gather_ms``; the express
+    lane's fetches keep the ordinary wait and are answered as soon as a record is there."""
+    settings = Settings(bootstrap_servers="127.0.0.1:9", fetch_max_wait_ms=50, bulk_gather_ms=700)
+    express, bulk = router_lanes(settings, "docbus-router")
+    try:
+        assert (express.name, bulk.name) == ("express", "bulk")
+        assert (bulk.consumer._fetch_min_bytes, bulk.consumer._fetch_max_wait_ms) == (
+            BULK_FETCH_MIN_BYTES,
+            700,
+        )
+        assert (express.consumer._fetch_min_bytes, express.consumer._fetch_max_wait_ms) == (1, 50)
+    finally:
+        for lane in (express, bulk):
+            await lane.consumer.stop()
+
+
+def test_a_bulk_only_router_lingers_as_long_as_the_lane_gathers() -> None:
+    """Only a producer no express record passes through lingers: a router of the bulk
+    lane alone; a router with the express lane keeps the ordinary linger."""
+    settings = Settings(linger_ms=5, bulk_gather_ms=250)
+    assert producer_linger_ms(settings, ["bulk"]) == 250
+    assert producer_linger_ms(settings, ["express"]) == 5
+    assert producer_linger_ms(settings, ["express", "bulk"]) == 5
