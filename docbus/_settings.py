@@ -97,11 +97,10 @@ class Settings:
             problems.append(
                 f"topic_prefix must be letters, digits, '.', '_' or '-': {self.topic_prefix!r}"
             )
-        for name in ("linger_ms", "bulk_gather_ms"):
-            if getattr(self, name) < 0:
-                problems.append(f"{name} must not be negative, got {getattr(self, name)}")
-        if self.fetch_max_wait_ms is not None and self.fetch_max_wait_ms < 0:
-            problems.append(f"fetch_max_wait_ms must not be negative, got {self.fetch_max_wait_ms}")
+        for name in ("linger_ms", "bulk_gather_ms", "fetch_max_wait_ms"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                problems.append(f"{name} must not be negative, got {value}")
         if self.metrics_port is not None and not 0 <= self.metrics_port <= 65535:
             problems.append(f"metrics_port must be 0 to 65535, got {self.metrics_port}")
         if self.log_level.upper() not in _LOG_LEVELS:
