@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,11 +24,19 @@ def _apt_install(package: str) -> None:
 
 
 def debian_tool(package: str, find: Callable[[], Path | None]) -> Path | None:
-    """``find()``, after installing ``package`` with apt-get when it finds nothing (as root)."""
+    """``find()``, after installing ``package`` with apt-get when it finds nothing (as root).
+
+    The pytest workers take turns (a lock file): two apt-get runs at once would fight over
+    dpkg's lock, and the loser would skip its tests.
+    """
     found = find()
     if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        _apt_install(package)
-        found = find()
+        with open(Path(tempfile.gettempdir()) / "docbus-tests-apt.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            found = find()  # another worker may have installed it meanwhile
+            if found is None:
+                _apt_install(package)
+                found = find()
     return found
 
 
