@@ -54,7 +54,9 @@ async def test_a_small_replay_in_two_spans_matches_the_model(
     rss = summary.router_rss_bytes  # sampled from each span's router process from its start
     assert rss["samples"] == len(summary.router_memory) >= 2
     assert 20 * 2**20 < rss["first"] <= rss["peak"] < 2**31
-    assert summary.docs_per_s == pytest.approx(summary.documents / summary.elapsed_s, rel=1e-3)
+    # docs_per_s is rounded to a tenth, so below 50 docs/s (a loaded machine) rel=1e-3 is too fine
+    rate = summary.documents / summary.elapsed_s
+    assert summary.docs_per_s == pytest.approx(rate, rel=1e-3, abs=0.051)
     topics = await list_topics(settings)
     assert not [t for t in topics if t.startswith(f"{settings.topic_prefix}-p")]
 
