@@ -129,6 +129,13 @@ def run_span(model: dict[str, Any], span: int, timeout_s: float) -> dict[str, An
     return summary
 
 
+def head_commit() -> str:
+    """The checked-out commit, short ('' outside a git tree)."""
+    return subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+
+
 def append(
     path: Path, model: dict[str, Any], span: int, summary: dict[str, Any], commit: str | None
 ) -> None:
@@ -137,9 +144,7 @@ def append(
     if theirs != {k: model[k] for k in theirs}:
         raise SystemExit(f"that replay is of {theirs}, not of {model}")
     if commit is None:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-        ).stdout.strip()
+        commit = head_commit()
     line = {
         **model,
         "span": span,
@@ -173,8 +178,9 @@ def run(args: argparse.Namespace, model: dict[str, Any]) -> None:
             f"span {span}: {expected[span - 1]:,} documents, about {guess_s / 60:.0f} min",
             file=sys.stderr,
         )
+        commit = head_commit()  # at the start: a commit made while the span runs is not its
         summary = run_span(model, span, timeout_s=max(3 * guess_s, 600.0))
-        append(args.ledger, model, span, summary, commit=None)
+        append(args.ledger, model, span, summary, commit=commit)
         print(json.dumps({"span": span, **{k: summary[k] for k in SUMMED}}), file=sys.stderr)
     print(json.dumps(summarise(args.ledger, model), indent=2))
 

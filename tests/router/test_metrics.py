@@ -102,6 +102,30 @@ async def test_router_series_follow_the_traffic(settings: Settings) -> None:
     assert not any(dict(labels).get("document_id") for _, labels in samples)
 
 
+async def test_the_bulk_lanes_router_counts_overdue_and_an_express_only_one_does_not(
+    settings: Settings,
+) -> None:
+    """With the lanes in two routers on one store, the bulk lane's router exports the
+    overdue count; the express-only router, counting more often if it counted at all,
+    exports none (the count scans the whole store, off the express lane's process)."""
+    await ensure_topics(settings, [G22, G12])
+    with_metrics = settings.replace(metrics_port=0)
+    express = Router(settings=with_metrics, lanes=["express"], overdue_interval_s=0.05)
+    bulk = Router(settings=with_metrics, lanes=["bulk"], overdue_interval_s=0.2)
+    assert (express.counts_overdue, bulk.counts_overdue) == (False, True)
+    week_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
+    async with express, bulk, Sender(agency=G22, settings=settings) as sender:
+        await sender.send(letter(G22, (G12,), number=1, sent_at=week_ago))
+        await sender.send(letter(G22, (G12,), number=2, priority=Priority.EXPRESS))
+        assert bulk.metrics_url is not None and express.metrics_url is not None
+        await eventually(
+            lambda: sample(scrape(bulk.metrics_url), "docbus_overdue_deliveries", recipient=G12)
+        )
+        express_samples = await asyncio.to_thread(scrape, express.metrics_url)
+    assert sample(express_samples, "docbus_deliveries_total", recipient=G12, priority="3") == 1
+    assert not [name for name, _ in express_samples if name == "docbus_overdue_deliveries"]
+
+
 async def test_probes_answer_while_running_and_the_port_closes_after(settings: Settings) -> None:
     """/healthz and /readyz answer 200 while routing; the server is gone after stop."""
     router = Router(settings=settings.replace(metrics_port=0), track=False)
