@@ -8,7 +8,7 @@ span). ``summary`` adds up the ledger; once every span is in, that is the year's
 All lines of a ledger share one year, scale, seed and number of spans.
 
     python benchmarks/year_in_spans.py run [--budget-min M] [--span K] [--ledger F]
-    python benchmarks/year_in_spans.py summary [--ledger F]
+    python benchmarks/year_in_spans.py summary [--markdown] [--ledger F]
     python benchmarks/year_in_spans.py add --span K REPLAY_JSON   # a span run by hand
 """
 
@@ -101,6 +101,35 @@ def summarise(path: Path, model: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def markdown_table(path: Path, model: dict[str, Any]) -> str:
+    """The ledger span by span as a markdown table (BENCHMARKS.md's): speed, the express
+    lane's latency, the broker's peak memory, and the commit each span ran at."""
+    rows = [
+        "| span | documents | docs/s | express p50 | p99 | p99 until routed | broker peak "
+        "| commit; recorded (UTC) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for span, line in sorted(read_ledger(path, model).items()):
+        summary = line["summary"]
+        express = summary["express_inbox_latency_ms"]
+        cells = [
+            str(span) if passed(line) else f"{span} (failed)",
+            f"{summary['documents']:,}",
+            f"{summary['docs_per_s']:.0f}",
+            _ms(express["p50"]),
+            _ms(express["p99"]),
+            _ms(express["until_routed"]["p99"]),
+            f"{(summary['broker_peak_rss_bytes'] or 0) / 2**30:.2f} GiB",
+            f"{(line['commit'] or '?')[:7]}; {line['recorded_at'][5:16].replace('T', ' ')}",
+        ]
+        rows.append(f"| {' | '.join(cells)} |")
+    return "\n".join(rows)
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f} ms"
+
+
 def run_span(model: dict[str, Any], span: int, timeout_s: float) -> dict[str, Any]:
     """``docbus replay --only-span`` for one span; its JSON summary."""
     command = [
@@ -181,6 +210,8 @@ def run(args: argparse.Namespace, model: dict[str, Any]) -> None:
         commit = head_commit()  # at the start: a commit made while the span runs is not its
         summary = run_span(model, span, timeout_s=max(3 * guess_s, 600.0))
         append(args.ledger, model, span, summary, commit=commit)
+        if passed({"summary": summary}):  # a slow hour slows the next spans' guesses too
+            rate = min(rate, summary["docs_per_s"])
         print(json.dumps({"span": span, **{k: summary[k] for k in SUMMED}}), file=sys.stderr)
     print(json.dumps(summarise(args.ledger, model), indent=2))
 
@@ -196,6 +227,9 @@ def main() -> None:
     parser.add_argument("--segments", type=int, default=24)
     parser.add_argument("--span", type=int, help="this span only (run, add)")
     parser.add_argument("--commit", help="add: the commit the span was run at (else HEAD)")
+    parser.add_argument(
+        "--markdown", action="store_true", help="summary: the spans as a markdown table"
+    )
     parser.add_argument(
         "--budget-min",
         type=float,
@@ -213,6 +247,8 @@ def main() -> None:
         summary = json.loads(args.replay_json.read_text(encoding="utf-8"))
         append(args.ledger, model, args.span, summary, commit=args.commit)
         print(json.dumps(summarise(args.ledger, model), indent=2))
+    elif args.markdown:
+        print(markdown_table(args.ledger, model))
     else:
         print(json.dumps(summarise(args.ledger, model), indent=2))
 

@@ -40,6 +40,12 @@ def test_a_span_runs_into_the_ledger_and_the_summary_says_what_is_missing(
     assert summary["deliveries_received"] == summary["deliveries"] > 0
     (line,) = [json.loads(text) for text in ledger.read_text().splitlines()]
     assert line["span"] == 2 and line["commit"] and line["summary"]["completed"]
+    table = _script("summary", "--markdown", *SMALL, "--ledger", ledger)
+    assert table.returncode == 0, table.stderr
+    header, rule, row = table.stdout.splitlines()
+    assert header.startswith("| span | documents | docs/s |") and set(rule) == {"|", "-"}
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[:2] == ["2", f"{summary['documents']:,}"] and cells[-1].startswith(line["commit"])
 
     replay_json = tmp_path / "span2.json"
     replay_json.write_text(json.dumps(line["summary"]))
