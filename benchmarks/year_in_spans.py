@@ -67,9 +67,9 @@ def read_ledger(path: Path, model: dict[str, Any]) -> dict[int, dict[str, Any]]:
     return lines
 
 
-def passed(line: dict[str, Any]) -> bool:
-    """A span counts once it completed with nothing lost and nothing delivered twice."""
-    summary = line["summary"]
+def passed(summary: dict[str, Any]) -> bool:
+    """A span's replay summary counts once it completed with nothing lost and nothing
+    delivered twice."""
     return (
         bool(summary["completed"]) and not summary["lost"] and not summary["duplicates_delivered"]
     )
@@ -79,7 +79,7 @@ def summarise(path: Path, model: dict[str, Any]) -> dict[str, Any]:
     """The ledger added up: the year's totals over the spans that passed, and what is missing."""
     lines = read_ledger(path, model)
     expected = span_documents(model)
-    good = {span: line["summary"] for span, line in lines.items() if passed(line)}
+    good = {span: line["summary"] for span, line in lines.items() if passed(line["summary"])}
     totals = {key: round(sum(s[key] for s in good.values()), 3) for key in SUMMED}
     express = {span: s["express_inbox_latency_ms"]["p99"] for span, s in good.items()}
     matching = all(s["documents"] == expected[span - 1] for span, s in good.items())
@@ -113,7 +113,7 @@ def markdown_table(path: Path, model: dict[str, Any]) -> str:
         summary = line["summary"]
         express = summary["express_inbox_latency_ms"]
         cells = [
-            str(span) if passed(line) else f"{span} (failed)",
+            str(span) if passed(summary) else f"{span} (failed)",
             f"{summary['documents']:,}",
             f"{summary['docs_per_s']:.0f}",
             _ms(express["p50"]),
@@ -193,9 +193,13 @@ def run(args: argparse.Namespace, model: dict[str, Any]) -> None:
     todo = (
         [args.span]
         if args.span
-        else [i for i in range(1, len(expected) + 1) if i not in lines or not passed(lines[i])]
+        else [
+            i
+            for i in range(1, len(expected) + 1)
+            if i not in lines or not passed(lines[i]["summary"])
+        ]
     )
-    rates = [line["summary"]["docs_per_s"] for line in lines.values() if passed(line)]
+    rates = [line["summary"]["docs_per_s"] for line in lines.values() if passed(line["summary"])]
     rate = min(rates) if rates else FIRST_GUESS_DOCS_PER_S  # the slowest seen: no overrun
     deadline = time.monotonic() + args.budget_min * 60
     for span in todo:
@@ -210,7 +214,7 @@ def run(args: argparse.Namespace, model: dict[str, Any]) -> None:
         commit = head_commit()  # at the start: a commit made while the span runs is not its
         summary = run_span(model, span, timeout_s=max(3 * guess_s, 600.0))
         append(args.ledger, model, span, summary, commit=commit)
-        if passed({"summary": summary}):  # a slow hour slows the next spans' guesses too
+        if passed(summary):  # a slow hour slows the next spans' guesses too
             rate = min(rate, summary["docs_per_s"])
         print(json.dumps({"span": span, **{k: summary[k] for k in SUMMED}}), file=sys.stderr)
     print(json.dumps(summarise(args.ledger, model), indent=2))
