@@ -39,6 +39,7 @@ from pathlib import Path
 from docbus import EmbeddedBroker, Settings
 from docbus._heap import tune_service_heap
 from docbus._kafka import produce_in_batches
+from docbus._procfs import cpu_seconds
 from producers._simulation import DocumentMix
 from router import Router
 from router._topics import ensure_bus_topics
@@ -69,12 +70,6 @@ def notices_for(documents: list[Document]) -> list[tuple[str, StatusNotice]]:
                 )
                 out.append(("000.00.00." + recipient[-3:], notice))
     return out
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds process ``pid`` has used so far (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def child_pids() -> list[int]:

@@ -1,11 +1,12 @@
-"""A process as Linux shows it in ``/proc``: its memory, and the name ``top`` shows."""
+"""A process as Linux shows it in ``/proc``: its memory, its CPU time, and the name ``top`` shows."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
-__all__ = ["show_process_name", "status_bytes"]
+__all__ = ["cpu_seconds", "show_process_name", "status_bytes"]
 
 
 def status_bytes(pid: int | None, field_name: str) -> int:
@@ -20,6 +21,12 @@ def status_bytes(pid: int | None, field_name: str) -> int:
         if line.startswith(field_name + ":"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds process ``pid`` has used so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def show_process_name(name: str) -> None:
