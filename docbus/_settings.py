@@ -30,10 +30,14 @@ class Settings:
     broker (Tansu refuses InitProducerId). ``session_timeout_ms`` of ``None`` means 10 s
     on a cluster and 3 s on the embedded broker, whose group joins wait half of it.
     ``bulk_gather_ms`` is how long the router's bulk lane gathers records: the broker holds
-    its fetches until a megabyte or this long, and a router of the bulk lane alone lingers
-    this long to fill its producer's batches. Fewer, larger batches cost every broker
-    less, and the embedded one's cost per fetch grows with a partition's number of batches
-    (BENCHMARKS.md). The express lane fetches and produces undelayed.
+    its fetches until ``bulk_fetch_min_bytes`` or this long, and a router of the bulk lane
+    alone lingers this long to fill its producer's batches. Fewer, larger batches cost
+    every broker less, and the embedded one's cost per fetch grows with a partition's
+    number of batches (BENCHMARKS.md). The express lane fetches and produces undelayed.
+    ``bulk_fetch_min_bytes`` of ``None`` means a megabyte on a cluster (Kafka holds a
+    fetch at no cost) and 1 byte on the embedded broker: Tansu holds a fetch by reading
+    every fetched partition again and again, 6-10 times for one answer (BENCHMARKS.md),
+    so there the linger alone gathers.
     ``fetch_max_wait_ms`` of ``None`` means 500 ms on a cluster (Kafka answers a waiting
     fetch as soon as records arrive) and 50 ms on the embedded broker (Tansu answers
     after about half the wait whether records arrived or not: 500 ms cost every hop
@@ -61,6 +65,7 @@ class Settings:
     session_timeout_ms: int | None = None
     fetch_max_wait_ms: int | None = None
     bulk_gather_ms: int = 500
+    bulk_fetch_min_bytes: int | None = None
     max_document_bytes: int = 1_048_576
     state_dir: Path = field(default=Path(".docbus"))
     log_level: str = "INFO"
@@ -97,7 +102,7 @@ class Settings:
             problems.append(
                 f"topic_prefix must be letters, digits, '.', '_' or '-': {self.topic_prefix!r}"
             )
-        for name in ("linger_ms", "bulk_gather_ms", "fetch_max_wait_ms"):
+        for name in ("linger_ms", "bulk_gather_ms", "fetch_max_wait_ms", "bulk_fetch_min_bytes"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 problems.append(f"{name} must not be negative, got {value}")
@@ -152,11 +157,13 @@ class Settings:
         idempotence = False if self.enable_idempotence is None else self.enable_idempotence
         session = 3_000 if self.session_timeout_ms is None else self.session_timeout_ms
         fetch_wait = 50 if self.fetch_max_wait_ms is None else self.fetch_max_wait_ms
+        bulk_min = 1 if self.bulk_fetch_min_bytes is None else self.bulk_fetch_min_bytes
         return self.replace(
             bootstrap_servers=bootstrap_servers,
             enable_idempotence=idempotence,
             session_timeout_ms=session,
             fetch_max_wait_ms=fetch_wait,
+            bulk_fetch_min_bytes=bulk_min,
         )
 
     def group_id(self, role: str) -> str:
@@ -172,6 +179,11 @@ class Settings:
     def fetch_wait(self) -> int:
         """How long the broker may hold a fetch that found no records, in milliseconds."""
         return 500 if self.fetch_max_wait_ms is None else self.fetch_max_wait_ms
+
+    @property
+    def bulk_fetch_min(self) -> int:
+        """How many bytes the router's bulk lane asks the broker to gather before it answers."""
+        return 1024 * 1024 if self.bulk_fetch_min_bytes is None else self.bulk_fetch_min_bytes
 
     @property
     def idempotence(self) -> bool:

@@ -20,7 +20,6 @@ from docbus._settings import Settings
 from schemas import EXPRESS_PARTITION
 
 __all__ = [
-    "BULK_FETCH_MIN_BYTES",
     "LANES",
     "Lane",
     "lane_names",
@@ -30,8 +29,6 @@ __all__ = [
 
 #: The router's lanes by name: a router runs both unless told to run one.
 LANES = ("express", "bulk")
-#: What the bulk lane asks the broker to gather before it answers a fetch.
-BULK_FETCH_MIN_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -110,10 +107,10 @@ def router_lanes(settings: Settings, group_id: str, names: Iterable[str] = LANES
     if "express" in wanted:
         lanes.append(Lane("express", True, make_consumer(settings, group_id=f"{group_id}-express")))
     if "bulk" in wanted:
-        consumer = make_consumer(  # held by the broker until a megabyte or the wait
+        consumer = make_consumer(  # held by the broker until enough bytes or the wait
             settings,
             group_id=group_id,
-            fetch_min_bytes=BULK_FETCH_MIN_BYTES,
+            fetch_min_bytes=settings.bulk_fetch_min,
             fetch_max_wait_ms=settings.bulk_gather_ms,
         )
         lanes.append(Lane("bulk", False, consumer))

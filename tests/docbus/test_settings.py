@@ -63,6 +63,17 @@ def test_embedded_fetches_wait_less() -> None:
         Settings(fetch_max_wait_ms=-1)
 
 
+def test_embedded_bulk_fetches_are_not_held_for_bytes() -> None:
+    """The bulk lane asks a cluster for a megabyte a fetch and the embedded broker for a
+    byte (Tansu holds a fetch by reading its partitions over and over), unless set."""
+    assert Settings().bulk_fetch_min == 1024 * 1024
+    assert Settings().for_embedded("h:1").bulk_fetch_min == 1
+    assert Settings(bulk_fetch_min_bytes=4096).for_embedded("h:1").bulk_fetch_min == 4096
+    assert Settings.from_env({"DOCBUS_BULK_FETCH_MIN_BYTES": "0"}).bulk_fetch_min == 0
+    with pytest.raises(ConfigurationError, match="bulk_fetch_min_bytes must not be negative"):
+        Settings(bulk_fetch_min_bytes=-1)
+
+
 def test_require_bootstrap() -> None:
     """Asking for servers that are not set is a clear error."""
     with pytest.raises(ConfigurationError, match="DOCBUS_BOOTSTRAP_SERVERS"):

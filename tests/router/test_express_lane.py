@@ -9,7 +9,7 @@ from docbus import Settings
 from docbus._kafka import produce_in_batches
 from producers import Sender
 from router import Router
-from router._lanes import BULK_FETCH_MIN_BYTES, producer_linger_ms, router_lanes
+from router._lanes import producer_linger_ms, router_lanes
 from schemas import Codec, TopicLayout
 from tests.helpers import G22, H29, ensure_topics, eventually, in_background, letter
 
@@ -95,15 +95,28 @@ def test_a_router_refuses_an_unknown_or_empty_choice_of_lanes(settings: Settings
         Router(settings=settings, lanes=[])
 
 
-async def test_only_the_bulk_lane_waits_for_its_fetches_to_gather() -> None:
-    """The bulk lane asks the broker for a megabyte or ``bulk_gather_ms``; the express
-    lane's fetches keep the ordinary wait and are answered as soon as a record is there."""
-    settings = Settings(bootstrap_servers="127.0.0.1:9", fetch_max_wait_ms=50, bulk_gather_ms=700)
+@pytest.mark.parametrize(
+    ("bulk_fetch_min_bytes", "embedded", "expected"),
+    [(None, False, 1024 * 1024), (None, True, 1), (65536, True, 65536)],
+)
+async def test_only_the_bulk_lane_waits_for_its_fetches_to_gather(
+    bulk_fetch_min_bytes: int | None, embedded: bool, expected: int
+) -> None:
+    """The bulk lane asks the broker for ``bulk_fetch_min_bytes`` (a megabyte on a cluster,
+    1 byte on the embedded broker unless set) or ``bulk_gather_ms``; the express lane's
+    fetches keep the ordinary wait and are answered as soon as a record is there."""
+    settings = Settings(
+        fetch_max_wait_ms=50, bulk_gather_ms=700, bulk_fetch_min_bytes=bulk_fetch_min_bytes
+    )
+    address = "127.0.0.1:9"
+    settings = (
+        settings.for_embedded(address) if embedded else settings.replace(bootstrap_servers=address)
+    )
     express, bulk = router_lanes(settings, "docbus-router")
     try:
         assert (express.name, bulk.name) == ("express", "bulk")
         assert (bulk.consumer._fetch_min_bytes, bulk.consumer._fetch_max_wait_ms) == (
-            BULK_FETCH_MIN_BYTES,
+            expected,
             700,
         )
         assert (express.consumer._fetch_min_bytes, express.consumer._fetch_max_wait_ms) == (1, 50)
