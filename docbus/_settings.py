@@ -39,9 +39,9 @@ class Settings:
     every fetched partition again and again, 6-10 times for one answer (BENCHMARKS.md),
     so there the linger alone gathers.
     ``fetch_max_wait_ms`` of ``None`` means 500 ms on a cluster (Kafka answers a waiting
-    fetch as soon as records arrive) and 50 ms on the embedded broker (Tansu answers
-    after about half the wait whether records arrived or not: 500 ms cost every hop
-    150 ms at the median, 50 ms costs 8 ms; BENCHMARKS.md).
+    fetch as soon as records arrive) and 50 ms on the embedded broker (Tansu looks again
+    only after half the wait, so records that arrive meanwhile wait for that: 500 ms
+    cost every hop 150 ms at the median, 50 ms costs 8 ms; BENCHMARKS.md).
     ``tracking_dsn`` (kept out of the repr: it may hold a password) is a PostgreSQL DSN or
     a SQLite path; ``None`` means SQLite in ``state_dir``. ``metrics_port`` of ``None``
     serves no metrics, ``0`` a free port; ``metrics_host`` is ``0.0.0.0`` in a container.

@@ -54,7 +54,8 @@ def test_embedded_turns_idempotence_off() -> None:
 
 
 def test_embedded_fetches_wait_less() -> None:
-    """Tansu holds an empty fetch for about half its wait, so the embedded broker's is short."""
+    """Tansu answers records that arrive during a held fetch only when it looks again,
+    half the wait later, so the embedded broker's wait is short."""
     assert Settings().fetch_wait == 500
     assert Settings().for_embedded("h:1").fetch_wait == 50
     assert Settings(fetch_max_wait_ms=200).for_embedded("h:1").fetch_wait == 200
