@@ -5,9 +5,11 @@ sitting. ``docbus replay --segments N --only-span K`` replays one span of the ye
 bus of its own. This script runs the spans that a ledger does not hold yet, as many as
 fit in the time given, and appends each result to the ledger (JSON lines, one per
 span). ``summary`` adds up the ledger; once every span is in, that is the year's result.
-All lines of a ledger share one year, scale, seed and number of spans.
+All lines of a ledger share one year, scale, seed and number of spans; each such model
+has a ledger of its own under results/ unless ``--ledger`` names one.
 
-    python benchmarks/year_in_spans.py run [--budget-min M] [--span K] [--ledger F]
+    python benchmarks/year_in_spans.py run [--segments N] [--budget-min M] [--span K]
+    python benchmarks/year_in_spans.py run --largest-first   # the likeliest to miss first
     python benchmarks/year_in_spans.py summary [--markdown] [--ledger F]
     python benchmarks/year_in_spans.py add --span K REPLAY_JSON   # a span run by hand
 """
@@ -27,7 +29,7 @@ from docbus._replay import day_spans
 from producers._workload import YearWorkload
 from router.directory import Directory
 
-LEDGER = Path(__file__).parent / "results" / "replay-2024-full-scale-24-spans.jsonl"
+RESULTS = Path(__file__).parent / "results"
 MODEL_KEYS = ("year", "scale", "seed", "segments")
 #: docs/s assumed for the budget until the ledger has a span (span 24 ran at 309).
 FIRST_GUESS_DOCS_PER_S = 250.0
@@ -42,6 +44,20 @@ SUMMED = (
     "dead_letters",
     "elapsed_s",
 )
+
+
+def default_ledger(model: dict[str, Any]) -> Path:
+    """Where a model's spans are kept unless ``--ledger`` says otherwise: one file per
+    year, scale and number of spans (``replay-2024-full-scale-24-spans.jsonl``)."""
+    scale = "full-scale" if model["scale"] == 1 else f"scale-{model['scale']:g}"
+    return RESULTS / f"replay-{model['year']}-{scale}-{model['segments']}-spans.jsonl"
+
+
+def largest_first(model: dict[str, Any], spans: list[int]) -> list[int]:
+    """``spans`` reordered by how many documents each holds, the largest first (ties in
+    span order): the spans most likely to miss a target are measured first."""
+    documents = span_documents(model)
+    return sorted(spans, key=lambda span: (-documents[span - 1], span))
 
 
 def span_documents(model: dict[str, Any]) -> list[int]:
@@ -85,6 +101,7 @@ def summarise(path: Path, model: dict[str, Any]) -> dict[str, Any]:
     matching = all(s["documents"] == expected[span - 1] for span, s in good.items())
     return {
         **model,
+        "ledger": str(path),
         "spans_passed": sorted(good),
         "spans_failed": sorted(set(lines) - set(good)),
         "spans_missing": [i for i in range(1, len(expected) + 1) if i not in good],
@@ -187,7 +204,8 @@ def append(
 
 
 def run(args: argparse.Namespace, model: dict[str, Any]) -> None:
-    """Run the missing spans (or ``--span``) in order, each only if it fits in the budget."""
+    """Run the missing spans (or ``--span``) in order (or largest first), each only if it
+    fits in the budget."""
     lines = read_ledger(args.ledger, model)
     expected = span_documents(model)
     todo = (
@@ -199,6 +217,8 @@ def run(args: argparse.Namespace, model: dict[str, Any]) -> None:
             if i not in lines or not passed(lines[i]["summary"])
         ]
     )
+    if args.largest_first:
+        todo = largest_first(model, todo)
     rates = [line["summary"]["docs_per_s"] for line in lines.values() if passed(line["summary"])]
     rate = min(rates) if rates else FIRST_GUESS_DOCS_PER_S  # the slowest seen: no overrun
     deadline = time.monotonic() + args.budget_min * 60
@@ -224,7 +244,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=("run", "summary", "add"))
     parser.add_argument("replay_json", nargs="?", type=Path, help="for add: its JSON output")
-    parser.add_argument("--ledger", type=Path, default=LEDGER)
+    parser.add_argument(
+        "--ledger", type=Path, help="default: results/replay-YEAR-SCALE-SEGMENTS-spans.jsonl"
+    )
     parser.add_argument("--year", type=int, default=2024)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=2024)
@@ -235,6 +257,9 @@ def main() -> None:
         "--markdown", action="store_true", help="summary: the spans as a markdown table"
     )
     parser.add_argument(
+        "--largest-first", action="store_true", help="run: the spans with most documents first"
+    )
+    parser.add_argument(
         "--budget-min",
         type=float,
         default=60.0,
@@ -243,6 +268,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     model = {"year": args.year, "scale": args.scale, "seed": args.seed, "segments": args.segments}
+    if args.ledger is None:
+        args.ledger = default_ledger(model)
     if args.command == "run":
         run(args, model)
     elif args.command == "add":

@@ -57,3 +57,26 @@ def test_a_span_runs_into_the_ledger_and_the_summary_says_what_is_missing(
 
     other = _script("add", replay_json, "--scale", "0.5", "--span", "1", "--ledger", ledger)
     assert other.returncode != 0 and "not of" in other.stderr
+
+
+def test_largest_first_orders_the_spans_by_documents_and_each_model_has_its_own_ledger(
+    tmp_path: Path,
+) -> None:
+    """With no time to run any span, ``run --largest-first`` names the spans in the order it
+    would run them, most documents first; without ``--ledger`` the summary names a ledger
+    of the model's own (scale and number of spans in its name)."""
+    model = ["--scale", "0.0001", "--segments", "5", "--seed", "11"]
+    ledger = tmp_path / "ledger.jsonl"
+    ran = _script("run", *model, "--largest-first", "--budget-min", "0", "--ledger", ledger)
+    assert ran.returncode == 0, ran.stderr
+    by_span = json.loads(ran.stdout)["model_documents_by_span"]
+    order = [int(line.split()[1].rstrip(":")) for line in ran.stderr.splitlines()]
+    assert sorted(order) == [1, 2, 3, 4, 5]
+    assert [by_span[span - 1] for span in order] == sorted(by_span, reverse=True)
+    assert not ledger.exists()
+
+    summary = _script("summary", *model)
+    assert summary.returncode == 0, summary.stderr
+    assert (
+        Path(json.loads(summary.stdout)["ledger"]).name == "replay-2024-scale-0.0001-5-spans.jsonl"
+    )
