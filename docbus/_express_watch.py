@@ -38,6 +38,8 @@ class ExpressArrival(NamedTuple):
     #: From the outbox record's timestamp to the router producing the inbox record: the
     #: rest is the router's producer, the broker and the watcher's fetch.
     outbox_to_routed_ms: float
+    #: The delivered document's id: a document sent to many shares its latency until routed.
+    document_id: str
 
 
 class ExpressWatch:
@@ -97,8 +99,14 @@ async def _watch(
                                 now_ms / 1000,
                                 round(now_ms - sent_ms, 1),
                                 record.timestamp - sent_ms,
+                                _document_id(record.key),
                             )
                         )
     finally:
         await consumer.stop()
     return arrivals
+
+
+def _document_id(key: bytes | None) -> str:
+    """The document id of a delivery's key (``recipient|document id``)."""
+    return (key or b"").decode(errors="replace").rpartition("|")[2]

@@ -150,6 +150,9 @@ def _markdown(summary: ReplaySummary) -> str:
         "| express, outbox to produced by the router | "
         + " | ".join(_ms(summary.express_inbox_latency_ms["until_routed"][p]) for p in percentiles)
         + " |",
+        "| express, by document (outbox to its last recipient's inbox) | "
+        + " | ".join(_ms(summary.express_inbox_latency_ms["by_document"][p]) for p in percentiles)
+        + " |",
         "",
         "## Documents by sender",
         "",

@@ -52,6 +52,10 @@ async def test_a_small_replay_in_two_spans_matches_the_model(
     assert 0 < express["p50"] <= express["p99"] < 120_000
     routed = express["until_routed"]  # a part of each delivery's latency, so no more than it
     assert 0 <= routed["p50"] <= express["p50"] and routed["p99"] <= express["p99"]
+    by_document = express["by_document"]  # each express document at its slowest recipient
+    assert by_document["count"] == sum(1 for d in documents if d.priority >= 3)
+    assert 0 < by_document["p50"] <= by_document["p99"] < 120_000
+    assert 0 <= express["p99_tail_broadcast_share"] <= 1
     assert summary.broker_peak_rss_bytes is not None and summary.broker_peak_rss_bytes > 0
     rss = summary.router_rss_bytes  # sampled from each span's router process from its start
     assert rss["samples"] == len(summary.router_memory) >= 2

@@ -212,6 +212,10 @@ def _print_summary(summary: ReplaySummary, console: Console) -> None:
     by_priority.add_row(
         "express, outbox to inbox", *(_ms(express[p]) for p in ("p50", "p95", "p99", "p99.9"))
     )
+    by_priority.add_row(
+        "express, by document (its last recipient)",
+        *(_ms(express["by_document"][p]) for p in ("p50", "p95", "p99", "p99.9")),
+    )
     console.print(by_priority)
     agencies = Table(title="busiest senders", header_style="bold")
     agencies.add_column("agency")
