@@ -11,7 +11,7 @@ has a ledger of its own under results/ unless ``--ledger`` names one.
     python benchmarks/year_in_spans.py run [--segments N] [--budget-min M] [--span K]
     python benchmarks/year_in_spans.py run --largest-first   # the likeliest to miss first
     python benchmarks/year_in_spans.py summary [--markdown] [--ledger F]
-    python benchmarks/year_in_spans.py add --span K REPLAY_JSON   # a span run by hand
+    python benchmarks/year_in_spans.py add REPLAY_JSON --span K   # a span run by hand
 """
 
 from __future__ import annotations
