@@ -53,10 +53,9 @@ def default_ledger(model: dict[str, Any]) -> Path:
     return RESULTS / f"replay-{model['year']}-{scale}-{model['segments']}-spans.jsonl"
 
 
-def largest_first(model: dict[str, Any], spans: list[int]) -> list[int]:
-    """``spans`` reordered by how many documents each holds, the largest first (ties in
-    span order): the spans most likely to miss a target are measured first."""
-    documents = span_documents(model)
+def largest_first(documents: list[int], spans: list[int]) -> list[int]:
+    """``spans`` reordered by how many ``documents`` each holds (``span_documents``), the
+    largest first (ties in span order): the spans likeliest to miss a target go first."""
     return sorted(spans, key=lambda span: (-documents[span - 1], span))
 
 
@@ -218,7 +217,7 @@ def run(args: argparse.Namespace, model: dict[str, Any]) -> None:
         ]
     )
     if args.largest_first:
-        todo = largest_first(model, todo)
+        todo = largest_first(expected, todo)
     rates = [line["summary"]["docs_per_s"] for line in lines.values() if passed(line["summary"])]
     rate = min(rates) if rates else FIRST_GUESS_DOCS_PER_S  # the slowest seen: no overrun
     deadline = time.monotonic() + args.budget_min * 60

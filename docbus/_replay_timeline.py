@@ -61,18 +61,16 @@ class Timeline:
         what share of the deliveries at or over the p99 belonged to broadcasts (documents
         with ``BROADCAST_DELIVERIES`` or more express deliveries).
         """
-        totals = [total for _, total, _, _ in self.express]
-        overall = percentiles_ms(totals)
+        ordered = sorted(total for _, total, _, _ in self.express)
         per_document: dict[str, list[float]] = collections.defaultdict(list)
         for _, total, _, document_id in self.express:
             per_document[document_id].append(total)
-        ordered = sorted(totals)
         p99 = _quantile(ordered, _PERCENTILES["p99"]) if ordered else 0.0
         tail = [doc for _, total, _, doc in self.express if total >= p99]
         broadcasts = sum(len(per_document[doc]) >= BROADCAST_DELIVERIES for doc in tail)
         return {
             "count": len(self.express),
-            **overall,
+            **percentiles_ms(ordered),
             "until_routed": percentiles_ms([routed for _, _, routed, _ in self.express]),
             "by_document": {
                 "count": len(per_document),
