@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 
 from docbus import Settings
-from docbus._bench import _spread, bench_router
+from docbus._bench import _spread, _time_drain, bench_router
 
 
 async def test_bench_router_measures_both_over_the_same_records(settings: Settings) -> None:
@@ -20,6 +21,22 @@ async def test_bench_router_measures_both_over_the_same_records(settings: Settin
         assert run["ratio"] == round(run["router_docs_per_s"] / run["raw_pipe_docs_per_s"], 3)
     assert min(r["ratio"] for r in result["runs"]) <= result["ratio"]
     assert result["ratio"] <= max(r["ratio"] for r in result["runs"])
+
+
+async def test_a_drain_done_in_one_batch_is_timed_whole() -> None:
+    """All records done at once, 50 ms after the timer starts: the time is those 50 ms
+    (timing from the first batch would have measured nothing and reported a rate of
+    millions of documents a second)."""
+    done = 0
+
+    async def one_batch() -> None:
+        nonlocal done
+        await asyncio.sleep(0.05)
+        done = 1000
+
+    batch = asyncio.create_task(one_batch())
+    assert await _time_drain(lambda: done, 1000) >= 0.05
+    await batch
 
 
 def test_spread_puts_bad_records_evenly_among_good_ones() -> None:
