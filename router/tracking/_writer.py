@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import os
 import pickle
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -89,6 +90,7 @@ class ProcessWriter:
                 replied.set_result(None)
 
         try:
+            os.set_blocking(conn.fileno(), True)  # uvloop's add_reader leaves it non-blocking
             conn.send_bytes(pickle.dumps(changes, protocol=pickle.HIGHEST_PROTOCOL))
             loop.add_reader(conn.fileno(), readable)
             try:
