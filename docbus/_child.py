@@ -19,6 +19,7 @@ from typing import Any
 
 from docbus._broker import _die_with_parent
 from docbus._exceptions import DocbusError
+from docbus._pipes import add_pipe_reader
 from docbus._procfs import show_process_name
 
 __all__ = ["ChildFailed", "HelperProcess", "Ready", "run_child"]
@@ -138,7 +139,7 @@ def run_child(
             loop.remove_reader(conn.fileno())
             stop.set()
 
-        loop.add_reader(conn.fileno(), told)
+        add_pipe_reader(loop, conn, told)
         try:
             return await main(lambda payload: conn.send(("ready", payload)), stop)
         finally:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
-import os
 import pickle
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from docbus._exceptions import ConfigurationError, RouterError
 from docbus._heap import tune_service_heap
+from docbus._pipes import add_pipe_reader
 from docbus._procfs import show_process_name
 from router.tracking._calendar import WorkingCalendar
 from router.tracking._store import open_store
@@ -90,9 +90,8 @@ class ProcessWriter:
                 replied.set_result(None)
 
         try:
-            os.set_blocking(conn.fileno(), True)  # uvloop's add_reader leaves it non-blocking
             conn.send_bytes(pickle.dumps(changes, protocol=pickle.HIGHEST_PROTOCOL))
-            loop.add_reader(conn.fileno(), readable)
+            add_pipe_reader(loop, conn, readable)
             try:
                 await replied
             finally:
