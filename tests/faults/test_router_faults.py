@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import itertools
 import os
 import random
 import signal
@@ -205,8 +206,9 @@ async def test_router_killed_five_times_during_50000_documents(
     kills: list[int] = []  # the deliveries made when each kill came
 
     async def kill_at_five_points(expected: int) -> None:
-        for stretch in range(5):
-            point = int(expected * rng.uniform(0.05 + 0.18 * stretch, 0.05 + 0.18 * (stretch + 1)))
+        bounds = [0.05 + 0.9 * i / 5 for i in range(6)]  # five stretches from 5% to 95%
+        for low, high in itertools.pairwise(bounds):
+            point = int(expected * rng.uniform(low, high))
             await eventually(lambda point=point: len(ledger.received) >= point, timeout_s=300)
             fleet.signal("router", signal.SIGKILL)
             assert await asyncio.to_thread(fleet.wait, "router", 10) == -signal.SIGKILL
@@ -219,7 +221,7 @@ async def test_router_killed_five_times_during_50000_documents(
         ledger.expect(deliveries=expected, notices=expected, rejections=0)
         completed = await wait_complete(ledger, 300)
     assert fleet.starts == 6
-    assert kills == sorted(kills) and kills[-1] < expected, kills  # all five mid-run
+    assert kills[-1] < expected, kills  # the last kill, too, came mid-run
     print(f"killed at {kills} of {expected} deliveries")
     assert_everything_arrived(ledger, expected, completed, notices_each=1)
 
