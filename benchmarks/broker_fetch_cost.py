@@ -27,9 +27,9 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.client import AIOKafkaClient
 from aiokafka.protocol.fetch import FetchRequest
 
-from docbus import EmbeddedBroker, Settings
-from docbus._kafka import create_missing_topics
-from docbus._procfs import cpu_seconds
+from docbus import Settings, create_missing_topics
+from docbus.process import cpu_seconds
+from shell import EmbeddedBroker
 
 _TOPIC = "fetch-cost"
 _RECORD = b"x" * 200

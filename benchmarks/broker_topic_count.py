@@ -17,12 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from docbus import EmbeddedBroker, Settings
-from docbus._kafka import create_missing_topics
-from docbus._keystore import Keystore
-from docbus._replay import run_replay
-from router.directory import Directory
+from docbus import Keystore, Settings, create_missing_topics
+from docbus.directory import Directory
 from schemas import BUS_AGENCY
+from shell import EmbeddedBroker, run_replay
 
 _CREATE_AT_ONCE = 500
 

@@ -10,8 +10,8 @@ import argparse
 import json
 import time
 
-from producers._simulation import DocumentMix
-from router.directory import Directory
+from docbus.directory import Directory
+from producers.simulation import DocumentMix
 from schemas import DOCUMENT_SCHEMA, Codec
 
 

@@ -14,7 +14,7 @@ import platform
 import random
 import time
 
-from router.directory import Directory
+from docbus.directory import Directory
 
 
 def main() -> None:

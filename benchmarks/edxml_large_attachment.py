@@ -50,7 +50,7 @@ def measure(path: Path, blob_dir: Path) -> dict[str, float]:
     """Import then export ``path`` in this process; peak memory above the baseline."""
     import io
 
-    from docbus._blobs import BlobStore
+    from docbus import BlobStore
     from docbus.edxml import ImportedDocument, import_edxml, write_document
 
     blobs = BlobStore(blob_dir)

@@ -27,19 +27,17 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from docbus import EmbeddedBroker, Settings
-from docbus._express_watch import ExpressWatch
-from docbus._kafka import produce_in_batches
-from docbus._keystore import Keystore
-from docbus._metrics import scraped_total
-from docbus._procfs import status_bytes
-from docbus._replay_timeline import percentiles_ms
-from docbus._router_process import RouterProcess
+from docbus import Keystore, Settings, produce_in_batches, scraped_total
+from docbus.directory import Directory
+from docbus.process import status_bytes
 from producers import Sender, official_letter
-from producers._simulation import DocumentMix
-from router._topics import ensure_bus_topics
-from router.directory import Directory, today_vn
-from schemas import BUS_AGENCY, AgencyCode, Codec, TopicLayout
+from producers.simulation import DocumentMix
+from router import ensure_bus_topics
+from schemas import BUS_AGENCY, AgencyCode, Codec, TopicLayout, today_vn
+from shell import EmbeddedBroker
+from shell._express_watch import ExpressWatch
+from shell._replay_timeline import percentiles_ms
+from shell._router_process import RouterProcess
 
 HUB = "000.00.00.G22"
 SCRAPE_S = 0.2

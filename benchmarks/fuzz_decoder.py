@@ -22,9 +22,9 @@ import time
 import traceback
 from collections.abc import Callable
 
-from docbus._exceptions import CodecError
-from producers._simulation import DocumentMix
-from router.directory import Directory
+from docbus import CodecError
+from docbus.directory import Directory
+from producers.simulation import DocumentMix
 from schemas import DOCUMENT_SCHEMA, NOTICE_SCHEMA, Codec, StatusNotice
 
 Mutation = Callable[[random.Random, bytes, list[bytes]], bytes]

@@ -19,15 +19,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from docbus import EmbeddedBroker, Settings
-from docbus._kafka import produce_in_batches
-from docbus._keystore import Keystore
-from docbus._metrics import scraped_total
-from docbus._router_process import RouterProcess
-from producers._bad_records import bad_records
-from router._topics import ensure_bus_topics
-from router.directory import Directory, today_vn
-from schemas import BUS_AGENCY, Codec
+from docbus import Keystore, Settings, produce_in_batches, scraped_total
+from docbus.directory import Directory
+from producers.simulation import bad_records
+from router import ensure_bus_topics
+from schemas import BUS_AGENCY, Codec, today_vn
+from shell import EmbeddedBroker
+from shell._router_process import RouterProcess
 
 DEAD_LETTERS = ("docbus_dead_letters_total",)
 

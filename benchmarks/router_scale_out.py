@@ -24,14 +24,13 @@ import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from docbus import EmbeddedBroker, Settings
-from docbus._heap import tune_service_heap
-from docbus._kafka import produce_in_batches
-from producers._simulation import DocumentMix
-from router import Router
-from router._topics import ensure_bus_topics
-from router.directory import Directory
+from docbus import Settings, produce_in_batches
+from docbus.directory import Directory
+from docbus.process import tune_service_heap
+from producers.simulation import DocumentMix
+from router import Router, ensure_bus_topics
 from schemas import Codec, TopicLayout
+from shell import EmbeddedBroker
 
 SAMPLE_S = 0.020
 SETTLE_S = 4.0  # two group joins of 1.5 s each on the embedded broker, and a margin

@@ -36,15 +36,13 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from docbus import EmbeddedBroker, Settings
-from docbus._heap import tune_service_heap
-from docbus._kafka import produce_in_batches
-from docbus._procfs import cpu_seconds
-from producers._simulation import DocumentMix
-from router import Router
-from router._topics import ensure_bus_topics
-from router.directory import Directory
+from docbus import Settings, produce_in_batches
+from docbus.directory import Directory
+from docbus.process import cpu_seconds, tune_service_heap
+from producers.simulation import DocumentMix
+from router import Router, ensure_bus_topics
 from schemas import Codec, Document, StatusNotice, TopicLayout
+from shell import EmbeddedBroker
 
 SAMPLE_S = 0.010
 #: Both routers share one core, so they see the same core at the same moments; the

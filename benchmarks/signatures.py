@@ -18,8 +18,8 @@ from collections.abc import Callable
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nacl.signing import SigningKey, VerifyKey
 
-from producers._simulation import DocumentMix
-from router.directory import Directory
+from docbus.directory import Directory
+from producers.simulation import DocumentMix
 from schemas import Codec
 
 

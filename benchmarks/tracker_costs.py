@@ -20,9 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from docbus._heap import tune_service_heap
-from producers._simulation import DocumentMix
-from router.directory import Directory
+from docbus.directory import Directory
+from docbus.process import tune_service_heap
+from producers.simulation import DocumentMix
 from router.tracking import Tracker, open_store
 from router.tracking._tracker import PendingChanges, write_changes
 from schemas import Codec, StatusNotice

@@ -25,9 +25,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from docbus._replay import day_spans
-from producers._workload import YearWorkload
-from router.directory import Directory
+from docbus.directory import Directory
+from producers.simulation import YearWorkload
+from shell import day_spans
 
 RESULTS = Path(__file__).parent / "results"
 MODEL_KEYS = ("year", "scale", "seed", "segments")
@@ -151,7 +151,7 @@ def run_span(model: dict[str, Any], span: int, timeout_s: float) -> dict[str, An
     command = [
         sys.executable,
         "-m",
-        "docbus.cli",
+        "shell.cli",
         "replay",
         "--json",
         "--year",

@@ -1,4 +1,8 @@
-"""The receiver SDK (deduplication, status notices back) and the simulated receiving agencies."""
+"""The receiver SDK agencies use: :class:`Receiver`, durable deduplication, status notices back.
+
+The lab's side (simulated agencies that acknowledge what they receive) is
+``consumers.simulation``.
+"""
 
 from consumers._dedupe import DedupeKey, DedupeStore, SqliteDedupeStore
 from consumers._receiver import NoticeHandler, ReceivedDocument, Receiver

@@ -22,19 +22,23 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from consumers._dedupe import DedupeKey, DedupeStore, SqliteDedupeStore
-from docbus._client_metrics import ClientMetrics
-from docbus._exceptions import CodecError, SignatureError
-from docbus._kafka import (
+from docbus import (
+    ClientMetrics,
+    CodecError,
+    Keystore,
+    Lifecycle,
+    OutboxWriter,
+    SendReceipt,
+    Service,
+    Settings,
+    SignatureError,
+    TrustedKeys,
     kafka_errors,
     make_consumer,
     make_producer,
     start_consumer,
     start_producer,
 )
-from docbus._keystore import Keystore, TrustedKeys
-from docbus._lifecycle import Lifecycle, Service
-from docbus._settings import Settings
-from producers._outbox import OutboxWriter, SendReceipt
 from schemas import (
     EXPRESS_PARTITION,
     HEADER_RECIPIENT,

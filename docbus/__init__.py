@@ -1,7 +1,15 @@
-"""docbus: the document-interconnection bus (shell package: settings, errors, embedded broker)."""
+"""docbus's foundation: settings, the error tree, Kafka clients, keys and trust, lifecycle, metrics, blobs.
 
-from docbus._blobs import BlobStore, StoredBlob
-from docbus._broker import EmbeddedBroker, free_port
+Producers, consumers and the router build on what this door names; the agency directory
+(``docbus.directory``), the working calendar (``docbus.calendar``), edXML (``docbus.edxml``) and
+process housekeeping (``docbus.process``) have doors of their own."""
+
+from docbus._blobs import (
+    BLOB_REF_PREFIX,
+    BlobStore,
+    BlobWriter,
+    StoredBlob,
+)
 from docbus._client_metrics import ClientMetrics
 from docbus._exceptions import (
     BadMarkerError,
@@ -30,46 +38,109 @@ from docbus._exceptions import (
     UnsafeXmlError,
     ValidationError,
 )
-from docbus._lifecycle import Lifecycle, State
-from docbus._metrics import MetricsServer
-from docbus._settings import Settings
-
-__version__ = "0.1.0"
+from docbus._kafka import (
+    RecordHeaders,
+    connection_options,
+    create_missing_topics,
+    delete_topics,
+    kafka_errors,
+    list_topics,
+    make_admin,
+    make_consumer,
+    make_producer,
+    produce_in_batches,
+    start_consumer,
+    start_producer,
+)
+from docbus._keystore import (
+    DEFAULT_OVERLAP_DAYS,
+    DEFAULT_VALID_DAYS,
+    Keystore,
+    Signers,
+    TrustedKeys,
+)
+from docbus._lifecycle import (
+    Lifecycle,
+    Service,
+    State,
+)
+from docbus._logging import configure_logging, reset_logging
+from docbus._metrics import (
+    LATENCY_BUCKETS,
+    CounterTable,
+    HistogramTable,
+    MetricsServer,
+    register_build_info,
+    scraped_total,
+)
+from docbus._outbox import OutboxWriter, SendReceipt
+from docbus._settings import ENV_PREFIX, Settings
+from docbus._together import all_finished
+from docbus._version import __version__
 
 __all__ = [
+    "BLOB_REF_PREFIX",
+    "DEFAULT_OVERLAP_DAYS",
+    "DEFAULT_VALID_DAYS",
+    "ENV_PREFIX",
+    "LATENCY_BUCKETS",
     "BadMarkerError",
     "BlobError",
     "BlobNotFoundError",
     "BlobStore",
+    "BlobWriter",
     "BrokerError",
     "ClientMetrics",
     "ClientStateError",
     "CodecError",
     "ConfigurationError",
+    "CounterTable",
     "DeliveryError",
     "DeliveryRejected",
     "DeliveryTimeout",
     "DirectoryError",
     "DocbusError",
     "EdxmlError",
-    "EmbeddedBroker",
     "EmbeddedBrokerError",
+    "HistogramTable",
     "InvalidDocumentError",
     "InvalidNoticeError",
+    "Keystore",
     "Lifecycle",
     "MalformedAgencyCodeError",
     "MalformedRecordError",
     "MetricsServer",
+    "OutboxWriter",
+    "RecordHeaders",
     "RouterError",
     "RoutingRejected",
+    "SendReceipt",
+    "Service",
     "Settings",
     "SignatureError",
+    "Signers",
     "State",
     "StoredBlob",
+    "TrustedKeys",
     "UnknownAgencyError",
     "UnknownSchemaError",
     "UnsafeXmlError",
     "ValidationError",
     "__version__",
-    "free_port",
+    "all_finished",
+    "configure_logging",
+    "connection_options",
+    "create_missing_topics",
+    "delete_topics",
+    "kafka_errors",
+    "list_topics",
+    "make_admin",
+    "make_consumer",
+    "make_producer",
+    "produce_in_batches",
+    "register_build_info",
+    "reset_logging",
+    "scraped_total",
+    "start_consumer",
+    "start_producer",
 ]

@@ -1,4 +1,4 @@
-"""The docbus exception tree.
+"""The docbus exception tree: the contract's errors (from ``schemas``) and those of the parts above.
 
 Every error docbus raises derives from :class:`DocbusError`; errors of the libraries
 below it (aiokafka, fastavro, sqlite3) are translated at the boundary with
@@ -33,6 +33,22 @@ below it (aiokafka, fastavro, sqlite3) are translated at the boundary with
 
 from __future__ import annotations
 
+from schemas import (
+    BadMarkerError,
+    CodecError,
+    ConfigurationError,
+    DirectoryError,
+    DocbusError,
+    InvalidDocumentError,
+    InvalidNoticeError,
+    MalformedAgencyCodeError,
+    MalformedRecordError,
+    SignatureError,
+    UnknownAgencyError,
+    UnknownSchemaError,
+    ValidationError,
+)
+
 __all__ = [
     "BadMarkerError",
     "BlobError",
@@ -62,16 +78,6 @@ __all__ = [
 ]
 
 
-class DocbusError(Exception):
-    """Root of every error docbus raises."""
-
-    retriable: bool = False
-
-
-class ConfigurationError(DocbusError):
-    """A setting is missing, malformed or inconsistent with another."""
-
-
 class ClientStateError(DocbusError):
     """A client was opened twice, or used before it was opened or after it closed."""
 
@@ -86,74 +92,6 @@ class BrokerError(DocbusError):
 
 class EmbeddedBrokerError(BrokerError):
     """The embedded Tansu broker could not be found, started or reached."""
-
-
-class CodecError(DocbusError):
-    """Bytes that cannot be decoded as a docbus record, or a value that cannot be encoded."""
-
-    #: Short, bounded name of the failure, used as the dead-letter reason class.
-    kind: str = "codec"
-
-
-class BadMarkerError(CodecError):
-    """The bytes do not start with the Avro single-object marker ``C3 01``."""
-
-    kind = "bad_marker"
-
-
-class UnknownSchemaError(CodecError):
-    """The record's schema fingerprint matches no schema version kept in schemas/."""
-
-    kind = "unknown_schema"
-
-
-class MalformedRecordError(CodecError):
-    """The record body is truncated, corrupt, or followed by stray bytes."""
-
-    kind = "malformed"
-
-
-class SignatureError(DocbusError):
-    """A record's signature does not prove its sender; ``kind`` is the bounded reason."""
-
-    def __init__(self, kind: str, detail: str) -> None:
-        super().__init__(f"{kind}: {detail}")
-        self.kind = kind
-        self.detail = detail
-
-
-class ValidationError(DocbusError):
-    """A decoded record breaks the edXML rules; ``problems`` lists every rule broken."""
-
-    kind: str = "invalid"
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
-
-
-class InvalidDocumentError(ValidationError):
-    """A document breaks the edXML rules (recipients, priority, lengths, codes)."""
-
-    kind = "invalid_document"
-
-
-class InvalidNoticeError(ValidationError):
-    """A status notice breaks the edXML rules (status code, parties, lengths)."""
-
-    kind = "invalid_notice"
-
-
-class DirectoryError(DocbusError):
-    """An agency-directory lookup failed."""
-
-
-class MalformedAgencyCodeError(DirectoryError):
-    """A string that is not an agency code of the form ``V1V2V3.Z1Z2.Y1Y2.MX1X2``."""
-
-
-class UnknownAgencyError(DirectoryError):
-    """A well-formed agency code that the directory does not know."""
 
 
 class RouterError(DocbusError):

@@ -32,9 +32,9 @@ from schemas import (
     RecordSigner,
     StatusNotice,
     key_id_for,
+    record_day,
     today_vn,
 )
-from schemas._signing import record_day
 
 __all__ = ["DEFAULT_OVERLAP_DAYS", "DEFAULT_VALID_DAYS", "Keystore", "Signers", "TrustedKeys"]
 

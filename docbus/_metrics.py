@@ -62,7 +62,7 @@ def scraped_total(url: str, names: Collection[str], timeout_s: float = 5.0) -> f
 
 def register_build_info(registry: CollectorRegistry, component: str) -> None:
     """Add ``docbus_build_info{version, python, component}`` to ``registry``."""
-    from docbus import __version__
+    from docbus._version import __version__
 
     Info("docbus_build", "The docbus build this process runs.", registry=registry).info(
         {"version": __version__, "python": platform.python_version(), "component": component}

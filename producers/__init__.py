@@ -1,27 +1,11 @@
-"""The sender SDK agencies use, the simulated sending agencies, and the yearly workload model."""
+"""The sender SDK agencies use: :class:`Sender` and the document builders.
 
+The lab's side (the yearly workload model, the simulated agencies' mix, hostile records)
+is ``producers.simulation``.
+"""
+
+from docbus import SendReceipt
 from producers._documents import new_document_id, official_letter
-from producers._outbox import OutboxWriter, SendReceipt
 from producers._sender import Sender
-from producers._workload import (
-    YEARS,
-    Answer,
-    DayShape,
-    ReceiverBehaviour,
-    YearProfile,
-    YearWorkload,
-)
 
-__all__ = [
-    "YEARS",
-    "Answer",
-    "DayShape",
-    "OutboxWriter",
-    "ReceiverBehaviour",
-    "SendReceipt",
-    "Sender",
-    "YearProfile",
-    "YearWorkload",
-    "new_document_id",
-    "official_letter",
-]
+__all__ = ["SendReceipt", "Sender", "new_document_id", "official_letter"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from schemas import Document, DocumentType, Priority, Signer
+from schemas import VN_TIME, Document, DocumentType, Priority, Signer
 
 __all__ = ["OFFICIAL_LETTER", "new_document_id", "official_letter"]
 
@@ -34,7 +34,7 @@ def official_letter(
 ) -> Document:
     """A new document dated today (UTC+7), ready to send."""
     now = sent_at or dt.datetime.now(dt.UTC)
-    today = now.astimezone(dt.timezone(dt.timedelta(hours=7))).date()
+    today = now.astimezone(VN_TIME).date()
     return Document(
         document_id=new_document_id(sender, today, number, notation),
         sender=sender,

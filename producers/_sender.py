@@ -8,12 +8,18 @@ from collections.abc import AsyncIterator, Iterable
 
 from aiokafka import AIOKafkaProducer
 
-from docbus._client_metrics import ClientMetrics
-from docbus._exceptions import DeliveryRejected, DeliveryTimeout
-from docbus._kafka import make_producer, start_producer
-from docbus._lifecycle import Lifecycle, Service
-from docbus._settings import Settings
-from producers._outbox import OutboxWriter, SendReceipt
+from docbus import (
+    ClientMetrics,
+    DeliveryRejected,
+    DeliveryTimeout,
+    Lifecycle,
+    OutboxWriter,
+    SendReceipt,
+    Service,
+    Settings,
+    make_producer,
+    start_producer,
+)
 from producers._watcher import NoticeWatcher, WatchedNotice
 from schemas import (
     BUS_AGENCY,

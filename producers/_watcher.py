@@ -10,10 +10,16 @@ from dataclasses import dataclass
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from docbus._exceptions import CodecError, SignatureError
-from docbus._kafka import connection_options, kafka_errors, start_consumer
-from docbus._keystore import Keystore, TrustedKeys
-from docbus._settings import Settings
+from docbus import (
+    CodecError,
+    Keystore,
+    Settings,
+    SignatureError,
+    TrustedKeys,
+    connection_options,
+    kafka_errors,
+    start_consumer,
+)
 from schemas import Codec, StatusNotice, TopicLayout
 
 __all__ = ["NoticeWatcher", "WatchedNotice"]

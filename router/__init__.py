@@ -1,15 +1,62 @@
-"""The routing core: validation, directory lookup, fan-out, dead letters."""
+"""The routing core: validation, directory lookup, fan-out, dead letters, and the bus's topics and ACLs."""
 
+from router._acls import (
+    Acl,
+    Principal,
+    bus_principals,
+    kafka_acls_script,
+    strimzi_users,
+)
+from router._directory_feed import (
+    COMPACTED,
+    HEADER_DIRECTORY_VERSION,
+    DirectoryCallback,
+    DirectoryFollower,
+    publish_directory,
+)
+from router._lanes import (
+    LANES,
+    Lane,
+    lane_names,
+    producer_linger_ms,
+    router_lanes,
+)
+from router._manifest import DEADLETTER_RETENTION_MS, strimzi_topics
 from router._metrics import RouterMetrics
-from router._routing import IncomingRecord, Outgoing, Routed, RoutingCore
+from router._routing import (
+    IncomingRecord,
+    Outgoing,
+    Routed,
+    RoutingCore,
+)
 from router._service import Router, RouterStats
+from router._topics import delete_bus_topics, ensure_bus_topics
 
 __all__ = [
+    "COMPACTED",
+    "DEADLETTER_RETENTION_MS",
+    "HEADER_DIRECTORY_VERSION",
+    "LANES",
+    "Acl",
+    "DirectoryCallback",
+    "DirectoryFollower",
     "IncomingRecord",
+    "Lane",
     "Outgoing",
+    "Principal",
     "Routed",
     "Router",
     "RouterMetrics",
     "RouterStats",
     "RoutingCore",
+    "bus_principals",
+    "delete_bus_topics",
+    "ensure_bus_topics",
+    "kafka_acls_script",
+    "lane_names",
+    "producer_linger_ms",
+    "publish_directory",
+    "router_lanes",
+    "strimzi_topics",
+    "strimzi_users",
 ]

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 
-from docbus._kafka import make_consumer
-from docbus._settings import Settings
+from docbus import Settings, make_consumer
 from schemas import EXPRESS_PARTITION
 
 __all__ = [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from router.directory import Directory
-from router.directory._feed import COMPACTED
+from docbus.directory import Directory
+from router._directory_feed import COMPACTED
 from schemas import TopicLayout
 
 __all__ = ["DEADLETTER_RETENTION_MS", "strimzi_topics"]

@@ -13,9 +13,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from prometheus_client import CollectorRegistry, Gauge, Info
 from prometheus_client.metrics_core import Metric
 
-from docbus._metrics import CounterTable, HistogramTable, register_build_info
+from docbus import CounterTable, HistogramTable, register_build_info
+from docbus.directory import Directory
 from router._routing import Routed
-from router.directory import Directory
 from schemas import VN_TIME
 
 __all__ = ["RouterMetrics"]

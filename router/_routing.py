@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from docbus._exceptions import (
+from docbus import (
     CodecError,
     DirectoryError,
     RoutingRejected,
     SignatureError,
     ValidationError,
 )
-from router.directory import Directory, Resolution
+from docbus.directory import Directory, Resolution
 from router.tracking import Tracker, record_digest
 from schemas import (
     BUS_AGENCY,

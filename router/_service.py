@@ -20,18 +20,22 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
-from docbus._exceptions import BrokerError, ClientStateError
-from docbus._kafka import (
+from docbus import (
+    BrokerError,
+    ClientStateError,
+    Keystore,
+    Lifecycle,
+    MetricsServer,
+    Service,
+    Settings,
+    all_finished,
     kafka_errors,
     make_producer,
     start_consumer,
     start_producer,
 )
-from docbus._keystore import Keystore
-from docbus._lifecycle import Lifecycle, Service
-from docbus._metrics import MetricsServer
-from docbus._settings import Settings
-from docbus._together import all_finished
+from docbus.directory import Directory
+from router._directory_feed import DirectoryFollower
 from router._lag import partition_lag
 from router._lanes import LANES, Lane, lane_names, producer_linger_ms, router_lanes
 from router._metrics import RouterMetrics
@@ -39,8 +43,6 @@ from router._parking import Parking
 from router._revocations import Revocations
 from router._routing import IncomingRecord, Routed, RoutingCore
 from router._settlements import SettlementQueue
-from router.directory import Directory
-from router.directory._feed import DirectoryFollower
 from router.tracking import PendingChanges, Tracker, open_store
 from router.tracking._writer import ProcessWriter
 from schemas import BUS_AGENCY, Codec, TopicLayout

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from docbus._kafka import create_missing_topics, delete_topics
-from docbus._settings import Settings
-from router.directory import Directory
-from router.directory._feed import COMPACTED
+from docbus import Settings, create_missing_topics, delete_topics
+from docbus.directory import Directory
+from router._directory_feed import COMPACTED
 from schemas import TopicLayout
 
 __all__ = ["delete_bus_topics", "ensure_bus_topics"]

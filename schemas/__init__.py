@@ -2,6 +2,21 @@
 
 from schemas._agency_code import GROUP_PREFIX, AgencyCode
 from schemas._codec import DOCUMENT_SCHEMA, MARKER, NOTICE_SCHEMA, Codec, Message
+from schemas._errors import (
+    BadMarkerError,
+    CodecError,
+    ConfigurationError,
+    DirectoryError,
+    DocbusError,
+    InvalidDocumentError,
+    InvalidNoticeError,
+    MalformedAgencyCodeError,
+    MalformedRecordError,
+    SignatureError,
+    UnknownAgencyError,
+    UnknownSchemaError,
+    ValidationError,
+)
 from schemas._json import from_json, to_json
 from schemas._lifecycle import LIFECYCLE_RANK, DeliveryState, ImpossibleTransition
 from schemas._models import (
@@ -31,6 +46,8 @@ from schemas._signing import (
     KeyRing,
     RecordSigner,
     key_id_for,
+    record_day,
+    signing_agency,
 )
 from schemas._topics import (
     BUS_AGENCY,
@@ -79,14 +96,23 @@ __all__ = [
     "AgencyCode",
     "AgencyKey",
     "Attachment",
+    "BadMarkerError",
     "Business",
     "BusinessType",
     "Codec",
+    "CodecError",
+    "ConfigurationError",
     "DeliveryState",
+    "DirectoryError",
+    "DocbusError",
     "Document",
     "DocumentType",
     "ImpossibleTransition",
+    "InvalidDocumentError",
+    "InvalidNoticeError",
     "KeyRing",
+    "MalformedAgencyCodeError",
+    "MalformedRecordError",
     "Message",
     "Organ",
     "Priority",
@@ -95,6 +121,7 @@ __all__ = [
     "ResponseFor",
     "SchemaRegistry",
     "SchemaVersion",
+    "SignatureError",
     "Signer",
     "StaffInfo",
     "StatusCode",
@@ -102,6 +129,9 @@ __all__ = [
     "SteeringType",
     "TopicLayout",
     "TraceHop",
+    "UnknownAgencyError",
+    "UnknownSchemaError",
+    "ValidationError",
     "bulk_partition",
     "check_document",
     "check_notice",
@@ -111,6 +141,8 @@ __all__ = [
     "is_express",
     "key_id_for",
     "notice_problems",
+    "record_day",
+    "signing_agency",
     "to_json",
     "today_vn",
 ]

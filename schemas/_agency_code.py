@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from docbus._exceptions import MalformedAgencyCodeError
+from schemas._errors import MalformedAgencyCodeError
 
 __all__ = ["GROUP_PREFIX", "AgencyCode"]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from fastavro import schemaless_reader, schemaless_writer
 
-from docbus._exceptions import BadMarkerError, CodecError, MalformedRecordError
+from schemas._errors import BadMarkerError, CodecError, MalformedRecordError
 from schemas._models import Document, StatusNotice
 from schemas._registry import SchemaRegistry, SchemaVersion
 

@@ -11,8 +11,8 @@ import base64
 import datetime as dt
 from typing import Any
 
-from docbus._exceptions import ValidationError
 from schemas._codec import DOCUMENT_SCHEMA, NOTICE_SCHEMA
+from schemas._errors import ValidationError
 from schemas._models import Document, StatusNotice
 from schemas._registry import SchemaRegistry
 

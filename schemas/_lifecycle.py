@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from docbus._exceptions import ValidationError
+from schemas._errors import ValidationError
 from schemas._models import StatusCode
 
 __all__ = ["LIFECYCLE_RANK", "DeliveryState", "ImpossibleTransition"]

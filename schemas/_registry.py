@@ -13,7 +13,7 @@ from typing import Any
 from fastavro import parse_schema
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
-from docbus._exceptions import ConfigurationError, UnknownSchemaError
+from schemas._errors import ConfigurationError, UnknownSchemaError
 
 __all__ = ["SchemaRegistry", "SchemaVersion"]
 

@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
-from docbus._exceptions import ConfigurationError, DirectoryError, SignatureError
 from schemas._agency_code import AgencyCode
+from schemas._errors import ConfigurationError, DirectoryError, SignatureError
 from schemas._models import VN_TIME, Document, StatusNotice
 from schemas._topics import BUS_AGENCY
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-from docbus._exceptions import InvalidDocumentError, InvalidNoticeError
 from schemas._agency_code import AgencyCode
+from schemas._errors import InvalidDocumentError, InvalidNoticeError
 from schemas._models import Attachment, BusinessType, Document, StatusCode, StatusNotice
 
 __all__ = [

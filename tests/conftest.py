@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from docbus import EmbeddedBroker, Settings, free_port
-from docbus._kafka import delete_topics, list_topics
-from docbus._logging import reset_logging
+from docbus import Settings, delete_topics, list_topics, reset_logging
+from shell import EmbeddedBroker, free_port
 from tests.debian import debian_tool, require_debian_tool
 
 
@@ -32,8 +31,8 @@ def prefixes() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A keystore with a signing key for the bus and every agency the directory has ever had."""
-    from docbus._keystore import Keystore
-    from router.directory import Directory
+    from docbus import Keystore
+    from docbus.directory import Directory
     from schemas import BUS_AGENCY
 
     root = tmp_path_factory.mktemp("keys")

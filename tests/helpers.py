@@ -10,11 +10,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
-from docbus import Settings
-from docbus._kafka import create_missing_topics, make_producer
-from docbus._keystore import Keystore
+from docbus import Keystore, Settings, create_missing_topics, make_producer
 from producers import official_letter
-from schemas import Document, TopicLayout
+from schemas import Document, TopicLayout, today_vn
 
 G22 = "000.00.00.G22"  # Government Office
 G12 = "000.00.00.G12"  # Finance
@@ -114,7 +112,7 @@ def cli_env(settings: Settings) -> dict[str, str]:
 
 
 def today() -> dt.date:
-    return dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date()
+    return today_vn()
 
 
 class NoticeCollector:

@@ -7,7 +7,7 @@ import hashlib
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from router.directory import Directory
+from docbus.directory import Directory
 from schemas import BUS_AGENCY, AgencyKey, KeyRing, RecordSigner, key_id_for
 
 VALID_FROM = dt.date(2019, 1, 1)

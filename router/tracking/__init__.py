@@ -1,6 +1,5 @@
 """Tracking every delivery: its lifecycle, history and acceptance deadline."""
 
-from router.tracking._calendar import VN, WorkingCalendar
 from router.tracking._rebuild import RebuildReport, rebuild_tracking
 from router.tracking._store import (
     DeliveryRow,
@@ -14,7 +13,6 @@ from router.tracking._tracker import EFFECTS, PendingChanges, Tracker, record_di
 
 __all__ = [
     "EFFECTS",
-    "VN",
     "DeliveryRow",
     "DocumentRow",
     "HistoryRow",
@@ -23,7 +21,6 @@ __all__ = [
     "SqlTrackingStore",
     "Tracker",
     "TrackingStore",
-    "WorkingCalendar",
     "open_store",
     "rebuild_tracking",
     "record_digest",

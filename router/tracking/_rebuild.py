@@ -13,9 +13,14 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from docbus._exceptions import CodecError, RoutingRejected
-from docbus._kafka import connection_options, kafka_errors, start_consumer
-from docbus._settings import Settings
+from docbus import (
+    CodecError,
+    RoutingRejected,
+    Settings,
+    connection_options,
+    kafka_errors,
+    start_consumer,
+)
 from router.tracking._tracker import Tracker, record_digest
 from schemas import BUS_AGENCY, HEADER_RECIPIENT, Codec, Document, StatusNotice, TopicLayout
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from docbus._exceptions import ConfigurationError
+from docbus import ConfigurationError
 from schemas import DeliveryState, ImpossibleTransition, StatusCode
 
 __all__ = [

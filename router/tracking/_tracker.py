@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from docbus._exceptions import RoutingRejected
-from router.tracking._calendar import WorkingCalendar
+from docbus import RoutingRejected
+from docbus.calendar import WorkingCalendar
 from router.tracking._store import DeliveryRow, TrackingStore, WriteBatch, micros
 from schemas import BusinessType, DeliveryState, Document, ImpossibleTransition, StatusNotice
 

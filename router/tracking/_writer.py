@@ -14,11 +14,9 @@ import pickle
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from docbus._exceptions import ConfigurationError, RouterError
-from docbus._heap import tune_service_heap
-from docbus._pipes import add_pipe_reader
-from docbus._procfs import show_process_name
-from router.tracking._calendar import WorkingCalendar
+from docbus import ConfigurationError, RouterError
+from docbus.calendar import WorkingCalendar
+from docbus.process import add_pipe_reader, show_process_name, tune_service_heap
 from router.tracking._store import open_store
 from router.tracking._tracker import PendingChanges, write_changes
 

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from consumers import Receiver
-from docbus import ClientMetrics, ClientStateError, Settings
-from docbus._keystore import Keystore, Signers
+from docbus import ClientMetrics, ClientStateError, Keystore, Settings, Signers
 from producers import Sender
 from schemas import (
     EXPRESS_PARTITION,
@@ -43,7 +42,7 @@ from tests.helpers import (
 
 async def deliver(settings: Settings, documents, recipient: str = H29) -> None:  # type: ignore[no-untyped-def]
     """Put deliveries straight into the recipient's inbox, as the router would."""
-    from docbus._kafka import make_producer
+    from docbus import make_producer
 
     layout = await ensure_topics(settings, [G22, recipient])
     codec = Codec()
@@ -276,7 +275,7 @@ async def test_docbus_receive_serves_its_metrics(settings: Settings) -> None:
     """`docbus receive --metrics-port` lets Prometheus scrape the receiving agency's counts."""
     await deliver(settings, [letter(number=1), letter(number=2)])
     cli = subprocess.Popen(
-        [sys.executable, "-m", "docbus.cli", "receive", "--agency", H29, "--timeout", "30"],
+        [sys.executable, "-m", "shell.cli", "receive", "--agency", H29, "--timeout", "30"],
         env={**cli_env(settings), "DOCBUS_METRICS_PORT": "0", "DOCBUS_LOG_LEVEL": "INFO"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

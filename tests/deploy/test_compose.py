@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from docbus import Settings
-from docbus._settings import ENV_PREFIX
+from docbus import ENV_PREFIX, Settings
 from tests.debian import require_debian_tool
 from tests.deploy.conftest import DEPLOY
 

@@ -13,10 +13,8 @@ import kubernetes_validate
 import pytest
 from prometheus_client import CollectorRegistry
 
-from docbus import Settings
-from docbus._metrics import MetricsServer
-from docbus._settings import ENV_PREFIX
-from router.directory import Directory
+from docbus import ENV_PREFIX, MetricsServer, Settings
+from docbus.directory import Directory
 from schemas import TopicLayout
 from tests.deploy.conftest import DEPLOY, load_yaml_documents
 
@@ -78,7 +76,7 @@ def test_the_committed_manifests_are_what_the_directory_generates(
     """deploy/k8s/topics.yaml and users.yaml are `docbus topics manifest|acls` output for
     the packaged directory (regenerate them after a directory change)."""
     run = subprocess.run(
-        [sys.executable, "-m", "docbus.cli", "topics", command],
+        [sys.executable, "-m", "shell.cli", "topics", command],
         capture_output=True,
         text=True,
         timeout=60,

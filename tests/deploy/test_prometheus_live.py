@@ -23,10 +23,11 @@ import pytest
 import yaml
 
 from consumers import Receiver
-from docbus import Settings, free_port
+from docbus import Settings
 from producers import Sender
 from router import Router
 from schemas import Priority, TopicLayout
+from shell import free_port
 from tests.deploy.conftest import DEPLOY
 from tests.helpers import (
     G12,

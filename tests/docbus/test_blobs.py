@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from docbus import BlobError, BlobNotFoundError
-from docbus._blobs import BlobStore
+from docbus import BlobError, BlobNotFoundError, BlobStore
 
 
 def test_put_and_read(tmp_path: Path) -> None:

@@ -1,10 +1,10 @@
-"""Tests for docbus._heap: start-up objects leave the collector's generations."""
+"""Tests for docbus.process._heap: start-up objects leave the collector's generations."""
 
 from __future__ import annotations
 
 import gc
 
-from docbus._heap import SERVICE_GC_THRESHOLDS, tune_service_heap
+from docbus.process._heap import SERVICE_GC_THRESHOLDS, tune_service_heap
 
 
 def test_objects_alive_at_tuning_are_frozen_and_thresholds_raised() -> None:

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from docbus import ConfigurationError, SignatureError
-from docbus._keystore import Keystore, TrustedKeys
+from docbus import ConfigurationError, Keystore, SignatureError, TrustedKeys
 from schemas import Codec, today_vn
 from tests.helpers import G22, H29, letter
 
@@ -110,7 +109,7 @@ def test_trusted_keys_read_a_key_published_after_they_started(tmp_path: Path) ->
 def docbus(*args: str, keys: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DOCBUS_KEYS_DIR": str(keys), "COLUMNS": "200"}
     return subprocess.run(
-        [sys.executable, "-m", "docbus.cli", "keys", *args],
+        [sys.executable, "-m", "shell.cli", "keys", *args],
         capture_output=True,
         text=True,
         timeout=60,

@@ -9,8 +9,7 @@ import logging
 import pytest
 import structlog
 
-from docbus import ConfigurationError, Settings
-from docbus._logging import configure_logging
+from docbus import ConfigurationError, Settings, configure_logging
 
 
 class _Terminal(io.StringIO):

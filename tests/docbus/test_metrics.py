@@ -6,7 +6,7 @@ import asyncio
 
 from prometheus_client import CollectorRegistry, Counter
 
-from docbus._metrics import MetricsServer, register_build_info
+from docbus import MetricsServer, register_build_info
 
 
 async def _request(port: int, raw: bytes) -> tuple[str, bytes]:
@@ -62,7 +62,7 @@ def test_tables_export_what_prometheus_client_would() -> None:
     """CounterTable and HistogramTable expose the same samples as the library's own types."""
     from prometheus_client import Histogram, generate_latest
 
-    from docbus._metrics import LATENCY_BUCKETS, CounterTable, HistogramTable
+    from docbus import LATENCY_BUCKETS, CounterTable, HistogramTable
 
     ours, theirs = CollectorRegistry(), CollectorRegistry()
     counts = CounterTable("docbus_things", "Things.", ["kind"])

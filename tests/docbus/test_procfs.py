@@ -1,4 +1,4 @@
-"""Tests for docbus._procfs: a process's memory and CPU time as /proc shows them."""
+"""Tests for docbus.process._procfs: a process's memory and CPU time as /proc shows them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from docbus._procfs import cpu_seconds, status_bytes
+from docbus.process import cpu_seconds, status_bytes
 
 
 def test_cpu_seconds_grow_with_work_done() -> None:

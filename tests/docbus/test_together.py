@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from docbus._together import all_finished
+from docbus import all_finished
 
 
 async def test_results_in_order_and_a_failure_only_after_all_finished() -> None:

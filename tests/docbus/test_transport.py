@@ -24,10 +24,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from consumers import Receiver
-from docbus import BrokerError, ConfigurationError, EmbeddedBroker, Settings, free_port
-from docbus._kafka import connection_options, create_missing_topics
+from docbus import (
+    BrokerError,
+    ConfigurationError,
+    Settings,
+    connection_options,
+    create_missing_topics,
+)
 from producers import Sender
 from router import Router
+from shell import EmbeddedBroker, free_port
 from tests.helpers import G22, H29, ensure_topics, letter, take
 
 pytestmark = pytest.mark.slow

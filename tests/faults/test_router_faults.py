@@ -26,13 +26,13 @@ import pytest
 from aiokafka import TopicPartition
 
 from consumers import Receiver
-from consumers._simulation import AcknowledgingAgency, DeliveryLedger
-from docbus import EmbeddedBroker, Settings
-from docbus._kafka import make_consumer, produce_in_batches
-from docbus._simulated_bus import SimulatedBus, simulated_bus, wait_complete
-from producers._simulation import DocumentMix
-from router.directory import Directory
+from consumers.simulation import AcknowledgingAgency, DeliveryLedger
+from docbus import Settings, make_consumer, produce_in_batches
+from docbus.directory import Directory
+from producers.simulation import DocumentMix
 from schemas import HEADER_RECIPIENT, AgencyCode, Codec, TopicLayout, today_vn
+from shell import EmbeddedBroker
+from shell._simulated_bus import SimulatedBus, simulated_bus, wait_complete
 from tests.helpers import cli_env, eventually
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
@@ -64,7 +64,7 @@ class RouterFleet:
         }
         with (self._root / f"{name}.log").open("ab") as log:  # JSON lines, kept for a failure
             self._processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "docbus.cli", "router"],
+                [sys.executable, "-m", "shell.cli", "router"],
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=log,

@@ -5,11 +5,9 @@ from __future__ import annotations
 import pytest
 
 from consumers import Receiver
-from docbus import Settings
-from docbus._kafka import produce_in_batches
+from docbus import Settings, produce_in_batches
 from producers import Sender
-from router import Router
-from router._lanes import producer_linger_ms, router_lanes
+from router import Router, producer_linger_ms, router_lanes
 from schemas import Codec, TopicLayout
 from tests.helpers import G22, H29, ensure_topics, eventually, in_background, letter
 

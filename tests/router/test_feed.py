@@ -1,4 +1,4 @@
-"""Tests for router.directory._feed: the directory travels on a compacted topic to every router."""
+"""Tests for router._directory_feed: the directory travels on a compacted topic to every router."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ import gc
 import warnings
 
 from docbus import Settings
+from docbus.directory import Directory
 from producers import Sender
-from router import Router
-from router.directory import Directory
-from router.directory._feed import DirectoryFollower, publish_directory
+from router import DirectoryFollower, Router, publish_directory
 from schemas import TopicLayout
 from tests.helpers import G22, ensure_topics, letter, produce_raw, read_topic
 

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from docbus import Settings
-from docbus._keystore import Keystore
+from docbus import Keystore, Settings
+from docbus.directory import Directory
 from producers import Sender
 from router import Router
-from router.directory import Directory
 from router.tracking import Tracker, open_store
 from schemas import (
     BUS_AGENCY,

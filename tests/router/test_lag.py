@@ -6,8 +6,7 @@ import asyncio
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from docbus import Settings
-from docbus._kafka import make_producer
+from docbus import Settings, make_producer
 from router._lag import partition_lag
 from tests.helpers import G22, ensure_topics
 

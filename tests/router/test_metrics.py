@@ -10,8 +10,7 @@ import urllib.request
 import pytest
 
 from consumers import Receiver
-from docbus import ConfigurationError, Settings
-from docbus._metrics import scraped_total
+from docbus import ConfigurationError, Settings, scraped_total
 from producers import Sender
 from router import Router
 from schemas import Priority, StatusCode, TopicLayout

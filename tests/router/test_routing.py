@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from docbus.directory import Directory
 from router import RoutingCore
-from router.directory import Directory
 from schemas import (
     BUS_AGENCY,
     EXPRESS_PARTITION,
@@ -17,6 +17,7 @@ from schemas import (
     HEADER_ERROR_CLASS,
     HEADER_OUTBOX_TIME,
     HEADER_RECIPIENT,
+    VN_TIME,
     Codec,
     StatusCode,
     StatusNotice,
@@ -165,12 +166,9 @@ def test_record_on_an_unknown_outbox(core: RoutingCore, codec: Codec) -> None:
     assert routed.reason == "unknown_outbox" and len(routed.outputs) == 1
 
 
-VN = dt.timezone(dt.timedelta(hours=7))
-
-
 def dated(day: dt.date, *recipients: str, sender: str = G22, number: int = 1):  # type: ignore[no-untyped-def]
     """A letter sent at 09:00 in Vietnam on ``day``."""
-    sent = dt.datetime.combine(day, dt.time(9, 0), VN).astimezone(dt.UTC)
+    sent = dt.datetime.combine(day, dt.time(9, 0), VN_TIME).astimezone(dt.UTC)
     return letter(sender, recipients, number=number, sent_at=sent)
 
 

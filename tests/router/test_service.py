@@ -14,7 +14,7 @@ from consumers import Receiver
 from docbus import Settings
 from producers import Sender
 from router import Router
-from schemas import BUS_AGENCY, HEADER_ERROR, HEADER_ERROR_CLASS, StatusCode
+from schemas import BUS_AGENCY, HEADER_ERROR, HEADER_ERROR_CLASS, VN_TIME, StatusCode
 from tests.helpers import (
     G12,
     G22,
@@ -125,7 +125,7 @@ async def test_cli_router_logs_json_serves_metrics_and_stops_on_sigterm(
         [
             sys.executable,
             "-m",
-            "docbus.cli",
+            "shell.cli",
             "router",
             "--log-level",
             "DEBUG",
@@ -199,9 +199,7 @@ MINISTRY_MERGERS = {
 
 
 def sent_on(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(9), dt.timezone(dt.timedelta(hours=7))).astimezone(
-        dt.UTC
-    )
+    return dt.datetime.combine(day, dt.time(9), VN_TIME).astimezone(dt.UTC)
 
 
 async def test_mail_follows_the_2025_reorganisation(settings: Settings) -> None:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from consumers import Receiver
-from docbus import Settings
-from docbus._keystore import Keystore
+from docbus import Keystore, Settings
+from docbus.directory import Directory
 from producers import Sender
-from router import Router
-from router.directory import Directory
-from router.directory._feed import publish_directory
+from router import Router, publish_directory
 from schemas import (
     BUS_AGENCY,
     HEADER_ERROR,

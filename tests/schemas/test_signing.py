@@ -17,8 +17,9 @@ from schemas import (
     KeyRing,
     StatusCode,
     StatusNotice,
+    record_day,
+    signing_agency,
 )
-from schemas._signing import record_day, signing_agency
 from tests.helpers import G22, H29, letter
 from tests.signing import signer_for
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from docbus._blobs import BlobStore
+from docbus import BlobStore
 
 FILES = Path(__file__).parent / "files"
 

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from docbus import EdxmlError, UnsafeXmlError
-from docbus._blobs import BlobStore
+from docbus import BlobStore, EdxmlError, UnsafeXmlError
 from docbus.edxml import import_edxml
 from docbus.edxml._signature import check_signature
 from docbus.edxml._tree import MAX_ELEMENT_TEXT

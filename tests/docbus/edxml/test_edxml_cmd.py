@@ -6,15 +6,14 @@ import dataclasses
 import json
 from pathlib import Path
 
-from docbus import Settings
-from docbus._blobs import BlobStore
+from docbus import BlobStore, Settings
 from docbus.edxml import ImportedDocument, ImportedStatus, import_edxml
 from producers import Sender
 from router import Router
 from schemas import Attachment, Codec, Document, StatusNotice, TopicLayout, from_json
 from tests.docbus.edxml.conftest import sample
-from tests.docbus.test_cli import docbus
 from tests.helpers import G22, ensure_topics, letter, read_topic
+from tests.shell.test_cli import docbus
 
 G12, H29, H41 = "000.00.00.G12", "000.00.00.H29", "000.00.00.H41"
 DOCUMENT_ID = "000.00.00.G22,2025/10/15,7816/VPCP-KTTH"

@@ -9,8 +9,7 @@ import io
 import pytest
 from lxml import etree
 
-from docbus import BlobNotFoundError
-from docbus._blobs import BlobStore
+from docbus import BlobNotFoundError, BlobStore
 from docbus.edxml import (
     EDXML_NS,
     ImportedDocument,

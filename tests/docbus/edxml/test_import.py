@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from docbus._blobs import BlobStore
+from docbus import BlobStore
 from docbus.edxml import ImportedDocument, ImportedStatus, import_edxml
 from schemas import VN_TIME, BusinessType, Priority, ReceiverChange, StaffInfo, check_document
 from tests.docbus.edxml.conftest import sample

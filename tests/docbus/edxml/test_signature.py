@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from docbus._blobs import BlobStore
+from docbus import BlobStore
 from docbus.edxml import ImportedDocument, import_edxml, write_document
 from tests.docbus.edxml.conftest import sample
 from tests.docbus.edxml.signing import agency_certificate, sign_edxml

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from docbus.directory import Directory
 from router import RoutingCore
-from router.directory import Directory
 from router.tracking import Tracker, open_store
 from schemas import BUS_AGENCY, Business, BusinessType, Codec, StatusNotice, TopicLayout
 from tests.helpers import G12, G22, H29, H41, letter

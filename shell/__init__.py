@@ -1,0 +1,31 @@
+"""The shell, the top floor: the CLI, the demo, the replay, the router benchmark, the embedded
+broker, and the orchestration of simulated agencies. Nothing below imports it."""
+
+from shell._bench import bench_router
+from shell._broker import EmbeddedBroker, free_port
+from shell._demo import (
+    DemoSummary,
+    ProgressCallback,
+    run_demo,
+)
+from shell._replay import (
+    ReplayProgress,
+    ReplaySummary,
+    day_spans,
+    run_replay,
+)
+from shell._runtime import bus_settings
+
+__all__ = [
+    "DemoSummary",
+    "EmbeddedBroker",
+    "ProgressCallback",
+    "ReplayProgress",
+    "ReplaySummary",
+    "bench_router",
+    "bus_settings",
+    "day_spans",
+    "free_port",
+    "run_demo",
+    "run_replay",
+]

@@ -1,0 +1,405 @@
+"""``docbus replay``: a year of the workload model pushed through the whole bus, measured.
+
+Senders, a router (a process for each lane) and every agency's receiver run for real
+on the given broker; express documents leave from a process of their own. The
+documents and the receivers' answers come from :class:`producers.YearWorkload`. Each
+document is dated when it is sent, so today's directory routes it. At ``--speed max``
+documents go as fast as the bus takes them and each recipient's answers follow its
+delivery at once, in order; at ``--speed N`` the model's times and delays are divided
+by N.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import dataclasses
+import datetime as dt
+import itertools
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from consumers import ReceivedDocument, Receiver
+from consumers.simulation import DeliveryLedger
+from docbus import Settings
+from docbus.directory import Directory
+from docbus.process import tune_service_heap
+from producers import Sender
+from producers.simulation import Answer, ReceiverBehaviour, YearWorkload
+from router import delete_bus_topics
+from schemas import Codec, Document, StatusCode, TopicLayout, is_express, today_vn
+from shell._broker import EmbeddedBroker
+from shell._express_senders import ExpressSenders
+from shell._express_watch import ExpressWatch
+from shell._priority import BULK_NICE, thread_at_lower_priority
+from shell._replay_timeline import Timeline
+from shell._router_process import RouterProcess
+from shell._simulated_bus import simulated_bus, wait_complete
+
+__all__ = ["ReplayProgress", "ReplaySummary", "day_spans", "run_replay"]
+
+#: Called with (documents sent, documents in all, deliveries received) as the run goes.
+ReplayProgress = Callable[[int, int, int], None]
+
+_CHUNK = 1000
+#: The replay yields to its event loop every this many documents it models: building a
+#: chunk at once held the loop for 100-400 ms, and every simulated agency waited.
+_YIELD_EVERY = 100
+_MEMORY_EVERY_S = 5.0  # how often the router's memory is sampled
+_PACING_S = 0.02  # at a set speed, documents due within this are sent together
+
+
+@dataclass(frozen=True)
+class ReplaySummary:
+    """What a replay sent, what arrived, and how fast."""
+
+    year: int
+    scale: float
+    seed: int
+    speed: str
+    documents: int
+    deliveries: int
+    status_notices: int
+    deliveries_received: int
+    status_notices_returned: int
+    lost: int
+    duplicates_delivered: int
+    dead_letters: int
+    elapsed_s: float
+    docs_per_s: float
+    latency_ms: dict[str, Any]
+    #: Express deliveries from the sender's outbox to the recipient's inbox, read by a
+    #: process of its own (the bus's part of the express latency): count, percentiles, and
+    #: percentiles of the part before the router produced them (``until_routed``).
+    express_inbox_latency_ms: dict[str, Any]
+    per_agency: dict[str, int]
+    broker_peak_rss_bytes: int | None
+    #: The router process's resident memory, sampled every few seconds: first, peak, last.
+    router_rss_bytes: dict[str, int]
+    completed: bool
+    #: Each second of the run: documents sent, deliveries, their p50 and p99 latency.
+    timeline: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    #: The router's memory samples: second of the run, documents sent by then, bytes.
+    router_memory: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary as one JSON object (without the per-second timeline and samples)."""
+        out = asdict(self)
+        del out["timeline"], out["router_memory"]
+        return out
+
+
+def _answers_for(
+    behaviour: ReceiverBehaviour, seed: int, document: Document, recipient: str
+) -> list[Answer]:
+    """The recipient's answers to one delivery: the same wherever they are computed."""
+    rng = random.Random(f"{seed}:{document.document_id}:{recipient}")
+    return behaviour.answers(document.priority, rng)
+
+
+class _ModelClerk:
+    """A receiving agency answering each delivery as the model says (delays over the speed)."""
+
+    def __init__(
+        self,
+        receiver: Receiver,
+        ledger: DeliveryLedger,
+        timeline: Timeline,
+        behaviour: ReceiverBehaviour,
+        seed: int,
+        speed: float | None,
+    ) -> None:
+        self._speed = speed
+        self._receiver = receiver
+        self._ledger = ledger
+        self._timeline = timeline
+        self._behaviour = behaviour
+        self._seed = seed
+
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as answering:
+            async for received in self._receiver:
+                self._ledger.delivered(received.document.document_id, received.recipient)
+                self._timeline.delivered(received.document)
+                answers = _answers_for(
+                    self._behaviour, self._seed, received.document, received.recipient
+                )
+                answering.create_task(self._answer(received, answers))
+
+    async def _answer(self, received: ReceivedDocument, answers: list[Answer]) -> None:
+        """Each answer in order; at a set speed, after the model's delay divided by it."""
+        previous = 0.0
+        for answer in answers:
+            if self._speed is not None:
+                await asyncio.sleep((answer.delay_s - previous) / self._speed)
+                previous = answer.delay_s
+            if answer.code != StatusCode.ARRIVED:  # the receiver SDK sent it on delivery
+                await received.notify(answer.code, answer.description)
+
+
+async def run_replay(
+    settings: Settings,
+    *,
+    year: int = 2024,
+    scale: float = 0.001,
+    seed: int = 2024,
+    broker: EmbeddedBroker | None = None,
+    speed: float | None = None,
+    timeout_s: float = 600.0,
+    progress: ReplayProgress | None = None,
+    freeze_heap: bool = False,
+    segments: int = 1,
+    only_span: int | None = None,
+) -> ReplaySummary:
+    """Replay ``year`` at ``scale`` through the whole bus; summarise.
+
+    ``speed`` None sends as fast as the bus takes it; a number N compresses the model's
+    time N times (a document modelled an hour after the first is sent 3600/N seconds
+    after it; each answer follows its delivery after the model's delay over N), so the
+    calendar keeps its shape. ``broker``, when embedded, is asked for its peak memory.
+    ``segments`` N > 1 replays the year in N consecutive spans of days, each on topics of
+    its own (``<prefix>-p<i>``) deleted when the span is complete, so the broker holds
+    one span's records at a time; the elapsed time includes each span's start-up.
+    ``only_span`` K replays the K-th of those spans alone (1-based): the largest span's
+    broker peak is the whole year's, measured in a fraction of the time.
+    """
+    if speed is not None and speed <= 0:
+        raise ValueError(f"speed must be positive, got {speed}")
+    if segments < 1:
+        raise ValueError(f"segments must be at least 1, got {segments}")
+    if only_span is not None and not 1 <= only_span <= segments:
+        raise ValueError(f"only_span must be between 1 and {segments}, got {only_span}")
+    directory = Directory.load()
+    today = today_vn()
+    model = YearWorkload(year, directory=directory, scale=scale, seed=seed, agencies_at=today)
+    run = _Run(
+        model=model,
+        directory=directory,
+        codes=[a.code for a in directory.open_at(today)],
+        behaviour=ReceiverBehaviour(),
+        seed=seed,
+        speed=speed,
+        timeout_s=timeout_s,
+        progress=progress,
+        freeze_heap=freeze_heap,
+    )
+    spans = list(enumerate(day_spans(list(model.days), segments), 1))
+    if only_span is not None:
+        spans = [spans[only_span - 1]]
+    run.planned = sum(model.days[day] for _, days in spans for day in days)
+    for index, days in spans:
+        part = settings.replace(topic_prefix=f"{settings.topic_prefix}-p{index}")
+        await run.replay(part if segments > 1 else settings, days)
+        if segments > 1:
+            await delete_bus_topics(part, directory)
+    elapsed = time.monotonic() - run.timeline.started
+    expected = run.expected
+    return ReplaySummary(
+        year=year,
+        scale=scale,
+        seed=seed,
+        speed="max" if speed is None else f"{speed:g}",
+        documents=expected.documents,
+        deliveries=expected.deliveries,
+        status_notices=expected.notices,
+        deliveries_received=run.received,
+        status_notices_returned=run.notices,
+        lost=max(expected.deliveries - run.received, 0),
+        duplicates_delivered=run.duplicates,
+        dead_letters=run.dead_letters,
+        elapsed_s=round(elapsed, 3),
+        docs_per_s=round(expected.documents / elapsed, 1) if elapsed > 0 else 0.0,
+        latency_ms=run.timeline.latency_ms(),
+        express_inbox_latency_ms=run.timeline.express_latency_ms(),
+        per_agency=dict(expected.per_agency.most_common()),
+        broker_peak_rss_bytes=broker.peak_rss_bytes() if broker is not None else None,
+        router_rss_bytes=_memory_summary(run.router_memory),
+        completed=run.completed,
+        timeline=run.timeline.per_second(),
+        router_memory=run.router_memory,
+    )
+
+
+def _memory_summary(samples: list[dict[str, Any]]) -> dict[str, int]:
+    sizes = [s["router_rss_bytes"] for s in samples if s["router_rss_bytes"]]
+    if not sizes:
+        return {"samples": 0}
+    return {"samples": len(sizes), "first": sizes[0], "peak": max(sizes), "last": sizes[-1]}
+
+
+def day_spans(days: list[dt.date], count: int) -> list[list[dt.date]]:
+    """``days`` cut into ``count`` consecutive spans of (nearly) equal length."""
+    count = min(count, len(days))
+    cuts = [round(i * len(days) / count) for i in range(count + 1)]
+    return [days[a:b] for a, b in itertools.pairwise(cuts)]
+
+
+@dataclass
+class _Run:
+    """One replay, span after span: what it sent, what came back, over all spans."""
+
+    model: YearWorkload
+    directory: Directory
+    codes: list[str]
+    behaviour: ReceiverBehaviour
+    seed: int
+    speed: float | None
+    timeout_s: float
+    progress: ReplayProgress | None
+    freeze_heap: bool
+    timeline: Timeline = field(default_factory=Timeline)
+    expected: _Expected = field(default_factory=lambda: _Expected())
+    received: int = 0
+    notices: int = 0
+    duplicates: int = 0
+    dead_letters: int = 0
+    router_memory: list[dict[str, Any]] = field(default_factory=list)
+    completed: bool = True
+    #: Documents the spans to replay hold (the progress bar's total).
+    planned: int = 0
+    _begun: bool = False
+    _origin: dt.datetime | None = None
+
+    async def replay(self, settings: Settings, days: list[dt.date]) -> None:
+        """Send ``days``' documents through a bus of their own and wait for every answer."""
+        ledger = DeliveryLedger()
+        span = _Expected()
+        layout = TopicLayout(settings.topic_prefix)
+        async with (
+            simulated_bus(
+                settings,
+                directory=self.directory,
+                codec=Codec(),
+                codes=self.codes,
+                ledger=ledger,
+                clerk=lambda r, i: _ModelClerk(
+                    r, ledger, self.timeline, self.behaviour, self.seed, self.speed
+                ),
+            ) as bus,
+            ExpressWatch(bus.settings, [layout.inbox(code) for code in self.codes]) as watch,
+            ExpressSenders(bus.settings, self.codes) as express,
+        ):
+            if self.freeze_heap:
+                tune_service_heap()
+            if not self._begun:  # the clock starts with the first span's first document
+                self.timeline.started = time.monotonic()
+                self._begun = True
+            sampling = asyncio.create_task(self._sample_router(bus.router, span))
+            try:
+                # The simulated agencies stand for machines of their own: here they give
+                # way to the broker and the express lane, as the bulk lane does.
+                with thread_at_lower_priority(BULK_NICE):
+                    await self._send_days(_Outboxes(bus.senders, express), days, span, ledger)
+                    ledger.expect(deliveries=span.deliveries, notices=span.notices, rejections=0)
+                    completed = await wait_complete(
+                        ledger,
+                        self.timeout_s,
+                        None if self.progress is None else lambda: self._tick(ledger),
+                    )
+            finally:
+                sampling.cancel()
+        assert bus.router.totals is not None
+        self.expected.merge(span)
+        self.received += len(ledger.received)
+        self.notices += len(ledger.notices)
+        self.duplicates += ledger.duplicates
+        self.dead_letters += bus.router.totals.dead_lettered
+        self.timeline.express_arrived(watch.arrivals)
+        self.completed = self.completed and completed
+
+    async def _sample_router(self, router: RouterProcess, span: _Expected) -> None:
+        """Every few seconds, the router's resident memory against the documents sent."""
+        while True:
+            self.router_memory.append(
+                {
+                    "second": round(time.monotonic() - self.timeline.started, 1),
+                    "documents_sent": self.expected.documents + span.documents,
+                    "router_rss_bytes": router.rss_bytes(),
+                }
+            )
+            await asyncio.sleep(_MEMORY_EVERY_S)
+
+    async def _send_days(
+        self,
+        outboxes: _Outboxes,
+        days: list[dt.date],
+        span: _Expected,
+        ledger: DeliveryLedger,
+    ) -> None:
+        """Send the documents of ``days`` in chunks, at the set speed or as fast as acked."""
+        chunk: list[Document] = []
+        for modelled in (d for day in days for d in self.model.documents_of(day)):
+            if self.speed is not None:  # wait for the document's moment, sending what is due
+                self._origin = self._origin or modelled.sent_at
+                due = (
+                    self.timeline.started
+                    + (modelled.sent_at - self._origin).total_seconds() / self.speed
+                )
+                if due - time.monotonic() > _PACING_S:
+                    await outboxes.send(chunk, self.timeline)
+                    chunk = []
+                    await asyncio.sleep(due - time.monotonic())
+            document = dataclasses.replace(modelled, sent_at=dt.datetime.now(dt.UTC))
+            span.add(document, self.behaviour, self.seed)
+            chunk.append(document)
+            if len(chunk) == _CHUNK:
+                await outboxes.send(chunk, self.timeline)
+                chunk = []
+            if span.documents % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+                self._tick(ledger, span)
+        await outboxes.send(chunk, self.timeline)
+
+    def _tick(self, ledger: DeliveryLedger, span: _Expected | None = None) -> None:
+        if self.progress is not None:
+            sent = self.expected.documents + (span.documents if span is not None else 0)
+            self.progress(sent, self.planned, self.received + len(ledger.received))
+
+
+@dataclass
+class _Expected:
+    """What the documents sent so far should produce."""
+
+    documents: int = 0
+    deliveries: int = 0
+    notices: int = 0
+    per_agency: collections.Counter[str] = field(default_factory=collections.Counter)
+
+    def add(self, document: Document, behaviour: ReceiverBehaviour, seed: int) -> None:
+        self.documents += 1
+        self.per_agency[document.sender] += 1
+        for recipient in document.recipients:
+            self.deliveries += 1
+            # Notices are counted once each by (document, answering unit, code): a unit
+            # answers each code once per document.
+            self.notices += len(_answers_for(behaviour, seed, document, recipient))
+
+    def merge(self, other: _Expected) -> None:
+        """Add ``other``'s counts to these."""
+        self.documents += other.documents
+        self.deliveries += other.deliveries
+        self.notices += other.notices
+        self.per_agency.update(other.per_agency)
+
+
+@dataclass(frozen=True)
+class _Outboxes:
+    """Where the replay sends: express documents through their own process
+    (:mod:`shell._express_senders`), the rest through the agencies' senders here."""
+
+    senders: dict[str, Sender]
+    express: ExpressSenders
+
+    async def send(self, chunk: list[Document], timeline: Timeline) -> None:
+        """Send ``chunk``, noting when each document was sent; return once the broker
+        holds the ones sent here (the express process answers for its own when it ends)."""
+        now = time.monotonic()
+        for document in chunk:
+            timeline.sent[document.document_id] = (now, document.priority)
+        self.express.send([d for d in chunk if is_express(d.priority)])
+        await asyncio.gather(
+            *(self.senders[d.sender].send(d) for d in chunk if not is_express(d.priority))
+        )

@@ -1,0 +1,113 @@
+"""``docbus demo``: the main job, with a progress bar and a summary table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from shell._demo import DemoSummary, run_demo
+from shell._runtime import bus_settings
+from shell.cli._common import bus_options, emit_json, metrics_options, run_async, settings_from
+
+
+@click.command()
+@bus_options
+@metrics_options
+@click.option("--documents", type=int, default=20_000, show_default=True, help="Documents to send.")
+@click.option(
+    "--bad",
+    "bad_records",
+    type=int,
+    default=5,
+    show_default=True,
+    help="Bad records to inject (malformed, spoofed, unsigned), to show the dead-letter path.",
+)
+@click.option("--seed", type=int, default=2024, show_default=True, help="Seed of the document mix.")
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=float,
+    default=300.0,
+    show_default=True,
+    help="Give up waiting for deliveries after this many seconds.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+def demo(
+    documents: int, bad_records: int, seed: int, timeout_s: float, as_json: bool, **flags: Any
+) -> None:
+    """Run a router, simulated ministries and provinces, and receivers; summarise."""
+    if flags.get("log_level") is None:
+        flags["log_level"] = "ERROR"  # the injected bad records would log a warning each
+    settings = settings_from(**flags)
+    if settings.metrics_port is None:
+        settings = settings.replace(metrics_port=0)  # a free port: the demo shows its metrics
+    console = Console(stderr=True)
+
+    async def main() -> DemoSummary:
+        async with bus_settings(settings) as (live, _):
+            with Progress(
+                TextColumn("[bold]deliveries"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+                disable=as_json,
+            ) as bar:
+                task = bar.add_task("deliveries", total=None)
+
+                def progress(done: int, expected: int) -> None:
+                    bar.update(task, completed=done, total=expected or None)
+
+                return await run_demo(
+                    live,
+                    documents=documents,
+                    bad_records=bad_records,
+                    seed=seed,
+                    timeout_s=timeout_s,
+                    progress=progress,
+                    freeze_heap=True,
+                    on_metrics=lambda url: console.print(
+                        f"router metrics: {url} (Prometheus can scrape it while the demo runs)"
+                    ),
+                )
+
+    summary = run_async(main())
+    if as_json:
+        emit_json(summary.to_json())
+    else:
+        _print_table(summary, Console())
+    if not summary.completed or summary.lost or summary.duplicates_delivered:
+        raise SystemExit(1)
+
+
+def _print_table(summary: DemoSummary, console: Console) -> None:
+    table = Table(title="docbus demo", show_header=True, header_style="bold")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    rows = [
+        ("agencies (ministries, provinces, Party)", f"{summary.agencies}"),
+        ("documents sent", f"{summary.documents_sent:,}"),
+        ("deliveries expected", f"{summary.deliveries_expected:,}"),
+        ("deliveries received", f"{summary.deliveries_received:,}"),
+        ("duplicates seen by applications", f"{summary.duplicates_delivered:,}"),
+        ("lost", f"{summary.lost:,}"),
+        (
+            "status notices returned to senders",
+            f"{summary.status_notices_returned:,} / {summary.status_notices_expected:,}",
+        ),
+        ("bad records injected", f"{summary.bad_records_injected}"),
+        ("dead-lettered (sender told)", f"{summary.dead_lettered} ({summary.rejections_returned})"),
+        ("elapsed", f"{summary.elapsed_s:.1f} s"),
+        ("documents per second", f"{summary.docs_per_s:,.0f}"),
+        ("router metrics (during the run)", summary.metrics_url or "not served"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)
+    if not summary.completed:
+        console.print("[red]the run timed out before every delivery and notice arrived[/red]")

@@ -1,0 +1,82 @@
+"""Tests for shell.cli: the operator commands against the session broker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+
+from docbus import Settings
+from docbus.directory import Directory
+from router import Router
+from schemas import Codec, TopicLayout
+from tests.helpers import G22, H29, cli_env, ensure_topics, read_topic
+
+
+async def docbus(
+    settings: Settings, *args: str, timeout_s: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run the docbus command against ``settings``' broker and prefix."""
+    env = cli_env(settings)
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "shell.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+    )
+
+
+async def test_topics_ensure_is_idempotent(settings: Settings) -> None:
+    """The first run creates every agency's topics; the second creates none."""
+    first = await docbus(settings, "topics", "ensure", "--json")
+    second = await docbus(settings, "topics", "ensure", "--json")
+    assert first.returncode == 0, first.stderr
+    created, again = json.loads(first.stdout), json.loads(second.stdout)
+    codes = Directory.load().codes()  # every code ever held: 2024's agencies too
+    assert len(created["created"]) == created["topics"] == 2 * len(codes) + 2
+    assert again["created"] == [] and again["topics"] == created["topics"]
+
+
+async def test_send_then_receive_with_a_status(settings: Settings) -> None:
+    """`docbus send` prints the document id; `docbus receive` prints it and answers 03."""
+    await ensure_topics(settings, [G22, H29])
+    async with Router(settings=settings):
+        sent = await docbus(
+            settings,
+            "send",
+            "--from",
+            G22,
+            "--to",
+            H29,
+            "--subject",
+            "V/v tổ chức hội nghị",
+            "--priority",
+            "3",
+            "--json",
+        )
+        assert sent.returncode == 0, sent.stderr
+        document_id = json.loads(sent.stdout)["document_id"]
+        got = await docbus(
+            settings, "receive", "--agency", H29, "--max", "1", "--status", "03", "--json"
+        )
+        assert got.returncode == 0, got.stderr
+        line = json.loads(got.stdout.splitlines()[0])
+        assert line["document_id"] == document_id and line["priority"] == 3
+        assert line["subject"] == "V/v tổ chức hội nghị"
+        layout = TopicLayout(settings.topic_prefix)
+        notices = [
+            Codec().decode(r.value) for r in await read_topic(settings, layout.inbox(G22), 2)
+        ]
+        assert [n.status_code for n in notices] == ["01", "03"]  # one key: one partition, in order
+
+
+async def test_bad_send_is_a_clear_error(settings: Settings) -> None:
+    """An invalid document exits 1 with the rule it broke, and no traceback."""
+    await ensure_topics(settings, [G22])
+    run = await docbus(settings, "send", "--from", G22, "--to", "nowhere", "--subject", "x")
+    assert run.returncode == 1
+    assert "error:" in run.stderr and "not an agency code" in run.stderr
+    assert "Traceback" not in run.stderr
