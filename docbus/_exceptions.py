@@ -25,6 +25,7 @@ below it (aiokafka, fastavro, sqlite3) are translated at the boundary with
     ├── DeliveryError                 what a sender waited for did not happen
     │   ├── DeliveryRejected          a recipient (or the bus) rejected the document
     │   └── DeliveryTimeout           the awaited status did not come in time
+    ├── CalendarRangeError            a day past the working calendar's holiday data
     ├── BlobError                     the attachment blob store
     │   └── BlobNotFoundError         no blob under that reference
     └── EdxmlError  (.element)        an edXML file that cannot be imported or written
@@ -32,6 +33,8 @@ below it (aiokafka, fastavro, sqlite3) are translated at the boundary with
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from schemas import (
     BadMarkerError,
@@ -54,6 +57,7 @@ __all__ = [
     "BlobError",
     "BlobNotFoundError",
     "BrokerError",
+    "CalendarRangeError",
     "ClientStateError",
     "CodecError",
     "ConfigurationError",
@@ -125,6 +129,20 @@ class DeliveryTimeout(DeliveryError):
     """The awaited status did not come from every recipient in time."""
 
     retriable = True
+
+
+class CalendarRangeError(DocbusError):
+    """A day outside the years the working calendar has holiday data for.
+
+    Raised instead of assuming a working day: a deadline on such a day would be wrong.
+    """
+
+    def __init__(self, day: dt.date, first: dt.date, last: dt.date) -> None:
+        super().__init__(
+            f"the working calendar covers {first} to {last}, not {day}: "
+            "extend docbus/calendar/holidays.json (covered_years) and update docbus"
+        )
+        self.day = day
 
 
 class BlobError(DocbusError):

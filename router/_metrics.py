@@ -57,6 +57,11 @@ class RouterMetrics:
             "Status notices routed back to the agency they are addressed to.",
             ["status_code"],
         )
+        self.deadlines_unknown = CounterTable(
+            "docbus_deadlines_unknown",
+            "Deliveries sent on a day past the working calendar's holiday data: no deadline set.",
+            [],
+        )
         self.batches_committed = CounterTable(
             "docbus_batches_committed", "Outbox batches whose offsets were committed.", []
         )
@@ -73,6 +78,7 @@ class RouterMetrics:
         self._tables: list[CounterTable | HistogramTable] = [
             self.documents_routed,
             self.deliveries,
+            self.deadlines_unknown,
             self.redirects,
             self.dead_letters,
             self.status_notices,

@@ -198,6 +198,8 @@ class Router(Service):
                     writer=self._writer.write,
                 )
             self._core.tracker = self._tracker
+            if self._tracker is not None:
+                self._tracker.on_unknown_deadline = self._count_unknown_deadlines
             self._producer = make_producer(
                 self._settings, linger_ms=producer_linger_ms(self._settings, self._lane_names)
             )
@@ -317,6 +319,9 @@ class Router(Service):
                 deliveries=self.stats.deliveries,
                 dead_letters=self.stats.dead_lettered,
             )
+
+    def _count_unknown_deadlines(self, deliveries: int) -> None:
+        self.metrics.deadlines_unknown.values[()] += deliveries
 
     @property
     def tracker(self) -> Tracker | None:

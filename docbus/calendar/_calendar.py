@@ -17,7 +17,9 @@ from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
-from docbus._exceptions import ConfigurationError
+import holidays
+
+from docbus._exceptions import CalendarRangeError, ConfigurationError
 from schemas import VN_TIME, Priority
 
 __all__ = ["WorkingCalendar"]
@@ -26,44 +28,60 @@ _MAX_DAYS = 400
 
 
 class WorkingCalendar:
-    """Which moments are working time for Vietnam's civil service."""
+    """Which moments are working time for Vietnam's civil service.
+
+    The calendar knows the days from ``first_day`` to ``last_day``; asked about any other
+    day it raises :class:`CalendarRangeError` rather than guess it is a working day.
+    """
 
     def __init__(
         self,
         days_off: Iterable[dt.date],
         *,
+        first_day: dt.date = dt.date.min,
+        last_day: dt.date = dt.date.max,
         sessions: Iterable[tuple[dt.time, dt.time]] = (
             (dt.time(7, 30), dt.time(11, 30)),
             (dt.time(13, 30), dt.time(17, 0)),
         ),
     ) -> None:
         self.days_off = frozenset(days_off)
+        self.first_day = first_day
+        self.last_day = last_day
         self.sessions = tuple(sessions)
         self._next_day_end: dict[dt.date, dt.datetime] = {}  # memo: the common, normal case
 
     @classmethod
     def load(cls) -> WorkingCalendar:
-        """The packaged calendar (``holidays.json``)."""
+        """The statutory holidays (the holidays package) and the announced days off
+        (``holidays.json``), for the years the data file covers."""
         source = resources.files("docbus.calendar") / "holidays.json"
         try:
             raw: dict[str, Any] = json.loads(source.read_text("utf-8"))
-            days: list[dt.date] = []
-            for year in raw["years"].values():
-                for first, last in year["off"]:
-                    day, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
-                    while day <= end:
-                        days.append(day)
-                        day += dt.timedelta(days=1)
+            first_year, last_year = (int(year) for year in raw["covered_years"])
+            announced = [
+                dt.date.fromisoformat(day)
+                for year in raw["announced_days_off"].values()
+                for day in year["days"]
+            ]
             sessions = [
                 (dt.time.fromisoformat(a), dt.time.fromisoformat(b))
                 for a, b in raw["working_hours"]
             ]
-        except (OSError, KeyError, ValueError) as exc:
+        except (OSError, KeyError, ValueError, TypeError) as exc:
             raise ConfigurationError(f"cannot read the holiday calendar: {exc}") from exc
-        return cls(days, sessions=sessions)
+        statutory = holidays.country_holidays("VN", years=range(first_year, last_year + 1))
+        return cls(
+            [*statutory.keys(), *announced],
+            first_day=dt.date(first_year, 1, 1),
+            last_day=dt.date(last_year, 12, 31),
+            sessions=sessions,
+        )
 
     def is_working_day(self, day: dt.date) -> bool:
-        """Monday to Friday and not a day off."""
+        """Monday to Friday and not a day off; :class:`CalendarRangeError` past the data."""
+        if not self.first_day <= day <= self.last_day:
+            raise CalendarRangeError(day, self.first_day, self.last_day)
         return day.weekday() < 5 and day not in self.days_off
 
     def next_working_day(self, day: dt.date) -> dt.date:

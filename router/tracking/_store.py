@@ -87,6 +87,11 @@ def micros(moment: dt.datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
+#: The deadline stored for a delivery sent on a day the working calendar does not cover
+#: (:class:`docbus.CalendarRangeError`): never overdue, shown as 9999-12-31.
+NO_DEADLINE = (dt.datetime(9999, 12, 31, tzinfo=dt.UTC) - _EPOCH) // _MICROSECOND
+
+
 def _shown(stored: int) -> str:
     return iso(_EPOCH + int(stored) * _MICROSECOND)
 

@@ -18,10 +18,19 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from docbus import RoutingRejected
+import structlog
+
+from docbus import CalendarRangeError, RoutingRejected
 from docbus.calendar import WorkingCalendar
-from router.tracking._store import DeliveryRow, TrackingStore, WriteBatch, micros
-from schemas import BusinessType, DeliveryState, Document, ImpossibleTransition, StatusNotice
+from router.tracking._store import NO_DEADLINE, DeliveryRow, TrackingStore, WriteBatch, micros
+from schemas import (
+    VN_TIME,
+    BusinessType,
+    DeliveryState,
+    Document,
+    ImpossibleTransition,
+    StatusNotice,
+)
 
 __all__ = [
     "EFFECTS",
@@ -31,6 +40,8 @@ __all__ = [
     "record_digest",
     "write_changes",
 ]
+
+log = structlog.get_logger("docbus.tracking")
 
 #: What a revoke, update or replace does to the document it names.
 EFFECTS = {
@@ -123,6 +134,10 @@ class Tracker:
         #: document id -> digest of the record that carried it, for the most recent ones
         self._documents: collections.OrderedDict[str, bytes] = collections.OrderedDict()
         self._pending = PendingChanges()
+        #: Called with the number of new deliveries sent on a day the calendar does not
+        #: cover (their deadline is unknown); the router counts them in a metric.
+        self.on_unknown_deadline: Callable[[int], None] | None = None
+        self._uncovered_days_logged: set[dt.date] = set()
         self._transitions: Transitions = {}  # the lifecycle is small: remember its answers
 
     def on_document(
@@ -157,6 +172,8 @@ class Tracker:
                 new.append(pair)
         if len(cache) > self._cache_size:
             self._evict()
+        if new:
+            self._check_calendar_covers(doc, len(new))
         business = doc.business
         self._pending.documents.append(
             (
@@ -294,6 +311,22 @@ class Tracker:
         while len(cache) > self._cache_size:
             cache.popitem(last=False)
 
+    def _check_calendar_covers(self, doc: Document, deliveries: int) -> None:
+        """Count and log (once a day) deliveries whose deadline the calendar cannot set."""
+        day = doc.sent_at.astimezone(VN_TIME).date()
+        calendar = self.calendar
+        if calendar.first_day <= day <= calendar.last_day:
+            return
+        if self.on_unknown_deadline is not None:
+            self.on_unknown_deadline(deliveries)
+        if day not in self._uncovered_days_logged:
+            self._uncovered_days_logged.add(day)
+            log.error(
+                "deadline_unknown",
+                document_id=doc.document_id,
+                reason=str(CalendarRangeError(day, calendar.first_day, calendar.last_day)),
+            )
+
     def overdue(
         self, now: dt.datetime | None = None, agency: str | None = None
     ) -> list[DeliveryRow]:
@@ -333,11 +366,14 @@ def write_changes(store: TrackingStore, calendar: WorkingCalendar, changes: Pend
             )
         )
         if deliveries:
-            deadline = micros(
-                calendar.acceptance_deadline(
-                    sent_at=sent_moment, priority=priority, due_date=due_date
+            try:
+                deadline = micros(
+                    calendar.acceptance_deadline(
+                        sent_at=sent_moment, priority=priority, due_date=due_date
+                    )
                 )
-            )
+            except CalendarRangeError:  # counted and logged by the tracker in the router
+                deadline = NO_DEADLINE
             batch.deliveries.extend(
                 (document_id, recipient, agency, deadline, sent) for recipient, agency in deliveries
             )

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from docbus import CalendarRangeError
 from docbus.calendar import WorkingCalendar
 from schemas import VN_TIME
 
@@ -63,3 +64,25 @@ def test_an_earlier_due_date_wins(calendar: WorkingCalendar) -> None:
         sent_at=at(2024, 11, 22, 10, 0), priority=0, due_date=dt.date(2024, 11, 22)
     )
     assert deadline == at(2024, 11, 22, 17, 0)
+
+
+def test_tet_2028_is_not_a_working_day(calendar: WorkingCalendar) -> None:
+    """Tết 2028 (Wednesday 26 January) comes from the holidays package, not the JSON."""
+    assert not calendar.is_working_day(dt.date(2028, 1, 26))
+    assert not calendar.is_working_day(dt.date(2028, 1, 28))
+    assert calendar.is_working_day(dt.date(2028, 2, 7))
+
+
+def test_an_announced_day_off_from_the_data_file_counts(calendar: WorkingCalendar) -> None:
+    """2 January 2026, swapped by a Government notice, is a day off though no holiday."""
+    assert not calendar.is_working_day(dt.date(2026, 1, 2))
+
+
+def test_a_day_past_the_data_is_refused_not_assumed(calendar: WorkingCalendar) -> None:
+    """A date after the last covered year raises CalendarRangeError naming the range."""
+    with pytest.raises(CalendarRangeError, match=r"covers 2019-01-01 to 2030-12-31"):
+        calendar.is_working_day(dt.date(2031, 1, 2))
+    with pytest.raises(CalendarRangeError):
+        calendar.acceptance_deadline(sent_at=at(2030, 12, 31, 16, 0), priority=0)
+    with pytest.raises(CalendarRangeError):
+        calendar.is_working_day(dt.date(2018, 12, 31))

@@ -323,3 +323,23 @@ def test_a_reused_id_is_refused_after_the_cache_forgot_it(
         assert (routed.kind, routed.reason) == ("dead_letter", "document_id_reused")
         again = core.route(Record(LAYOUT.outbox(G22), Codec().encode(first)))
         assert again.kind == "document", again.detail  # a redelivery of the same bytes
+
+
+def test_a_delivery_past_the_calendar_has_no_deadline_and_is_counted(
+    core: RoutingCore, tracker: Tracker
+) -> None:
+    """A document sent past the holiday data is routed, counted, never shown overdue."""
+    counted: list[int] = []
+    tracker.on_unknown_deadline = counted.append
+    sent = dt.datetime(2031, 1, 6, 2, 0, tzinfo=dt.UTC)  # past the calendar's last year
+    doc = letter(G22, (H29, G12), sent_at=sent)
+    send(core, doc)
+    send(core, letter(G22, (H29,), number=2, sent_at=T0))  # a covered day: not counted
+    tracker.flush()
+    assert counted == [2]
+    rows = tracker.store.deliveries(doc.document_id)
+    assert [row.deadline[:10] for row in rows] == ["9999-12-31", "9999-12-31"]
+    overdue = tracker.overdue(now=sent + dt.timedelta(days=30))
+    assert [row.document_id for row in overdue] == [
+        letter(G22, (H29,), number=2, sent_at=T0).document_id
+    ]
