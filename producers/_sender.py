@@ -105,7 +105,7 @@ class Sender(Service):
         document: Document,
         *,
         wait_for: StatusCode | str | None = None,
-        timeout: float = 60.0,
+        timeout: float = 60.0,  # noqa: ASYNC109 - only with wait_for: the SDK's documented call
     ) -> SendReceipt:
         """Validate and send ``document``; return once the broker holds it.
 
@@ -119,7 +119,7 @@ class Sender(Service):
         self._lifecycle.require_open()
         if wait_for is None:
             return await self._writer.write_document(document)
-        target = LIFECYCLE_RANK.get(wait_for)  # type: ignore[call-overload]
+        target = LIFECYCLE_RANK.get(wait_for)
         if target is None:
             raise ValueError(f"wait_for must be one of 01, 03, 04, 05, 06, not {wait_for}")
         if any(AgencyCode.is_group(r) for r in document.recipients):
@@ -179,7 +179,10 @@ class Sender(Service):
 
 
 async def _await_statuses(
-    document: Document, target: int, notices: asyncio.Queue[WatchedNotice], timeout: float
+    document: Document,
+    target: int,
+    notices: asyncio.Queue[WatchedNotice],
+    timeout: float,  # noqa: ASYNC109
 ) -> dict[str, str]:
     """Wait until every recipient of ``document`` reached rank ``target``; what each reached."""
     waiting = set(document.recipients)
@@ -206,7 +209,7 @@ async def _await_statuses(
                     raise DeliveryRejected(
                         document.document_id, notice.from_agency, notice.description
                     )
-                if LIFECYCLE_RANK.get(notice.status_code, 0) >= target:  # type: ignore[call-overload]
+                if LIFECYCLE_RANK.get(notice.status_code, 0) >= target:
                     waiting.discard(notice.from_agency)
                     reached[notice.from_agency] = notice.status_code
     except TimeoutError:

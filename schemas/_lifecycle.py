@@ -8,6 +8,7 @@ answers 15 (agrees: the delivery is recalled, final) or 16 (refuses: it goes on)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from schemas._errors import ValidationError
@@ -16,7 +17,7 @@ from schemas._models import StatusCode
 __all__ = ["LIFECYCLE_RANK", "DeliveryState", "ImpossibleTransition"]
 
 #: Forward order of the recipient's lifecycle codes.
-LIFECYCLE_RANK = {
+LIFECYCLE_RANK: Mapping[str, int] = {  # keyed by StatusCode, read with any code
     StatusCode.ARRIVED: 1,
     StatusCode.ACCEPTED: 3,
     StatusCode.ASSIGNED: 4,
@@ -79,12 +80,12 @@ class DeliveryState:
                     f"status 02 (rejected) only follows 01 (arrived), not {self.status or 'nothing'}"
                 )
             return DeliveryState(code, self.recall)
-        rank = LIFECYCLE_RANK.get(code)  # type: ignore[call-overload]
+        rank = LIFECYCLE_RANK.get(code)
         if rank is None:
             raise ImpossibleTransition(f"status {code} is not part of a delivery's lifecycle")
         if self.status is None and code != StatusCode.ARRIVED:
             raise ImpossibleTransition(f"status {code} before 01 (arrived)")
-        current = LIFECYCLE_RANK.get(self.status, 0) if self.status else 0  # type: ignore[call-overload]
+        current = LIFECYCLE_RANK.get(self.status, 0) if self.status else 0
         if rank <= current:
             raise ImpossibleTransition(f"status {code} after {self.status}: a step never goes back")
         return DeliveryState(code, self.recall)

@@ -96,7 +96,9 @@ class EmbeddedBroker(Service):
         self._log_path = Path(log_name)
         parent = os.getpid()
         try:
-            self._process = subprocess.Popen(
+            # Popen only forks and execs (no wait): asyncio's subprocess transport would tie
+            # the broker's life to this event loop, and the broker outlives loops in tests.
+            self._process = subprocess.Popen(  # noqa: ASYNC220
                 [binary, "broker", "--listener-url", url, "--advertised-listener-url", advertised],
                 stdin=subprocess.DEVNULL,
                 stdout=fd,
