@@ -1,6 +1,6 @@
 """Simulated sending agencies: a realistic, seeded mix of documents from ministries and provinces.
 
-The mix (stated assumptions, sized to DESIGN.md's ~1.4 deliveries per document):
+The mix (stated assumptions, sized to ~1.4 deliveries per document, WORKLOAD.md):
 document types led by official letters; priority 88% normal, 6% urgent, 3% very urgent,
 2.5% express, 0.5% express at a set time; recipients 85% one, 8% two, 4% three, 2.5% four
 to six, 0.3% all provinces, 0.15% all ministries, 0.05% both; 5% of recipients are

@@ -1,7 +1,7 @@
 """The national workload model: a year of documents and the receivers' answers, from a seed.
 
 Every parameter, and where it comes from, is in WORKLOAD.md. In short: a yearly total
-(DESIGN.md section 1) spread over the year's days by the working calendar (weekends and
+(public figures, WORKLOAD.md) spread over the year's days by the working calendar (weekends and
 public holidays carry a little, the Tết break almost nothing, the weeks before Tết and
 December more), then over each day's hours (working sessions in UTC+7, a little in the
 evening); each document drawn from :class:`DocumentMix` (types, priorities, recipients,
@@ -44,7 +44,7 @@ class YearProfile:
     source: str
 
 
-#: The years the public figures describe (DESIGN.md section 1).
+#: The years the public figures describe (WORKLOAD.md, "Yearly totals").
 YEARS: dict[int, YearProfile] = {
     2024: YearProfile(
         "2024",
