@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import datetime as dt
 import signal
 import time
 from collections.abc import Collection
@@ -43,7 +42,7 @@ from router._parking import Parking
 from router._revocations import Revocations
 from router._routing import IncomingRecord, Routed, RoutingCore
 from router._settlements import SettlementQueue
-from router.tracking import PendingChanges, Tracker, open_store
+from router.tracking import OverdueCounter, PendingChanges, Tracker, open_store
 from router.tracking._writer import ProcessWriter
 from schemas import BUS_AGENCY, Codec, TopicLayout
 
@@ -168,6 +167,7 @@ class Router(Service):
         self.stats = RouterStats(self.metrics)
         self._lag_interval_s = lag_interval_s
         self._overdue_interval_s = overdue_interval_s
+        self._overdue = OverdueCounter(dsn=settings.tracking_dsn, state_dir=settings.state_dir)
         self._gauge_tasks: list[asyncio.Task[None]] = []
         self._metrics_server: MetricsServer | None = None
         self._parking = Parking(grace_s=unknown_notice_grace_s, retry_every_s=_RETRY_PARKED_S)
@@ -336,6 +336,7 @@ class Router(Service):
             self._tracker.store.close()
         if self._writer is not None:
             await asyncio.to_thread(self._writer.stop)
+        await self._overdue.close()
         lanes, self._lanes = self._lanes, []
         producer, self._producer = self._producer, None
         for lane in lanes:
@@ -589,19 +590,12 @@ class Router(Service):
         """Export the overdue deliveries, counted in the store off the event loop."""
         while True:
             try:
-                counts = await asyncio.to_thread(self._count_overdue)
+                counts = await self._overdue.count()
             except Exception as exc:  # a store hiccup must not stop routing
                 log.warning("overdue_count_failed", error=repr(exc))
             else:
                 self.metrics.set_overdue(counts)
             await asyncio.sleep(self._overdue_interval_s)
-
-    def _count_overdue(self) -> dict[str, int]:
-        store = open_store(dsn=self._settings.tracking_dsn, state_dir=self._settings.state_dir)
-        try:
-            return store.overdue_counts(dt.datetime.now(dt.UTC))
-        finally:
-            store.close()
 
     async def async_run(self) -> None:
         """Run until :meth:`request_stop` (or SIGTERM/SIGINT in :meth:`run`), then stop cleanly."""

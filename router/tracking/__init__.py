@@ -1,5 +1,6 @@
 """Tracking every delivery: its lifecycle, history and acceptance deadline."""
 
+from router.tracking._overdue import OverdueCounter
 from router.tracking._rebuild import RebuildReport, rebuild_tracking
 from router.tracking._store import (
     DeliveryRow,
@@ -16,6 +17,7 @@ __all__ = [
     "DeliveryRow",
     "DocumentRow",
     "HistoryRow",
+    "OverdueCounter",
     "PendingChanges",
     "RebuildReport",
     "SqlTrackingStore",
