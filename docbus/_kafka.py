@@ -107,7 +107,7 @@ def make_producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:
     options: dict[str, Any] = {
         **connection_options(settings),
         "acks": "all",
-        "enable_idempotence": settings.idempotence,
+        "enable_idempotence": settings.enable_idempotence,
         "compression_type": None
         if settings.compression_type == "none"
         else settings.compression_type,
@@ -129,7 +129,7 @@ async def start_producer(producer: AIOKafkaProducer, settings: Settings, who: st
         hint = (
             " (the broker refused an idempotent producer: for the embedded Tansu broker set "
             "DOCBUS_ENABLE_IDEMPOTENCE=false)"
-            if settings.idempotence
+            if settings.enable_idempotence
             else ""
         )
         await producer.stop()
@@ -148,10 +148,10 @@ def make_consumer(
         "request_timeout_ms": settings.request_timeout_ms,
         "max_partition_fetch_bytes": 4 * 1024 * 1024,
         "fetch_max_bytes": 32 * 1024 * 1024,
-        "fetch_max_wait_ms": settings.fetch_wait,
+        "fetch_max_wait_ms": settings.fetch_max_wait_ms,
         "metadata_max_age_ms": 5_000,
-        "session_timeout_ms": settings.session_timeout,
-        "heartbeat_interval_ms": max(settings.session_timeout // 3, 100),
+        "session_timeout_ms": settings.session_timeout_ms,
+        "heartbeat_interval_ms": max(settings.session_timeout_ms // 3, 100),
     }
     options.update(overrides)
     return AIOKafkaConsumer(**options)

@@ -11,7 +11,7 @@ from typing import Any
 
 from docbus._exceptions import ConfigurationError
 
-__all__ = ["ENV_PREFIX", "Settings"]
+__all__ = ["BROKER_DEFAULTS", "ENV_PREFIX", "Settings"]
 
 ENV_PREFIX = "DOCBUS_"
 
@@ -20,28 +20,47 @@ _PROTOCOLS = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"}
 _SASL_MECHANISMS = {"SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"}
 _LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
 
+#: The knobs whose default depends on the broker, and their defaults by ``broker_kind``:
+#: the one place they are resolved. Tansu refuses InitProducerId (so no idempotence),
+#: holds a group join for half the session timeout, looks again at a waiting fetch only
+#: after half its wait, and rereads every fetched partition while it holds a fetch for
+#: bytes (BENCHMARKS.md, "What a fetch costs the embedded broker").
+BROKER_DEFAULTS: Mapping[str, Mapping[str, Any]] = {
+    "cluster": {
+        "enable_idempotence": True,
+        "session_timeout_ms": 10_000,
+        "fetch_max_wait_ms": 500,
+        "bulk_fetch_min_bytes": 1024 * 1024,
+    },
+    "embedded": {
+        "enable_idempotence": False,
+        "session_timeout_ms": 3_000,
+        "fetch_max_wait_ms": 50,
+        "bulk_fetch_min_bytes": 1,
+    },
+}
+
+#: The default of a knob of BROKER_DEFAULTS: "the broker kind's value" (``None`` given
+#: explicitly means the same). Typed Any so the fields keep their resolved types.
+_BROKER_DEFAULT: Any = None
+
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """Connection, topic and behaviour settings shared by senders, receivers and routers.
 
     ``bootstrap_servers`` of ``None`` means "start an embedded broker for this run".
-    ``enable_idempotence`` of ``None`` means on for a real cluster, off for the embedded
-    broker (Tansu refuses InitProducerId). ``session_timeout_ms`` of ``None`` means 10 s
-    on a cluster and 3 s on the embedded broker, whose group joins wait half of it.
+    ``broker_kind`` (``cluster`` or ``embedded``) says what the bootstrap servers are; the
+    four knobs of :data:`BROKER_DEFAULTS` (``enable_idempotence``, ``session_timeout_ms``,
+    ``fetch_max_wait_ms``, ``bulk_fetch_min_bytes``) left unset take that kind's default
+    on construction, so every part reads one resolved value per knob.
     ``bulk_gather_ms`` is how long the router's bulk lane gathers records: the broker holds
     its fetches until ``bulk_fetch_min_bytes`` or this long, and a router of the bulk lane
     alone lingers this long to fill its producer's batches. Fewer, larger batches cost
     every broker less, and the embedded one's cost per fetch grows with a partition's
     number of batches (BENCHMARKS.md). The express lane fetches and produces undelayed.
-    ``bulk_fetch_min_bytes`` of ``None`` means a megabyte on a cluster (Kafka holds a
-    fetch at no cost) and 1 byte on the embedded broker: Tansu holds a fetch by reading
-    every fetched partition again and again, 6-10 times for one answer (BENCHMARKS.md),
-    so there the linger alone gathers.
-    ``fetch_max_wait_ms`` of ``None`` means 500 ms on a cluster (Kafka answers a waiting
-    fetch as soon as records arrive) and 50 ms on the embedded broker (Tansu looks again
-    only after half the wait, so records that arrive meanwhile wait for that: 500 ms
-    cost every hop 150 ms at the median, 50 ms costs 8 ms; BENCHMARKS.md).
+    ``bulk_fetch_min_bytes`` is a megabyte on a cluster (Kafka holds a fetch at no cost)
+    and 1 byte on the embedded broker, where the linger alone gathers.
     ``tracking_dsn`` (kept out of the repr: it may hold a password) is a PostgreSQL DSN or
     a SQLite path; ``None`` means SQLite in ``state_dir``. ``metrics_port`` of ``None``
     serves no metrics, ``0`` a free port; ``metrics_host`` is ``0.0.0.0`` in a container.
@@ -55,17 +74,18 @@ class Settings:
     """
 
     bootstrap_servers: str | None = None
+    broker_kind: str = "cluster"
     topic_prefix: str = "docbus"
     partitions: int = 3
     replication_factor: int = 1
-    enable_idempotence: bool | None = None
+    enable_idempotence: bool = _BROKER_DEFAULT
     compression_type: str = "lz4"
     linger_ms: int = 5
     request_timeout_ms: int = 30_000
-    session_timeout_ms: int | None = None
-    fetch_max_wait_ms: int | None = None
+    session_timeout_ms: int = _BROKER_DEFAULT
+    fetch_max_wait_ms: int = _BROKER_DEFAULT
     bulk_gather_ms: int = 500
-    bulk_fetch_min_bytes: int | None = None
+    bulk_fetch_min_bytes: int = _BROKER_DEFAULT
     max_document_bytes: int = 1_048_576
     state_dir: Path = field(default=Path(".docbus"))
     log_level: str = "INFO"
@@ -83,8 +103,21 @@ class Settings:
     sasl_username: str | None = None
     sasl_password: str | None = field(default=None, repr=False)
 
+    #: The knobs of BROKER_DEFAULTS that were left unset, so a change of broker kind
+    #: (``replace``, ``for_embedded``) resolves them again.
+    _defaulted: frozenset[str] = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         problems = []
+        defaults = BROKER_DEFAULTS.get(self.broker_kind)
+        if defaults is None:
+            raise ConfigurationError(
+                f"broker_kind must be one of {sorted(BROKER_DEFAULTS)}: {self.broker_kind!r}"
+            )
+        unset = frozenset(name for name in defaults if getattr(self, name) is None)
+        for name in unset:
+            object.__setattr__(self, name, defaults[name])
+        object.__setattr__(self, "_defaulted", unset)
         if self.partitions < 1:
             problems.append(f"partitions must be at least 1, got {self.partitions}")
         if self.replication_factor < 1:
@@ -142,6 +175,8 @@ class Settings:
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
+            if not f.init:
+                continue
             raw = environ.get(ENV_PREFIX + f.name.upper())
             if raw is not None and raw != "":
                 values[f.name] = _parse(f.name, raw, f.type)
@@ -149,46 +184,17 @@ class Settings:
         return cls(**values)
 
     def replace(self, **changes: Any) -> Settings:
-        """A copy with ``changes`` applied."""
-        return dataclasses.replace(self, **changes)
+        """A copy with ``changes`` applied; knobs left unset stay unset."""
+        unset: dict[str, Any] = {n: None for n in self._defaulted if n not in changes}
+        return dataclasses.replace(self, **unset, **changes)
 
     def for_embedded(self, bootstrap_servers: str) -> Settings:
-        """A copy that points at an embedded broker, with idempotence off unless set."""
-        idempotence = False if self.enable_idempotence is None else self.enable_idempotence
-        session = 3_000 if self.session_timeout_ms is None else self.session_timeout_ms
-        fetch_wait = 50 if self.fetch_max_wait_ms is None else self.fetch_max_wait_ms
-        bulk_min = 1 if self.bulk_fetch_min_bytes is None else self.bulk_fetch_min_bytes
-        return self.replace(
-            bootstrap_servers=bootstrap_servers,
-            enable_idempotence=idempotence,
-            session_timeout_ms=session,
-            fetch_max_wait_ms=fetch_wait,
-            bulk_fetch_min_bytes=bulk_min,
-        )
+        """A copy that points at an embedded broker, with its defaults for unset knobs."""
+        return self.replace(bootstrap_servers=bootstrap_servers, broker_kind="embedded")
 
     def group_id(self, role: str) -> str:
         """The consumer group of ``role`` (``router``, ``receiver.<code>``) under the prefix."""
         return f"{self.topic_prefix}-{role}"
-
-    @property
-    def session_timeout(self) -> int:
-        """The consumer-group session timeout in milliseconds."""
-        return 10_000 if self.session_timeout_ms is None else self.session_timeout_ms
-
-    @property
-    def fetch_wait(self) -> int:
-        """How long the broker may hold a fetch that found no records, in milliseconds."""
-        return 500 if self.fetch_max_wait_ms is None else self.fetch_max_wait_ms
-
-    @property
-    def bulk_fetch_min(self) -> int:
-        """How many bytes the router's bulk lane asks the broker to gather before it answers."""
-        return 1024 * 1024 if self.bulk_fetch_min_bytes is None else self.bulk_fetch_min_bytes
-
-    @property
-    def idempotence(self) -> bool:
-        """Whether producers are idempotent (on unless turned off or the broker is embedded)."""
-        return True if self.enable_idempotence is None else self.enable_idempotence
 
     @property
     def traces_records(self) -> bool:

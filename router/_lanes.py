@@ -109,7 +109,7 @@ def router_lanes(settings: Settings, group_id: str, names: Iterable[str] = LANES
         consumer = make_consumer(  # held by the broker until enough bytes or the wait
             settings,
             group_id=group_id,
-            fetch_min_bytes=settings.bulk_fetch_min,
+            fetch_min_bytes=settings.bulk_fetch_min_bytes,
             fetch_max_wait_ms=settings.bulk_gather_ms,
         )
         lanes.append(Lane("bulk", False, consumer))

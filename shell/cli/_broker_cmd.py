@@ -21,7 +21,7 @@ def broker(port: int | None) -> None:
             click.echo(embedded.bootstrap_servers)
             click.echo(
                 f"export DOCBUS_BOOTSTRAP_SERVERS={embedded.bootstrap_servers} "
-                "DOCBUS_ENABLE_IDEMPOTENCE=false  # Ctrl-C stops the broker",
+                "DOCBUS_BROKER_KIND=embedded  # Ctrl-C stops the broker",
                 err=True,
             )
             await stop.wait()

@@ -14,7 +14,7 @@ def test_defaults() -> None:
     settings = Settings.from_env({})
     assert settings.bootstrap_servers is None
     assert settings.topic_prefix == "docbus"
-    assert settings.idempotence is True
+    assert settings.enable_idempotence is True
 
 
 def test_environment_then_flags() -> None:
@@ -48,18 +48,18 @@ def test_embedded_turns_idempotence_off() -> None:
     """For the embedded broker idempotence is off unless asked for, and groups join fast."""
     embedded = Settings().for_embedded("127.0.0.1:1")
     assert embedded.bootstrap_servers == "127.0.0.1:1"
-    assert embedded.idempotence is False
-    assert embedded.session_timeout < Settings().session_timeout
-    assert Settings(enable_idempotence=True).for_embedded("h:1").idempotence is True
+    assert embedded.enable_idempotence is False
+    assert embedded.session_timeout_ms < Settings().session_timeout_ms
+    assert Settings(enable_idempotence=True).for_embedded("h:1").enable_idempotence is True
 
 
 def test_embedded_fetches_wait_less() -> None:
     """Tansu answers records that arrive during a held fetch only when it looks again,
     half the wait later, so the embedded broker's wait is short."""
-    assert Settings().fetch_wait == 500
-    assert Settings().for_embedded("h:1").fetch_wait == 50
-    assert Settings(fetch_max_wait_ms=200).for_embedded("h:1").fetch_wait == 200
-    assert Settings.from_env({"DOCBUS_FETCH_MAX_WAIT_MS": "10"}).fetch_wait == 10
+    assert Settings().fetch_max_wait_ms == 500
+    assert Settings().for_embedded("h:1").fetch_max_wait_ms == 50
+    assert Settings(fetch_max_wait_ms=200).for_embedded("h:1").fetch_max_wait_ms == 200
+    assert Settings.from_env({"DOCBUS_FETCH_MAX_WAIT_MS": "10"}).fetch_max_wait_ms == 10
     with pytest.raises(ConfigurationError, match="fetch_max_wait_ms"):
         Settings(fetch_max_wait_ms=-1)
 
@@ -67,10 +67,10 @@ def test_embedded_fetches_wait_less() -> None:
 def test_embedded_bulk_fetches_are_not_held_for_bytes() -> None:
     """The bulk lane asks a cluster for a megabyte a fetch and the embedded broker for a
     byte (Tansu holds a fetch by reading its partitions over and over), unless set."""
-    assert Settings().bulk_fetch_min == 1024 * 1024
-    assert Settings().for_embedded("h:1").bulk_fetch_min == 1
-    assert Settings(bulk_fetch_min_bytes=4096).for_embedded("h:1").bulk_fetch_min == 4096
-    assert Settings.from_env({"DOCBUS_BULK_FETCH_MIN_BYTES": "0"}).bulk_fetch_min == 0
+    assert Settings().bulk_fetch_min_bytes == 1024 * 1024
+    assert Settings().for_embedded("h:1").bulk_fetch_min_bytes == 1
+    assert Settings(bulk_fetch_min_bytes=4096).for_embedded("h:1").bulk_fetch_min_bytes == 4096
+    assert Settings.from_env({"DOCBUS_BULK_FETCH_MIN_BYTES": "0"}).bulk_fetch_min_bytes == 0
     with pytest.raises(ConfigurationError, match="bulk_fetch_min_bytes must not be negative"):
         Settings(bulk_fetch_min_bytes=-1)
 
@@ -84,3 +84,22 @@ def test_require_bootstrap() -> None:
 def test_group_ids_follow_the_prefix() -> None:
     """Consumer groups are named under the topic prefix, so two buses never share one."""
     assert Settings(topic_prefix="a").group_id("router") == "a-router"
+
+
+def test_the_broker_kind_sets_every_unset_knob_in_one_place() -> None:
+    """DOCBUS_BROKER_KIND=embedded gives every broker-dependent knob the embedded value,
+    a knob set by hand keeps its value, and a copy keeps unset knobs unset."""
+    embedded = Settings.from_env(
+        {"DOCBUS_BROKER_KIND": "embedded", "DOCBUS_SESSION_TIMEOUT_MS": "1500"}
+    )
+    assert (
+        embedded.enable_idempotence,
+        embedded.session_timeout_ms,
+        embedded.fetch_max_wait_ms,
+        embedded.bulk_fetch_min_bytes,
+    ) == (False, 1500, 50, 1)
+    cluster = embedded.replace(broker_kind="cluster")
+    assert (cluster.enable_idempotence, cluster.session_timeout_ms) == (True, 1500)
+    assert cluster.fetch_max_wait_ms == 500
+    with pytest.raises(ConfigurationError, match="broker_kind must be one of"):
+        Settings(broker_kind="tansu")
