@@ -13,12 +13,14 @@ import collections
 import contextlib
 import math
 import platform
+import socket
 import urllib.request
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, MutableMapping, Sequence
+from typing import Any
 
 import structlog
-from prometheus_client import CollectorRegistry, Info
-from prometheus_client.exposition import choose_encoder
+import uvicorn
+from prometheus_client import CollectorRegistry, Info, make_asgi_app
 from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -42,9 +44,11 @@ LATENCY_BUCKETS = (
     1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0,
 )  # fmt: skip
 
-_REASONS = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}
-_MAX_REQUEST_BYTES = 16_384
-_REQUEST_TIMEOUT_S = 10.0
+#: An ASGI application (the callable uvicorn serves).
+ASGIApp = Callable[["Scope", "Receive", "Send"], Awaitable[None]]
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 def scraped_total(url: str, names: Collection[str], timeout_s: float = 5.0) -> float:
@@ -128,11 +132,48 @@ class HistogramTable:
         return family
 
 
-class MetricsServer(Service):
-    """``/metrics``, ``/healthz`` and ``/readyz`` over HTTP, served from the event loop.
+class _EmbeddedUvicorn(uvicorn.Server):
+    """uvicorn inside a service's own event loop: the service keeps its signal handlers
+    (uvicorn would otherwise take SIGTERM while it serves, and the router's drain with it)."""
 
-    Served by the loop itself, so a loop stuck for longer than the probe's timeout fails
-    the liveness probe, which is what it is for. ``port=0`` picks a free port (see
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _probes_app(
+    registry: CollectorRegistry, live: Callable[[], bool], ready: Callable[[], bool]
+) -> ASGIApp:
+    """``/metrics`` (prometheus_client's own ASGI app), ``/healthz`` and ``/readyz``."""
+    metrics = make_asgi_app(registry)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        path, method = scope["path"], scope["method"]
+        if method not in {"GET", "HEAD"}:
+            await _plain(send, 405, b"only GET\n", method)
+        elif path == "/metrics":
+            await metrics(scope, receive, send)
+        elif path in {"/healthz", "/readyz"}:
+            ok = live() if path == "/healthz" else ready()
+            await _plain(send, 200 if ok else 503, b"ok\n" if ok else b"not ok\n", method)
+        else:
+            await _plain(send, 404, b"try /metrics, /healthz or /readyz\n", method)
+
+    return app
+
+
+async def _plain(send: Send, status: int, body: bytes, method: str) -> None:
+    headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
+
+
+class MetricsServer(Service):
+    """``/metrics``, ``/healthz`` and ``/readyz`` over HTTP: prometheus_client's ASGI app
+    and two probes, under uvicorn in the service's own event loop.
+
+    Served by the service's loop, so a loop stuck for longer than the probe's timeout
+    fails the liveness probe, which is what it is for. ``port=0`` picks a free port (see
     :attr:`port`).
     """
 
@@ -145,42 +186,57 @@ class MetricsServer(Service):
         live: Callable[[], bool] = lambda: True,
         ready: Callable[[], bool] = lambda: True,
     ) -> None:
-        self._registry = registry
         self._host = host
         self._requested_port = port
-        self._live = live
-        self._ready = ready
-        self._server: asyncio.Server | None = None
+        self._app = _probes_app(registry, live, ready)
+        self._socket: socket.socket | None = None
+        self._server: _EmbeddedUvicorn | None = None
+        self._task: asyncio.Task[None] | None = None
         self._lifecycle = Lifecycle("MetricsServer")
 
     async def start(self) -> None:
-        """Listen on the host and port."""
+        """Listen on the host and port (refused at once, with the reason, if taken)."""
         self._lifecycle.opening()
         try:
-            self._server = await asyncio.start_server(
-                self._serve, self._host, self._requested_port, limit=_MAX_REQUEST_BYTES
-            )
+            self._socket = socket.create_server((self._host, self._requested_port))
         except OSError as exc:
             self._lifecycle.closing()
             raise ConfigurationError(
                 f"cannot serve metrics on {self._host}:{self._requested_port}: "
                 f"{exc.strerror or exc}"
             ) from exc
+        config = uvicorn.Config(
+            self._app,
+            lifespan="off",
+            log_config=None,  # library code never configures logging
+            log_level="warning",
+            access_log=False,
+            timeout_keep_alive=5,
+            limit_concurrency=64,
+        )
+        self._server = _EmbeddedUvicorn(config)
+        self._task = asyncio.create_task(
+            self._server.serve(sockets=[self._socket]), name="docbus-metrics-server"
+        )
+        self._task.add_done_callback(_log_server_failure)
         log.info("metrics_serving", url=self.url)
 
     async def stop(self) -> None:
-        """Stop listening and close open connections; safe to call twice."""
+        """Stop serving and close open connections; safe to call twice."""
         if not self._lifecycle.closing() or self._server is None:
             return
-        self._server.close()
-        await self._server.wait_closed()
+        self._server.should_exit = True
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._socket is not None:
+            self._socket.close()
 
     @property
     def port(self) -> int:
         """The port the server listens on."""
         self._lifecycle.require_open()
-        assert self._server is not None
-        return int(self._server.sockets[0].getsockname()[1])
+        assert self._socket is not None
+        return int(self._socket.getsockname()[1])
 
     @property
     def url(self) -> str:
@@ -188,50 +244,7 @@ class MetricsServer(Service):
         host = "127.0.0.1" if self._host in {"0.0.0.0", ""} else self._host
         return f"http://{host}:{self.port}/metrics"
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            async with asyncio.timeout(_REQUEST_TIMEOUT_S):
-                request = await reader.readuntil(b"\r\n\r\n")
-            status, content_type, body = self._answer(request)
-            length = len(body)
-            if request.startswith(b"HEAD "):
-                body = b""
-            writer.write(
-                f"HTTP/1.1 {status} {_REASONS[status]}\r\nContent-Type: {content_type}\r\n"
-                f"Content-Length: {length}\r\nConnection: close\r\n\r\n".encode()
-                + body
-            )
-            await writer.drain()
-        except (
-            asyncio.IncompleteReadError,
-            asyncio.LimitOverrunError,
-            ConnectionError,
-            TimeoutError,
-        ):
-            pass  # a client that hung up or sent garbage gets nothing
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
 
-    def _answer(self, request: bytes) -> tuple[int, str, bytes]:
-        head, *header_lines = request.decode("latin-1").split("\r\n")
-        method, _, rest = head.partition(" ")
-        path = rest.partition(" ")[0].partition("?")[0]
-        if method not in {"GET", "HEAD"}:
-            return 405, "text/plain", b"only GET\n"
-        if path == "/metrics":
-            accept = next(
-                (
-                    v
-                    for k, _, v in (h.partition(":") for h in header_lines)
-                    if k.lower() == "accept"
-                ),
-                "",
-            )
-            encoder, content_type = choose_encoder(accept.strip())
-            return 200, content_type, encoder(self._registry)
-        if path in {"/healthz", "/readyz"}:
-            ok = self._live() if path == "/healthz" else self._ready()
-            return (200, "text/plain", b"ok\n") if ok else (503, "text/plain", b"not ok\n")
-        return 404, "text/plain", b"try /metrics, /healthz or /readyz\n"
+def _log_server_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("metrics_server_failed", error=repr(task.exception()))

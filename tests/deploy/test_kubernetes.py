@@ -124,7 +124,7 @@ async def test_the_probe_paths_are_the_ones_the_router_serves(
     async with MetricsServer(CollectorRegistry(), port=0) as server:
         for path in paths:
             reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-            writer.write(f"GET {path} HTTP/1.1\r\n\r\n".encode())
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())  # as kubelet
             status = (await reader.readline()).decode()
             writer.close()
             assert status.startswith("HTTP/1.1 200"), (path, status)

@@ -1,8 +1,9 @@
-"""Tests for docbus._metrics: the HTTP endpoint the probes and Prometheus use."""
+"""Tests for docbus._metrics: the HTTP endpoint the probes and Prometheus use (uvicorn)."""
 
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 
 from prometheus_client import CollectorRegistry, Counter
 
@@ -30,12 +31,12 @@ async def test_serves_the_registry_and_the_probes() -> None:
         assert status == "HTTP/1.1 200 OK"
         assert b"docbus_things_total 3.0" in body
         assert b'docbus_build_info{component="test"' in body
-        status, _ = await _request(server.port, b"GET /readyz HTTP/1.1\r\n\r\n")
+        status, _ = await _request(server.port, b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
         assert status == "HTTP/1.1 503 Service Unavailable"
         ready = True
-        status, _ = await _request(server.port, b"GET /readyz HTTP/1.1\r\n\r\n")
+        status, _ = await _request(server.port, b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
         assert status == "HTTP/1.1 200 OK"
-        status, _ = await _request(server.port, b"GET /healthz HTTP/1.1\r\n\r\n")
+        status, _ = await _request(server.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         assert status == "HTTP/1.1 200 OK"
 
 
@@ -43,18 +44,21 @@ async def test_openmetrics_head_and_bad_requests() -> None:
     registry = CollectorRegistry()
     Counter("docbus_things", "Things.", registry=registry).inc()
     async with MetricsServer(registry, port=0) as server:
-        accept = b"Accept: application/openmetrics-text; version=1.0.0\r\n"
-        status, body = await _request(server.port, b"GET /metrics HTTP/1.1\r\n" + accept + b"\r\n")
-        assert status.endswith("200 OK") and body.rstrip().endswith(b"# EOF")
-        status, body = await _request(server.port, b"HEAD /metrics HTTP/1.1\r\n\r\n")
+        accept = {"Accept": "application/openmetrics-text; version=1.0.0"}
+        request = urllib.request.Request(server.url, headers=accept)
+        body = await asyncio.to_thread(lambda: urllib.request.urlopen(request, timeout=5).read())
+        assert body.rstrip().endswith(b"# EOF")
+        status, body = await _request(server.port, b"HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
         assert status.endswith("200 OK") and body == b""
-        status, _ = await _request(server.port, b"POST /metrics HTTP/1.1\r\n\r\n")
+        status, _ = await _request(server.port, b"POST /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
         assert status.endswith("405 Method Not Allowed")
-        status, _ = await _request(server.port, b"GET /admin HTTP/1.1\r\n\r\n")
+        status, _ = await _request(server.port, b"GET /admin HTTP/1.1\r\nHost: x\r\n\r\n")
         assert status.endswith("404 Not Found")
+        status, _ = await _request(server.port, b"GET /readyz HTTP/1.1\r\n\r\n")
+        assert status.endswith("400 Bad Request")  # HTTP/1.1 without Host
         # A client that sends half a request and hangs up gets nothing and harms nothing.
         assert await _request(server.port, b"GET /met") == ("", b"")
-        status, _ = await _request(server.port, b"GET /healthz HTTP/1.1\r\n\r\n")
+        status, _ = await _request(server.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         assert status.endswith("200 OK")
 
 
@@ -92,3 +96,23 @@ def test_tables_export_what_prometheus_client_would() -> None:
         return {line for line in lines if not line.startswith("#") and "_created" not in line}
 
     assert samples(ours) == samples(theirs)
+
+
+async def test_a_silent_client_does_not_hold_the_probes() -> None:
+    """A connection that never sends a request leaves /healthz answering at once."""
+    async with MetricsServer(CollectorRegistry(), port=0) as server:
+        _, silent = await asyncio.open_connection("127.0.0.1", server.port)
+        async with asyncio.timeout(2):
+            status, body = await _request(server.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert (status, body) == ("HTTP/1.1 200 OK", b"ok\n")
+        silent.close()
+
+
+async def test_the_service_keeps_its_signal_handlers() -> None:
+    """Serving metrics installs no SIGTERM handler of its own (the router's stays)."""
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
+    async with MetricsServer(CollectorRegistry(), port=0) as server:
+        await _request(server.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert signal.getsignal(signal.SIGTERM) is before
