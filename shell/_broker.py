@@ -9,23 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import warnings
 from pathlib import Path
 
 from docbus import EmbeddedBrokerError, Lifecycle, Service
-from docbus.process import status_bytes
+from docbus.process import die_with_parent, status_bytes
 
 __all__ = ["EmbeddedBroker", "free_port"]
-
-_PR_SET_PDEATHSIG = 1
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -34,15 +29,6 @@ def free_port(host: str = "127.0.0.1") -> int:
         sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    """In the child before exec: ask the kernel for SIGKILL when the parent dies."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent_pid:  # the parent died before prctl took effect
-        os._exit(1)
 
 
 class EmbeddedBroker(Service):
@@ -104,7 +90,7 @@ class EmbeddedBroker(Service):
                 stdout=fd,
                 stderr=fd,
                 start_new_session=True,
-                preexec_fn=lambda: _die_with_parent(parent),
+                preexec_fn=lambda: die_with_parent(parent),
             )
         except OSError as exc:
             self._lifecycle.closing()

@@ -18,8 +18,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from docbus import DocbusError
-from docbus.process import add_pipe_reader, show_process_name
-from shell._broker import _die_with_parent
+from docbus.process import die_with_parent, show_process_name
 
 __all__ = ["ChildFailed", "HelperProcess", "Ready", "run_child"]
 
@@ -120,7 +119,7 @@ def run_child(
 ) -> None:
     """In the child: run ``main`` until told to stop, handing the parent's other messages
     to ``on_message``; send back its result or its failure."""
-    _die_with_parent(parent_pid)
+    die_with_parent(parent_pid)
     show_process_name(multiprocessing.current_process().name)
 
     async def serve() -> object:
@@ -138,7 +137,7 @@ def run_child(
             loop.remove_reader(conn.fileno())
             stop.set()
 
-        add_pipe_reader(loop, conn, told)
+        loop.add_reader(conn.fileno(), told)
         try:
             return await main(lambda payload: conn.send(("ready", payload)), stop)
         finally:
