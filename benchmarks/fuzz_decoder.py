@@ -7,8 +7,10 @@ The corpus is every schema version's encoding of documents from the workload mix
 status notices. Each iteration takes one record and applies one to three mutations (bit
 flips, random bytes, insertions, deletions, truncation, duplicated slices, a huge or
 negative varint, splices of two records), then decodes it. An outcome is ``decoded``
-(the mutation still spelled a valid record), a :class:`CodecError` kind, or ``escaped``:
-any other exception, which is a bug. The run fails (exit 1) if anything escaped.
+(the mutation still spelled a valid record), a :class:`CodecError` kind (or
+``invalid_document``/``invalid_notice``: a record whose code-list value the mutation
+moved out of its list), or ``escaped``: any other exception, which is a bug. The run fails
+(exit 1) if anything escaped.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from docbus import CodecError
+from docbus import CodecError, ValidationError
 from docbus.directory import Directory
 from producers.simulation import DocumentMix
 from schemas import DOCUMENT_SCHEMA, NOTICE_SCHEMA, Codec, StatusNotice
@@ -134,7 +136,7 @@ def fuzz(iterations: int, seed: int) -> dict[str, object]:
             data = MUTATIONS[name](rng, data, seeds)
         try:
             codec.decode(data)
-        except CodecError as exc:
+        except (CodecError, ValidationError) as exc:  # a record outside a code list: invalid_*
             outcomes[exc.kind] += 1
         except Exception as exc:  # the bug this run looks for
             outcomes["escaped"] += 1

@@ -33,6 +33,7 @@ from docbus import (
     Settings,
     SignatureError,
     TrustedKeys,
+    ValidationError,
     kafka_errors,
     make_consumer,
     make_producer,
@@ -357,7 +358,7 @@ class Receiver(Service):
         try:
             message = self._codec.decode(record.value or b"")
             self._keys.verify(record.value, record.headers, message, timestamp_ms=record.timestamp)
-        except (CodecError, SignatureError) as exc:
+        except (CodecError, ValidationError, SignatureError) as exc:
             log.error(
                 "inbox_record_rejected",
                 agency=self.agency,

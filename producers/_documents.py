@@ -5,7 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from schemas import VN_TIME, Document, DocumentType, Priority, Signer
+from schemas import (
+    VN_TIME,
+    Document,
+    DocumentType,
+    InvalidDocumentError,
+    Priority,
+    Signer,
+    enum_member,
+)
 
 __all__ = ["OFFICIAL_LETTER", "new_document_id", "official_letter"]
 
@@ -25,14 +33,15 @@ def official_letter(
     subject: str,
     number: str,
     notation: str,
-    priority: int = Priority.NORMAL,
+    priority: Priority | int = Priority.NORMAL,
     document_type: DocumentType = OFFICIAL_LETTER,
     place: str = "Hà Nội",
     signer: Signer | None = None,
     content: str = "",
     sent_at: dt.datetime | None = None,
 ) -> Document:
-    """A new document dated today (UTC+7), ready to send."""
+    """A new document dated today (UTC+7), ready to send; InvalidDocumentError for a
+    priority outside 0-4."""
     now = sent_at or dt.datetime.now(dt.UTC)
     today = now.astimezone(VN_TIME).date()
     return Document(
@@ -47,6 +56,6 @@ def official_letter(
         subject=subject,
         content=content,
         signer=signer or Signer(position="Chánh Văn phòng", full_name="Nguyễn Văn An"),
-        priority=int(priority),
+        priority=enum_member(Priority, priority, "priority", InvalidDocumentError),
         sent_at=now,
     )

@@ -16,6 +16,7 @@ from docbus import (
     Settings,
     SignatureError,
     TrustedKeys,
+    ValidationError,
     connection_options,
     kafka_errors,
     start_consumer,
@@ -110,7 +111,7 @@ class NoticeWatcher:
                         self._keys.verify(
                             record.value, record.headers, message, timestamp_ms=record.timestamp
                         )
-                    except (CodecError, SignatureError) as exc:
+                    except (CodecError, ValidationError, SignatureError) as exc:
                         log.warning(
                             "inbox_notice_rejected",
                             topic=self._topic,

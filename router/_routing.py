@@ -165,7 +165,7 @@ class RoutingCore:
     def _decode(self, value: bytes) -> Document | StatusNotice:
         try:
             return self._codec.decode(value)
-        except CodecError as exc:
+        except (CodecError, ValidationError) as exc:
             raise RoutingRejected(exc.kind, str(exc)) from exc
 
     def _route_document(self, record: IncomingRecord, owner: str, doc: Document) -> Routed:

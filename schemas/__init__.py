@@ -36,6 +36,8 @@ from schemas._models import (
     StatusNotice,
     SteeringType,
     TraceHop,
+    code_list_problem,
+    enum_member,
     today_vn,
 )
 from schemas._registry import SchemaRegistry, SchemaVersion
@@ -135,7 +137,9 @@ __all__ = [
     "bulk_partition",
     "check_document",
     "check_notice",
+    "code_list_problem",
     "document_problems",
+    "enum_member",
     "from_json",
     "header_value",
     "is_express",

@@ -105,7 +105,12 @@ class Codec:
         return writer, record
 
     def decode(self, data: bytes) -> Message:
-        """Decode ``data`` to a :class:`Document` or :class:`StatusNotice`."""
+        """Decode ``data`` to a :class:`Document` or :class:`StatusNotice`.
+
+        :class:`CodecError` for bytes that are not a record; :class:`ValidationError`
+        (``InvalidDocumentError``, ``InvalidNoticeError``) for a record whose priority,
+        steering type, business type or status code is outside its edXML code list.
+        """
         writer, record = self.decode_record(data)
         try:
             return _MODELS[writer.name].from_record(record)

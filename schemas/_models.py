@@ -6,7 +6,9 @@ import datetime as dt
 import enum
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from schemas._errors import InvalidDocumentError, InvalidNoticeError, ValidationError
 
 __all__ = [
     "VN_TIME",
@@ -25,10 +27,13 @@ __all__ = [
     "StatusNotice",
     "SteeringType",
     "TraceHop",
+    "code_list_problem",
+    "enum_member",
     "today_vn",
 ]
 
 Record = dict[str, Any]
+_E = TypeVar("_E", bound=enum.Enum)
 
 #: Vietnam time (UTC+7, no daylight saving): edXML's times and documents' dates are in it.
 VN_TIME = dt.timezone(dt.timedelta(hours=7))
@@ -81,6 +86,25 @@ class StatusCode(enum.StrEnum):
     #: docbus's own, outside edXML: the bus delivered to a closed agency's successor.
     #: Only the bus sends it (``from_agency`` is ``docbus``); agencies may not.
     REDIRECTED = "90"
+
+
+def code_list_problem(kind: type[enum.Enum], value: object, field_name: str) -> str | None:
+    """Why ``value`` is not a member of the edXML code list ``kind``; ``None`` if it is."""
+    values = [member.value for member in kind]
+    if value in values:
+        return None
+    if all(isinstance(v, int) for v in values):
+        return f"{field_name} must be {min(values)}-{max(values)}, got {value!r}"
+    return f"{field_name} {value!r} is not one of {', '.join(sorted(map(str, values)))}"
+
+
+def enum_member(kind: type[_E], value: object, field_name: str, error: type[ValidationError]) -> _E:
+    """``value`` as a member of ``kind``, or ``error`` naming the field and the values allowed
+    (a record that decodes but carries a value outside an edXML code list)."""
+    problem = code_list_problem(kind, value, field_name)
+    if problem is not None:
+        raise error([problem])
+    return kind(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +208,7 @@ class StaffInfo:
 class Business:
     """edXML Trace/Business: new, or a revoke, update or replace of ``related_document_id``."""
 
-    business_type: int = BusinessType.NEW
+    business_type: BusinessType = BusinessType.NEW
     reason: str = ""
     related_document_id: str | None = None
     receiver_changes: tuple[ReceiverChange, ...] = ()
@@ -204,7 +228,9 @@ class Business:
     @classmethod
     def from_record(cls, r: Record) -> Business:
         return cls(
-            business_type=r["business_type"],
+            business_type=enum_member(
+                BusinessType, r["business_type"], "business_type", InvalidDocumentError
+            ),
             reason=r["reason"],
             related_document_id=r["related_document_id"],
             receiver_changes=tuple(ReceiverChange(**c) for c in r["receiver_changes"]),
@@ -304,11 +330,11 @@ class Document:
     document_type: DocumentType
     subject: str
     signer: Signer
-    priority: int
+    priority: Priority
     sent_at: dt.datetime
     content: str = ""
     due_date: dt.date | None = None
-    steering_type: int = SteeringType.NOT_STEERING
+    steering_type: SteeringType = SteeringType.NOT_STEERING
     business: Business = field(default_factory=Business)
     response_for: tuple[ResponseFor, ...] = ()
     organs: tuple[Organ, ...] = ()
@@ -377,8 +403,10 @@ class Document:
             content=r["content"],
             signer=Signer.from_record(r["signer"]),
             due_date=r["due_date"],
-            priority=r["priority"],
-            steering_type=r["steering_type"],
+            priority=enum_member(Priority, r["priority"], "priority", InvalidDocumentError),
+            steering_type=enum_member(
+                SteeringType, r["steering_type"], "steering_type", InvalidDocumentError
+            ),
             business=Business.from_record(r["business"]),
             response_for=tuple(ResponseFor.from_record(x) for x in r["response_for"]),
             attachments=tuple(Attachment.from_record(a) for a in r["attachments"]),
@@ -402,7 +430,7 @@ class StatusNotice:
     document_sender: str
     from_agency: str
     to_agency: str
-    status_code: str
+    status_code: StatusCode
     timestamp: dt.datetime
     document_code: str = ""
     promulgation_date: dt.date | None = None
@@ -416,7 +444,7 @@ class StatusNotice:
         *,
         from_agency: str,
         to_agency: str,
-        status_code: str,
+        status_code: StatusCode | str,
         description: str = "",
         staff: StaffInfo | None = None,
     ) -> StatusNotice:
@@ -428,7 +456,7 @@ class StatusNotice:
             promulgation_date=document.promulgation_date,
             from_agency=from_agency,
             to_agency=to_agency,
-            status_code=str(status_code),
+            status_code=enum_member(StatusCode, status_code, "status code", InvalidNoticeError),
             description=description[:500],
             timestamp=dt.datetime.now(dt.UTC),
             staff=staff or StaffInfo(),
@@ -459,7 +487,9 @@ class StatusNotice:
             promulgation_date=r["promulgation_date"],
             from_agency=r["from_agency"],
             to_agency=r["to_agency"],
-            status_code=r["status_code"],
+            status_code=enum_member(
+                StatusCode, r["status_code"], "status code", InvalidNoticeError
+            ),
             description=r["description"],
             timestamp=r["timestamp"],
             staff=StaffInfo(**r["staff"]),

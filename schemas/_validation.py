@@ -7,7 +7,16 @@ import re
 
 from schemas._agency_code import AgencyCode
 from schemas._errors import InvalidDocumentError, InvalidNoticeError
-from schemas._models import Attachment, BusinessType, Document, StatusCode, StatusNotice
+from schemas._models import (
+    Attachment,
+    BusinessType,
+    Document,
+    Priority,
+    StatusCode,
+    StatusNotice,
+    SteeringType,
+    code_list_problem,
+)
 
 __all__ = [
     "MAX_ATTACHMENT_NAME",
@@ -25,7 +34,6 @@ MAX_RECIPIENTS = 1000
 MAX_DOCUMENT_ID = 200
 _DOCUMENT_ID = re.compile(r"^(?P<organ>[^,]+),(?P<date>\d{4}/\d{2}/\d{2}),(?P<code>[^,]+/[^,]+)$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_STATUS_CODES = frozenset(c.value for c in StatusCode)
 
 
 def document_problems(doc: Document) -> list[str]:
@@ -34,10 +42,12 @@ def document_problems(doc: Document) -> list[str]:
     _check_id(doc.document_id, doc.sender, problems)
     _check_code("sender", doc.sender, problems)
     _check_recipients(doc.recipients, problems)
-    if not 0 <= doc.priority <= 4:
-        problems.append(f"priority must be 0-4, got {doc.priority}")
-    if not 1 <= doc.steering_type <= 3:
-        problems.append(f"steering_type must be 1-3, got {doc.steering_type}")
+    for problem in (
+        code_list_problem(Priority, doc.priority, "priority"),
+        code_list_problem(SteeringType, doc.steering_type, "steering_type"),
+    ):
+        if problem is not None:
+            problems.append(problem)
     if not doc.subject.strip():
         problems.append("subject is empty")
     _check_length("subject", doc.subject, MAX_TEXT, problems)
@@ -53,10 +63,9 @@ def document_problems(doc: Document) -> list[str]:
 def notice_problems(notice: StatusNotice) -> list[str]:
     """Every edXML rule ``notice`` breaks, in words; empty when it keeps them all."""
     problems: list[str] = []
-    if notice.status_code not in _STATUS_CODES:
-        problems.append(
-            f"status code {notice.status_code!r} is not one of {', '.join(sorted(_STATUS_CODES))}"
-        )
+    problem = code_list_problem(StatusCode, notice.status_code, "status code")
+    if problem is not None:
+        problems.append(problem)
     if not notice.document_id:
         problems.append("document_id is empty")
     _check_length("document_id", notice.document_id, MAX_DOCUMENT_ID, problems)

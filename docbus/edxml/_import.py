@@ -9,6 +9,7 @@ broken attachment is an :class:`EdxmlError` naming the element and its line.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from schemas import (
     Document,
     DocumentType,
     Organ,
+    Priority,
     ReceiverChange,
     ResponseFor,
     Signer,
@@ -35,6 +37,7 @@ from schemas import (
     StatusNotice,
     SteeringType,
     TraceHop,
+    code_list_problem,
     document_problems,
     notice_problems,
 )
@@ -46,6 +49,7 @@ EDXML_NS = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
 EDXML_STATUS_CODES = frozenset(c.value for c in StatusCode if c is not StatusCode.REDIRECTED)
 
 T = TypeVar("T")
+_E = TypeVar("_E", bound=enum.Enum)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,9 +221,13 @@ def _document(root: Element, header: Element, signature: str | None, now: dt.dat
             competence=_text(header, "SignerInfo", "Competence"),
         ),
         due_date=_value(header, "DueDate", parse_date, None),
-        priority=_value(header, "OtherInfo/Priority", _whole_number, 0),
+        priority=_code(
+            Priority, _value(header, "OtherInfo/Priority", _whole_number, 0), "priority", header
+        ),
         # 0 is written by some systems for "not a steering document"
-        steering_type=steering or int(SteeringType.NOT_STEERING),
+        steering_type=_code(
+            SteeringType, steering or int(SteeringType.NOT_STEERING), "steering_type", header
+        ),
         business=_business(trace_list),
         response_for=tuple(_response_for(e) for e in header.all("ResponseFor")),
         attachments=_attachments(root),
@@ -245,6 +253,14 @@ def _document(root: Element, header: Element, signature: str | None, now: dt.dat
             "the document breaks the edXML rules: " + "; ".join(problems), element=header.where()
         )
     return document
+
+
+def _code(kind: type[_E], value: object, field_name: str, element: Element) -> _E:
+    """``value`` as a member of the code list ``kind``, or the edXML rule it breaks."""
+    problem = code_list_problem(kind, value, field_name)
+    if problem is not None:
+        raise EdxmlError(f"the message breaks the edXML rules: {problem}", element=element.where())
+    return kind(value)
 
 
 def _has_details(organ: Organ) -> bool:
@@ -295,7 +311,7 @@ def _business(trace_list: Element | None) -> Business:
         for r in (receivers.all("Receiver") if receivers is not None else ())
     )
     return Business(
-        business_type=business_type,
+        business_type=_code(BusinessType, business_type, "business_type", element),
         reason=_text(element, "BussinessDocReason|BusinessDocReason"),
         related_document_id=related,
         receiver_changes=changes,
@@ -394,7 +410,7 @@ def _notice(status: Element) -> StatusNotice:
         promulgation_date=_value(response_for, "PromulgationDate", parse_date, None),
         from_agency=from_agency,
         to_agency=to_agency,
-        status_code=code,
+        status_code=_code(StatusCode, code, "status code", status),
         description=_text(status, "Description"),
         timestamp=timestamp,
         staff=_staff(status.child("StaffInfo")),

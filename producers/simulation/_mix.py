@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from docbus.directory import GOVERNMENT_KINDS, PROVINCE_KINDS, Agency, Directory
 from producers._documents import new_document_id
-from schemas import VN_TIME, Attachment, Document, DocumentType, Signer, today_vn
+from schemas import VN_TIME, Attachment, Document, DocumentType, Priority, Signer, today_vn
 
 __all__ = ["DocumentMix"]
 
@@ -35,7 +35,13 @@ _TYPES: Sequence[tuple[int, int, str, str, float]] = (
     (2, 6, "Chỉ thị", "CT-", 2.0),
     (2, 7, "Giấy mời", "GM-", 3.0),
 )
-_PRIORITIES = ((0, 88.0), (1, 6.0), (2, 3.0), (3, 2.5), (4, 0.5))
+_PRIORITIES = (
+    (Priority.NORMAL, 88.0),
+    (Priority.URGENT, 6.0),
+    (Priority.VERY_URGENT, 3.0),
+    (Priority.EXPRESS, 2.5),
+    (Priority.EXPRESS_TIMED, 0.5),
+)
 _TOPICS = (
     "triển khai Nghị quyết 01/NQ-CP về nhiệm vụ, giải pháp chủ yếu thực hiện kế hoạch năm",
     "đẩy mạnh cải cách thủ tục hành chính và chuyển đổi số",

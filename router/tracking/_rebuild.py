@@ -17,6 +17,7 @@ from docbus import (
     CodecError,
     RoutingRejected,
     Settings,
+    ValidationError,
     connection_options,
     kafka_errors,
     start_consumer,
@@ -50,7 +51,7 @@ async def rebuild_tracking(
     for record in records:
         try:
             message = codec.decode(record.value or b"")
-        except CodecError:
+        except (CodecError, ValidationError):
             continue
         if isinstance(message, StatusNotice):
             if message.from_agency != BUS_AGENCY:

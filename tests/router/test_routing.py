@@ -148,10 +148,19 @@ def test_rejection_notice_says_why(core: RoutingCore, codec: Codec) -> None:
 
 def test_invalid_document_is_dead_lettered(core: RoutingCore, codec: Codec) -> None:
     """A document that decodes but breaks the edXML rules is refused with every problem."""
-    doc = dataclasses.replace(letter(G22, (H29, H29)), priority=7)
+    doc = dataclasses.replace(letter(G22, (H29, H29)), subject=" ")
     routed = core.route(Record(LAYOUT.outbox(G22), codec.encode(doc)))
     assert routed.reason == "invalid_document"
-    assert "priority" in routed.detail and "more than once" in routed.detail
+    assert "subject is empty" in routed.detail and "more than once" in routed.detail
+
+
+def test_a_priority_outside_the_code_list_is_refused_at_decoding(
+    core: RoutingCore, codec: Codec
+) -> None:
+    """Priority 7 cannot become a Document (its field is a Priority): invalid_document."""
+    doc = dataclasses.replace(letter(G22, (H29,)), priority=7)
+    routed = core.route(Record(LAYOUT.outbox(G22), codec.encode(doc)))
+    assert (routed.reason, routed.detail) == ("invalid_document", "priority must be 0-4, got 7")
 
 
 def test_sender_must_own_the_outbox(core: RoutingCore, codec: Codec) -> None:
