@@ -11,9 +11,12 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import signal
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -42,7 +45,13 @@ from router._parking import Parking
 from router._revocations import Revocations
 from router._routing import IncomingRecord, Routed, RoutingCore
 from router._settlements import SettlementQueue
-from router.tracking import OverdueCounter, PendingChanges, Tracker, open_store
+from router.tracking import (
+    OverdueCounter,
+    PendingChanges,
+    StoreReadNeeded,
+    Tracker,
+    open_store,
+)
 from router.tracking._writer import ProcessWriter
 from schemas import BUS_AGENCY, Codec, TopicLayout
 
@@ -61,6 +70,10 @@ _YIELD_EVERY = 250
 _YIELD_EVERY_EXPRESS = 20
 #: Parked notices (their document not known yet) are retried this often, at most...
 _RETRY_PARKED_S = 0.25
+#: Store reads one record may need: its forgotten delivery, then that delivery's newer
+#: history from another router.
+_STORE_READS_PER_RECORD = 2
+_T = TypeVar("_T")
 #: ...and no more than this many are held (about 1 KB each): past it, dead letters.
 _MAX_PARKED = 50_000
 #: The express lane counts as flowing for this long after it last routed something.
@@ -168,6 +181,8 @@ class Router(Service):
         self._lag_interval_s = lag_interval_s
         self._overdue_interval_s = overdue_interval_s
         self._overdue = OverdueCounter(dsn=settings.tracking_dsn, state_dir=settings.state_dir)
+        #: Every tracking-store read and the store's opening and closing, off the loop.
+        self._store_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docbus-store")
         self._gauge_tasks: list[asyncio.Task[None]] = []
         self._metrics_server: MetricsServer | None = None
         self._parking = Parking(grace_s=unknown_notice_grace_s, retry_every_s=_RETRY_PARKED_S)
@@ -194,12 +209,17 @@ class Router(Service):
                 )
                 await asyncio.to_thread(self._writer.start)  # it creates the store's tables
                 self._tracker = Tracker(
-                    open_store(dsn=self._settings.tracking_dsn, state_dir=self._settings.state_dir),
+                    await self._in_store_thread(
+                        open_store,
+                        dsn=self._settings.tracking_dsn,
+                        state_dir=self._settings.state_dir,
+                    ),
                     writer=self._writer.write,
                 )
             self._core.tracker = self._tracker
             if self._tracker is not None:
                 self._tracker.on_unknown_deadline = self._count_unknown_deadlines
+                self._tracker.reads_inline = False  # the store is read in its own thread
             self._producer = make_producer(
                 self._settings, linger_ms=producer_linger_ms(self._settings, self._lane_names)
             )
@@ -320,6 +340,25 @@ class Router(Service):
                 dead_letters=self.stats.dead_lettered,
             )
 
+    async def _route_with_store_reads(self, record: IncomingRecord) -> Routed:
+        """Route ``record``; where the tracker must see the store first (a forgotten
+        delivery, or another router's newer history), read it off the loop and route again."""
+        for _ in range(_STORE_READS_PER_RECORD):
+            try:
+                return self._core.route(record)
+            except StoreReadNeeded as needed:
+                assert self._tracker is not None
+                read = await self._in_store_thread(self._tracker.read_delivery, needed.key)
+                self._tracker.remember(read)
+        return self._core.route(record)  # a third request would be a bug: let it raise
+
+    async def _in_store_thread(self, call: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        """Run a tracking-store call in the router's one store thread, off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._store_thread, functools.partial(call, *args, **kwargs)
+        )
+
     def _count_unknown_deadlines(self, deliveries: int) -> None:
         self.metrics.deadlines_unknown.values[()] += deliveries
 
@@ -333,7 +372,8 @@ class Router(Service):
         if server is not None:
             await server.stop()
         if self._owns_tracker and self._tracker is not None:
-            self._tracker.store.close()
+            await self._in_store_thread(self._tracker.store.close)
+        await asyncio.to_thread(self._store_thread.shutdown)
         if self._writer is not None:
             await asyncio.to_thread(self._writer.stop)
         await self._overdue.close()
@@ -448,12 +488,17 @@ class Router(Service):
                     outcomes += [routed] if routed is not None else []
                     offsets[parked.tp] = self._commit_offset(parked.tp)
             if self._tracker is not None:  # one store read for the ids the cache forgot
-                self._tracker.recall_documents(
+                tracker = self._tracker
+                forgotten = tracker.forgotten(
                     record.key.decode("utf-8", "replace")
                     for records in batch.values()
                     for record in records
                     if record.key
                 )
+                if forgotten:
+                    tracker.remember_digests(
+                        await self._in_store_thread(tracker.read_digests, forgotten)
+                    )
             for tp, records in batch.items():
                 for record in records:
                     since_yield += 1
@@ -502,7 +547,7 @@ class Router(Service):
         if self._parking.holds(tp, record.key):
             self._parking.park(tp, record, deadline)
             return None
-        routed = self._core.route(record)
+        routed = await self._route_with_store_reads(record)
         if routed.reason == "unknown_document" and self._may_park(now, deadline):
             self._parking.park(tp, record, deadline)
             return None

@@ -10,7 +10,14 @@ from router.tracking._store import (
     TrackingStore,
     open_store,
 )
-from router.tracking._tracker import EFFECTS, PendingChanges, Tracker, record_digest
+from router.tracking._tracker import (
+    EFFECTS,
+    PendingChanges,
+    StoreRead,
+    StoreReadNeeded,
+    Tracker,
+    record_digest,
+)
 
 __all__ = [
     "EFFECTS",
@@ -21,6 +28,8 @@ __all__ = [
     "PendingChanges",
     "RebuildReport",
     "SqlTrackingStore",
+    "StoreRead",
+    "StoreReadNeeded",
     "Tracker",
     "TrackingStore",
     "open_store",

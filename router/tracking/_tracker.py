@@ -22,7 +22,14 @@ import structlog
 
 from docbus import CalendarRangeError, RoutingRejected
 from docbus.calendar import WorkingCalendar
-from router.tracking._store import NO_DEADLINE, DeliveryRow, TrackingStore, WriteBatch, micros
+from router.tracking._store import (
+    NO_DEADLINE,
+    DeliveryRow,
+    DocumentRow,
+    TrackingStore,
+    WriteBatch,
+    micros,
+)
 from schemas import (
     VN_TIME,
     BusinessType,
@@ -36,6 +43,8 @@ __all__ = [
     "EFFECTS",
     "ChangeWriter",
     "PendingChanges",
+    "StoreRead",
+    "StoreReadNeeded",
     "Tracker",
     "record_digest",
     "write_changes",
@@ -110,12 +119,36 @@ class PendingChanges:
 ChangeWriter = Callable[[PendingChanges], None]
 
 
+class StoreReadNeeded(Exception):
+    """:meth:`Tracker.apply_notice` must see the store's rows for ``key`` to decide.
+
+    Raised only by a tracker whose ``reads_inline`` is off (the router's): the caller
+    reads them off its event loop (:meth:`Tracker.read_delivery`, in a thread), hands
+    them back (:meth:`Tracker.remember`) and routes the record again.
+    """
+
+    def __init__(self, key: Key) -> None:
+        super().__init__(f"the tracking store's rows for {key} are needed")
+        self.key = key
+
+
+@dataclass(frozen=True, slots=True)
+class StoreRead:
+    """What the store holds for one delivery: its row and its document's, if any."""
+
+    key: Key
+    delivery: DeliveryRow | None
+    document: DocumentRow | None
+
+
 class Tracker:
     """Tracks deliveries in a :class:`TrackingStore`, with a bounded cache of recent ones.
 
     The cache forgets the deliveries routed longest ago first (a notice does not make its
     delivery young again: that cost the hot path a reordering per notice); a notice for a
-    forgotten delivery reads it back from the store.
+    forgotten delivery reads it back from the store. With ``reads_inline`` (the default,
+    for tools and tests) it reads the store itself; off (a router on an event loop), it
+    raises :class:`StoreReadNeeded` and the caller reads the store off its loop.
     """
 
     def __init__(
@@ -125,8 +158,12 @@ class Tracker:
         *,
         cache_size: int = 200_000,
         writer: ChangeWriter | None = None,
+        reads_inline: bool = True,
     ) -> None:
         self.store = store
+        self.reads_inline = reads_inline
+        #: Store reads handed back by the caller, each used by the next notice of its key.
+        self._reads: dict[Key, StoreRead] = {}
         self._writer = writer
         self.calendar = calendar or WorkingCalendar.load()
         self._cache: collections.OrderedDict[Key, _Entry] = collections.OrderedDict()
@@ -195,13 +232,41 @@ class Tracker:
         """Read back the digests of those of ``document_ids`` the cache has forgotten (or
         never saw: another router routed them), one store query for a whole batch, so a
         document id reused long after its first use is still refused."""
+        self.remember_digests(self.read_digests(self.forgotten(document_ids)))
+
+    def forgotten(self, document_ids: Iterable[str]) -> list[str]:
+        """Those of ``document_ids`` whose digests the cache does not hold."""
         documents = self._documents
-        forgotten = [i for i in dict.fromkeys(document_ids) if i not in documents]
-        if not forgotten:
-            return
-        documents.update(self.store.digests(forgotten))
+        return [i for i in dict.fromkeys(document_ids) if i not in documents]
+
+    def read_digests(self, document_ids: list[str]) -> dict[str, bytes]:
+        """The store's digests of ``document_ids`` (store I/O only: any one thread)."""
+        return self.store.digests(document_ids) if document_ids else {}
+
+    def remember_digests(self, digests: dict[str, bytes]) -> None:
+        """Add digests read by :meth:`read_digests` to the cache."""
+        documents = self._documents
+        documents.update(digests)
         while len(documents) > self._cache_size:
             documents.popitem(last=False)
+
+    def read_delivery(self, key: Key) -> StoreRead:
+        """The store's rows for delivery ``key`` (store I/O only: any one thread)."""
+        row = self.store.delivery(*key)
+        return StoreRead(key, row, self.store.document(key[0]))
+
+    def remember(self, read: StoreRead) -> None:
+        """Hand back a :meth:`read_delivery` that a :class:`StoreReadNeeded` asked for."""
+        self._reads[read.key] = read
+
+    def _store_read(self, key: Key) -> StoreRead:
+        """The store's rows for ``key``: handed back by the caller, or read here if allowed."""
+        read = self._reads.pop(key, None)
+        if read is not None:
+            return read
+        if not self.reads_inline:
+            raise StoreReadNeeded(key)
+        return self.read_delivery(key)
 
     def apply_notice(self, notice: StatusNotice) -> bool:
         """Check and apply ``notice``; False if it was applied before; RoutingRejected if impossible."""
@@ -210,6 +275,7 @@ class Tracker:
         recipient = notice.to_agency if from_sender else from_agency
         key = (document_id, recipient)
         entry = self._cache.get(key)
+        from_store = entry is None
         if entry is None:
             entry = self._load(key)
         sender = entry[0]
@@ -230,7 +296,11 @@ class Tracker:
         outcome = self._transitions.get((entry[1], entry[2], code, from_sender))
         if outcome is None:
             outcome = self._transition(entry, code, from_sender)
-        if isinstance(outcome, ImpossibleTransition) and (fresher := self._fresher(key, entry)):
+        if (
+            isinstance(outcome, ImpossibleTransition)
+            and not from_store
+            and (fresher := self._fresher(key, entry))
+        ):
             entry = fresher  # another router moved the delivery on: the store knows more
             if applied in entry[3]:
                 return False
@@ -277,27 +347,26 @@ class Tracker:
     def _load(self, key: Key) -> _Entry:
         """A delivery the cache no longer holds, from the store; RoutingRejected if none."""
         document_id, recipient = key
-        row = self.store.delivery(document_id, recipient)
-        if row is None:
-            known = document_id in self._documents
-            if not known and self.store.document(document_id) is None:
+        read = self._store_read(key)
+        if read.delivery is None:
+            if document_id not in self._documents and read.document is None:
                 raise RoutingRejected("unknown_document", f"no document {document_id} was routed")
             raise RoutingRejected(
                 "not_a_recipient", f"{recipient} is not a recipient of {document_id}"
             )
-        return self._cached_from(key, row)
+        return self._cached_from(read)
 
     def _fresher(self, key: Key, entry: _Entry) -> _Entry | None:
         """The store's delivery if it has more history than the cache's ``entry`` (several
         routers: another one applied notices this router's cache has not seen)."""
-        row = self.store.delivery(*key)
-        if row is None or len(row.history) <= len(entry[3]):
+        read = self._store_read(key)
+        if read.delivery is None or len(read.delivery.history) <= len(entry[3]):
             return None
-        return self._cached_from(key, row)
+        return self._cached_from(read)
 
-    def _cached_from(self, key: Key, row: DeliveryRow) -> _Entry:
-        doc = self.store.document(key[0])
-        assert doc is not None
+    def _cached_from(self, read: StoreRead) -> _Entry:
+        key, row, doc = read.key, read.delivery, read.document
+        assert row is not None and doc is not None
         applied = tuple((h.code, dt.datetime.fromisoformat(h.at).timestamp()) for h in row.history)
         entry = _entry(doc.sender, row.status, row.recall, applied)
         self._cache[key] = entry

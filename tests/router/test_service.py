@@ -14,6 +14,7 @@ from consumers import Receiver
 from docbus import Settings
 from producers import Sender
 from router import Router
+from router.tracking import Tracker, open_store
 from schemas import BUS_AGENCY, HEADER_ERROR, HEADER_ERROR_CLASS, VN_TIME, StatusCode
 from tests.helpers import (
     G12,
@@ -252,3 +253,35 @@ async def test_per_record_lines_only_when_settings_ask_for_debug(settings: Setti
                 await read_topic(tuned, f"{tuned.topic_prefix}.inbox.{H29}", 1)
         routed = [e for e in logs if e["event"] == "document_routed"]
         assert len(routed) == expected, level
+
+
+async def test_notices_for_forgotten_deliveries_are_read_back_off_the_loop(
+    settings: Settings,
+) -> None:
+    """A tracker that remembers one delivery: the router reads the others back from the
+    store in its store thread (StoreReadNeeded), and every notice still goes through."""
+    await ensure_topics(settings, [G22, H29])
+    tracker = Tracker(open_store(dsn=None, state_dir=settings.state_dir), cache_size=1)
+    notices = NoticeCollector()
+    docs = [letter(G22, (H29,), number=n) for n in range(1, 4)]
+    try:
+        async with (
+            Router(settings=settings, tracker=tracker),
+            Sender(agency=G22, settings=settings) as sender,
+            Receiver(agency=G22, settings=settings, on_notice=notices) as g22,
+            Receiver(agency=H29, settings=settings, auto_arrival=False) as h29,
+            in_background(drain(g22)),
+        ):
+            for doc in docs:
+                await sender.send(doc)
+            for received in await take(h29, 3):  # one notice a delivery, each forgotten
+                await received.notify(StatusCode.ARRIVED)
+            arrived = await notices.wait_for(3)
+        assert tracker.reads_inline is False
+        assert sorted((n.document_id, n.status_code) for n in arrived) == sorted(
+            (doc.document_id, "01") for doc in docs
+        )
+        rows = [tracker.store.delivery(d.document_id, H29) for d in docs]
+        assert [row.status if row else None for row in rows] == ["01", "01", "01"]
+    finally:
+        tracker.store.close()

@@ -10,7 +10,7 @@ import pytest
 
 from docbus.directory import Directory
 from router import RoutingCore
-from router.tracking import Tracker, open_store
+from router.tracking import StoreReadNeeded, Tracker, open_store
 from schemas import BUS_AGENCY, Business, BusinessType, Codec, StatusNotice, TopicLayout
 from tests.helpers import G12, G22, H29, H41, letter
 from tests.router.test_routing import Record
@@ -343,3 +343,36 @@ def test_a_delivery_past_the_calendar_has_no_deadline_and_is_counted(
     assert [row.document_id for row in overdue] == [
         letter(G22, (H29,), number=2, sent_at=T0).document_id
     ]
+
+
+def test_a_tracker_off_the_loop_asks_for_store_reads_instead_of_making_them(
+    tmp_path: Path, directory: Directory
+) -> None:
+    """With reads_inline off, a forgotten delivery raises StoreReadNeeded; handed the
+    store's rows, the same notice routes, and an unknown document is still refused."""
+    tracker = Tracker(open_store(dsn=None, state_dir=tmp_path), cache_size=1)
+    core = make_core(directory, tracker)
+    oldest, newest = (letter(G22, (H29,), number=n, sent_at=T0) for n in (1, 2))
+    send(core, oldest)
+    send(core, newest)
+    tracker.flush()
+    tracker.reads_inline = False
+    store_reads = 0
+
+    def routed_with_reads(doc, code: str, second: int):  # type: ignore[no-untyped-def]
+        nonlocal store_reads
+        while True:
+            try:
+                return notify(core, doc, H29, code, second)
+            except StoreReadNeeded as needed:
+                store_reads += 1
+                tracker.remember(tracker.read_delivery(needed.key))
+
+    with pytest.raises(StoreReadNeeded):
+        notify(core, oldest, H29, "01", 1)
+    assert routed_with_reads(oldest, "01", 1).kind == "notice"
+    assert store_reads == 1
+    stranger = letter(G22, (H29,), number=9, sent_at=T0)
+    assert routed_with_reads(stranger, "01", 1).reason == "unknown_document"
+    assert store_reads == 2
+    tracker.store.close()
