@@ -16,7 +16,11 @@ DedupeKey = tuple[str, str]
 
 
 class DedupeStore(Protocol):
-    """Where a receiver remembers which deliveries its application has handled."""
+    """Where a receiver remembers which deliveries its application has handled.
+
+    The receiver calls it from one thread of its own, one call at a time and never from
+    its event loop, so an implementation may block (a file, a database round trip).
+    """
 
     def handled(self, keys: Iterable[DedupeKey]) -> set[DedupeKey]:
         """Those of ``keys`` already handled."""
@@ -45,7 +49,10 @@ class SqliteDedupeStore:
     def __init__(self, path: Path | str) -> None:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db: sqlite3.Connection | None = sqlite3.connect(str(path), isolation_level=None)
+        # Opened, used and closed in the receiver's store thread; tools may read it too.
+        self._db: sqlite3.Connection | None = sqlite3.connect(
+            str(path), isolation_level=None, check_same_thread=False
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(

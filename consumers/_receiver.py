@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -59,6 +62,7 @@ from schemas import (
 __all__ = ["NoticeHandler", "ReceivedDocument", "Receiver"]
 
 log = structlog.get_logger("docbus.receiver")
+_T = TypeVar("_T")
 
 #: While documents wait to be handed over, the express lane is looked at this often.
 _EXPRESS_CHECK_S = 0.005
@@ -93,15 +97,20 @@ class ReceivedDocument:
     async def notify(
         self, code: StatusCode | str, description: str = "", *, staff: StaffInfo | None = None
     ) -> SendReceipt:
-        """Send status ``code`` back to the sender; marks the document handled."""
+        """Send status ``code`` back to the sender; marks the document handled (durably,
+        before this returns)."""
         receipt = await self._receiver.notify(self, code, description, staff=staff)
-        self.ack()
+        await self.ack()
         return receipt
 
-    def ack(self) -> None:
-        """Mark the document handled without sending a status (durable; idempotent)."""
-        if not self.handled:
-            self._receiver.mark_handled(self)
+    def ack(self) -> asyncio.Future[None]:
+        """Mark the document handled without sending a status (idempotent).
+
+        It is handled at once; the mark is written off the event loop, durable when the
+        returned future is done (``await received.ack()``), and in any case before the
+        receiver hands over the next document or commits.
+        """
+        return self._receiver.mark_handled(self)
 
 
 class Receiver(Service):
@@ -160,15 +169,21 @@ class Receiver(Service):
         self._fetching: asyncio.Task[None] | None = None
         self._lifecycle = Lifecycle(f"Receiver({agency})")
         self._trace_records = settings.traces_records
+        #: The dedupe store is opened, read, written and closed in this thread only.
+        self._store_thread = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=f"docbus-dedupe-{self.top_level}"
+        )
+        #: Marks handed to the store thread and not yet written.
+        self._marking: set[asyncio.Future[None]] = set()
 
     async def start(self) -> None:
         """Open the dedupe store, connect and join the agency's receiver group."""
         self._lifecycle.opening()
-        self._dedupe = self._dedupe_given or SqliteDedupeStore(
-            self._settings.state_dir / f"receiver-{self.top_level}.sqlite"
-        )
         self._consumer = make_consumer(self._settings, group_id=self._group_id)
         try:
+            self._dedupe = self._dedupe_given or await self._in_store(
+                SqliteDedupeStore, self._settings.state_dir / f"receiver-{self.top_level}.sqlite"
+            )
             if self._owns_producer:
                 await start_producer(self._producer, self._settings, repr(self))
             self._consumer.subscribe([self._topic])
@@ -198,9 +213,25 @@ class Receiver(Service):
             await consumer.stop()
         if self._owns_producer:
             await self._producer.stop()
+        with contextlib.suppress(Exception):  # a failed mark is the application's to see
+            await self._marks_written()
         if self._dedupe is not None and self._dedupe_given is None:
-            self._dedupe.close()
+            await self._in_store(self._dedupe.close)
         self._dedupe = None
+        await asyncio.to_thread(self._store_thread.shutdown)
+
+    async def _in_store(self, call: Callable[..., _T], *args: Any) -> _T:
+        """Run a dedupe-store call in the receiver's store thread, off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._store_thread, call, *args)
+
+    async def _marks_written(self) -> None:
+        """Wait until every mark handed to the store thread is written (or failed: raised)."""
+        if self._marking:  # wait, not gather: a cancelled waiter must not cancel the writes
+            done, _ = await asyncio.wait(set(self._marking))
+            for written in done:
+                if not written.cancelled() and (failure := written.exception()) is not None:
+                    raise failure
 
     def __aiter__(self) -> Receiver:
         return self
@@ -243,11 +274,18 @@ class Receiver(Service):
         """
         self._lifecycle.require_open()
         assert self._dedupe is not None
-        state = self._dedupe.state(received.key).after(str(code), from_sender=False)
+        key = received.key
+        # Read from the store each time: another receiver of the agency (another process)
+        # may have noted a recall for this delivery since.
+        current = await self._in_store(self._dedupe.state, key)
+        state = current.after(str(code), from_sender=False)
         receipt = await self._writer.write_notice(
             _notice(received.document, received.recipient, code, description, staff)
         )
-        self._dedupe.set_state(received.key, state)
+        handled = received.handled
+        received.handled = True  # the answer and the mark go to the store in one call
+        self._in_hand.discard(key)
+        await self._in_store(_answered, self._dedupe, key, state, not handled)
         if self._trace_records:
             log.debug(
                 "notice_sent",
@@ -258,14 +296,32 @@ class Receiver(Service):
             )
         return receipt
 
-    def mark_handled(self, received: ReceivedDocument) -> None:
-        """Remember ``received`` as handled by the application (durable)."""
+    def mark_handled(self, received: ReceivedDocument) -> asyncio.Future[None]:
+        """Remember ``received`` as handled by the application; the returned future is
+        done once the mark is durable (see :meth:`ReceivedDocument.ack`)."""
+        loop = asyncio.get_running_loop()
+        if received.handled:
+            done: asyncio.Future[None] = loop.create_future()
+            done.set_result(None)
+            return done
         assert self._dedupe is not None
-        self._dedupe.mark_handled(received.key)
         received.handled = True
         self._in_hand.discard(received.key)
+        # Submitted in order to the one store thread: a later read sees this mark.
+        written = asyncio.wrap_future(
+            self._store_thread.submit(self._dedupe.mark_handled, received.key), loop=loop
+        )
+        self._marking.add(written)
+        written.add_done_callback(self._forget_written)
+        return asyncio.shield(written)  # the caller may drop or cancel it: the write goes on
+
+    def _forget_written(self, written: asyncio.Future[None]) -> None:
+        """A written mark is forgotten; a failed one stays, raised at the next commit."""
+        if written.cancelled() or written.exception() is None:
+            self._marking.discard(written)
 
     async def _commit(self) -> None:
+        await self._marks_written()  # a committed offset never runs ahead of its marks
         if not self._uncommitted or self._consumer is None:
             return
         offsets, self._uncommitted = self._uncommitted, {}
@@ -328,7 +384,11 @@ class Receiver(Service):
         if not fresh:
             return []
         assert self._dedupe is not None
-        seen = self._dedupe.handled(item.key for item in fresh)
+        keys = [item.key for item in fresh]
+        # One store call a batch: what was handled, and 01 for the rest where auto arrival
+        # is on. Noting 01 before its notice is sent is safe: an unhandled delivery gets its
+        # 01 sent whenever it is read again, whatever the state says.
+        seen = await self._in_store(_sort_out, self._dedupe, keys, self._auto_arrival)
         new: dict[DedupeKey, ReceivedDocument] = {}
         in_hand = self._in_hand
         for item in fresh:
@@ -348,9 +408,6 @@ class Receiver(Service):
                     for item in new.values()
                 )
             )
-            for key in new:
-                if self._dedupe.state(key).status is None:
-                    self._dedupe.set_state(key, DeliveryState(status=StatusCode.ARRIVED))
         in_hand.update(new)  # only now: a failure above reads the batch again
         return list(new.values())
 
@@ -371,7 +428,7 @@ class Receiver(Service):
             return None
         if isinstance(message, StatusNotice):
             self.metrics.notices_received.labels(self.top_level, str(message.status_code)).inc()
-            self._note_recall(message)
+            await self._note_recall(message)
             if self._on_notice is not None:
                 await self._on_notice(message)
             return None
@@ -393,7 +450,7 @@ class Receiver(Service):
             _receiver=self,
         )
 
-    def _note_recall(self, notice: StatusNotice) -> None:
+    async def _note_recall(self, notice: StatusNotice) -> None:
         """A sender's recall (13) of a document delivered here opens the way for 15 or 16."""
         if (
             notice.status_code != StatusCode.RECALL_REQUESTED
@@ -402,15 +459,34 @@ class Receiver(Service):
             return
         assert self._dedupe is not None
         key = (notice.document_id, notice.to_agency)
+        current = await self._in_store(self._dedupe.state, key)
         try:
-            state = self._dedupe.state(key).after(notice.status_code, from_sender=True)
+            state = current.after(notice.status_code, from_sender=True)
         except ImpossibleTransition as exc:
             log.warning("recall_ignored", document_id=notice.document_id, reason=str(exc))
             return
-        self._dedupe.set_state(key, state)
+        await self._in_store(self._dedupe.set_state, key, state)
 
     def __repr__(self) -> str:
         return f"<Receiver {self.agency} {self._lifecycle.state.value}>"
+
+
+def _sort_out(dedupe: DedupeStore, keys: list[DedupeKey], arrive: bool) -> set[DedupeKey]:
+    """In the store thread: those of ``keys`` handled before; with ``arrive``, 01 (arrived)
+    noted for each of the others that has no state yet."""
+    seen = dedupe.handled(keys)
+    if arrive:
+        for key in dict.fromkeys(keys):
+            if key not in seen and dedupe.state(key).status is None:
+                dedupe.set_state(key, DeliveryState(status=StatusCode.ARRIVED))
+    return seen
+
+
+def _answered(dedupe: DedupeStore, key: DedupeKey, state: DeliveryState, mark: bool) -> None:
+    """In the store thread: the state an answer moved the delivery to, and (once) handled."""
+    dedupe.set_state(key, state)
+    if mark:
+        dedupe.mark_handled(key)
 
 
 def _notice(

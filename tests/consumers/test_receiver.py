@@ -8,11 +8,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
-from consumers import Receiver
+from consumers import Receiver, SqliteDedupeStore
 from docbus import ClientMetrics, ClientStateError, Keystore, Settings, Signers
 from producers import Sender
 from schemas import (
@@ -302,3 +303,44 @@ async def test_docbus_receive_serves_its_metrics(settings: Settings) -> None:
         cli.wait()
         if cli.stderr:
             cli.stderr.close()
+
+
+class _ThreadNotingStore(SqliteDedupeStore):
+    """A dedupe store that notes the thread of every call."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.threads: set[int] = set()
+
+    def handled(self, keys):  # type: ignore[no-untyped-def]
+        self.threads.add(threading.get_ident())
+        return super().handled(keys)
+
+    def mark_handled(self, key):  # type: ignore[no-untyped-def]
+        self.threads.add(threading.get_ident())
+        super().mark_handled(key)
+
+    def state(self, key):  # type: ignore[no-untyped-def]
+        self.threads.add(threading.get_ident())
+        return super().state(key)
+
+    def set_state(self, key, state):  # type: ignore[no-untyped-def]
+        self.threads.add(threading.get_ident())
+        super().set_state(key, state)
+
+
+async def test_the_dedupe_store_is_never_called_on_the_event_loop(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Receiving, answering and acknowledging touch the dedupe store from one thread that
+    is not the event loop's, and an awaited ack is durable."""
+    store = _ThreadNotingStore(tmp_path / "dedupe.sqlite")
+    await deliver(settings, [letter(number=1), letter(number=2)])
+    async with Receiver(agency=H29, settings=settings, dedupe=store) as receiver:
+        first, second = await take(receiver, 2)
+        await first.notify(StatusCode.ACCEPTED)
+        await second.ack()
+        assert store.handled([first.key, second.key]) == {first.key, second.key}
+    store.threads.discard(threading.get_ident())  # the test's own check just above
+    assert len(store.threads) == 1
+    store.close()
