@@ -1,6 +1,6 @@
 """Benchmark: the router's memory while it dead-letters a flood of bad records.
 
-N bad records (the five kinds of ``producers/_bad_records.py``: garbage, a truncated
+N bad records (the five kinds of ``producers/simulation/_bad_records.py``: garbage, a truncated
 document, an unknown fingerprint, the bus's key in an agency's outbox, no signature),
 spread over every open agency's outbox, are written in rounds of R. A router process
 dead-letters each round, telling each outbox's owner, before the next is written; its
