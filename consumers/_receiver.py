@@ -240,7 +240,7 @@ class Receiver(Service):
         """The next document not yet handled; the previous one is now handled."""
         self._lifecycle.require_open()
         if self._previous is not None:
-            self._previous.ack()
+            await self._previous.ack()  # durable before the next is handed over
         self._handed += 1
         if self._buffer:
             if self._handed % _YIELD_EVERY == 0:

@@ -333,11 +333,12 @@ async def test_the_dedupe_store_is_never_called_on_the_event_loop(
     settings: Settings, tmp_path: Path
 ) -> None:
     """Receiving, answering and acknowledging touch the dedupe store from one thread that
-    is not the event loop's, and an awaited ack is durable."""
+    is not the event loop's; asking for the next document, or awaiting ack, is durable."""
     store = _ThreadNotingStore(tmp_path / "dedupe.sqlite")
     await deliver(settings, [letter(number=1), letter(number=2)])
     async with Receiver(agency=H29, settings=settings, dedupe=store) as receiver:
         first, second = await take(receiver, 2)
+        assert store.handled([first.key]) == {first.key}  # asking for the next marked it
         await first.notify(StatusCode.ACCEPTED)
         await second.ack()
         assert store.handled([first.key, second.key]) == {first.key, second.key}
