@@ -15,10 +15,8 @@ import asyncio
 import collections
 import contextlib
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -28,6 +26,7 @@ from consumers._dedupe import DedupeKey, DedupeStore, SqliteDedupeStore
 from docbus import (
     ClientMetrics,
     CodecError,
+    KeptThread,
     Keystore,
     Lifecycle,
     OutboxWriter,
@@ -62,7 +61,6 @@ from schemas import (
 __all__ = ["NoticeHandler", "ReceivedDocument", "Receiver"]
 
 log = structlog.get_logger("docbus.receiver")
-_T = TypeVar("_T")
 
 #: While documents wait to be handed over, the express lane is looked at this often.
 _EXPRESS_CHECK_S = 0.005
@@ -170,9 +168,7 @@ class Receiver(Service):
         self._lifecycle = Lifecycle(f"Receiver({agency})")
         self._trace_records = settings.traces_records
         #: The dedupe store is opened, read, written and closed in this thread only.
-        self._store_thread = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix=f"docbus-dedupe-{self.top_level}"
-        )
+        self._store_thread = KeptThread(f"docbus-dedupe-{self.top_level}")
         #: Marks handed to the store thread and not yet written.
         self._marking: set[asyncio.Future[None]] = set()
 
@@ -181,7 +177,7 @@ class Receiver(Service):
         self._lifecycle.opening()
         self._consumer = make_consumer(self._settings, group_id=self._group_id)
         try:
-            self._dedupe = self._dedupe_given or await self._in_store(
+            self._dedupe = self._dedupe_given or await self._store_thread.run(
                 SqliteDedupeStore, self._settings.state_dir / f"receiver-{self.top_level}.sqlite"
             )
             if self._owns_producer:
@@ -216,14 +212,9 @@ class Receiver(Service):
         with contextlib.suppress(Exception):  # a failed mark is the application's to see
             await self._marks_written()
         if self._dedupe is not None and self._dedupe_given is None:
-            await self._in_store(self._dedupe.close)
+            await self._store_thread.run(self._dedupe.close)
         self._dedupe = None
-        await asyncio.to_thread(self._store_thread.shutdown)
-
-    async def _in_store(self, call: Callable[..., _T], *args: Any) -> _T:
-        """Run a dedupe-store call in the receiver's store thread, off the event loop."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._store_thread, call, *args)
+        await self._store_thread.close()
 
     async def _marks_written(self) -> None:
         """Wait until every mark handed to the store thread is written (or failed: raised)."""
@@ -277,7 +268,7 @@ class Receiver(Service):
         key = received.key
         # Read from the store each time: another receiver of the agency (another process)
         # may have noted a recall for this delivery since.
-        current = await self._in_store(self._dedupe.state, key)
+        current = await self._store_thread.run(self._dedupe.state, key)
         state = current.after(str(code), from_sender=False)
         receipt = await self._writer.write_notice(
             _notice(received.document, received.recipient, code, description, staff)
@@ -285,7 +276,7 @@ class Receiver(Service):
         handled = received.handled
         received.handled = True  # the answer and the mark go to the store in one call
         self._in_hand.discard(key)
-        await self._in_store(_answered, self._dedupe, key, state, not handled)
+        await self._store_thread.run(_answered, self._dedupe, key, state, not handled)
         if self._trace_records:
             log.debug(
                 "notice_sent",
@@ -308,9 +299,7 @@ class Receiver(Service):
         received.handled = True
         self._in_hand.discard(received.key)
         # Submitted in order to the one store thread: a later read sees this mark.
-        written = asyncio.wrap_future(
-            self._store_thread.submit(self._dedupe.mark_handled, received.key), loop=loop
-        )
+        written = self._store_thread.submit(self._dedupe.mark_handled, received.key)
         self._marking.add(written)
         written.add_done_callback(self._forget_written)
         return asyncio.shield(written)  # the caller may drop or cancel it: the write goes on
@@ -388,7 +377,7 @@ class Receiver(Service):
         # One store call a batch: what was handled, and 01 for the rest where auto arrival
         # is on. Noting 01 before its notice is sent is safe: an unhandled delivery gets its
         # 01 sent whenever it is read again, whatever the state says.
-        seen = await self._in_store(_sort_out, self._dedupe, keys, self._auto_arrival)
+        seen = await self._store_thread.run(_sort_out, self._dedupe, keys, self._auto_arrival)
         new: dict[DedupeKey, ReceivedDocument] = {}
         in_hand = self._in_hand
         for item in fresh:
@@ -459,13 +448,13 @@ class Receiver(Service):
             return
         assert self._dedupe is not None
         key = (notice.document_id, notice.to_agency)
-        current = await self._in_store(self._dedupe.state, key)
+        current = await self._store_thread.run(self._dedupe.state, key)
         try:
             state = current.after(notice.status_code, from_sender=True)
         except ImpossibleTransition as exc:
             log.warning("recall_ignored", document_id=notice.document_id, reason=str(exc))
             return
-        await self._in_store(self._dedupe.set_state, key, state)
+        await self._store_thread.run(self._dedupe.set_state, key, state)
 
     def __repr__(self) -> str:
         return f"<Receiver {self.agency} {self._lifecycle.state.value}>"

@@ -76,6 +76,7 @@ from docbus._metrics import (
 )
 from docbus._outbox import OutboxWriter, SendReceipt
 from docbus._settings import ENV_PREFIX, Settings
+from docbus._threads import KeptThread
 from docbus._together import all_finished
 from docbus._version import __version__
 
@@ -107,6 +108,7 @@ __all__ = [
     "HistogramTable",
     "InvalidDocumentError",
     "InvalidNoticeError",
+    "KeptThread",
     "Keystore",
     "Lifecycle",
     "MalformedAgencyCodeError",

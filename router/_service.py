@@ -11,12 +11,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import functools
 import signal
 import time
-from collections.abc import Callable, Collection
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from collections.abc import Collection
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -25,6 +22,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from docbus import (
     BrokerError,
     ClientStateError,
+    KeptThread,
     Keystore,
     Lifecycle,
     MetricsServer,
@@ -73,7 +71,6 @@ _RETRY_PARKED_S = 0.25
 #: Store reads one record may need: its forgotten delivery, then that delivery's newer
 #: history from another router.
 _STORE_READS_PER_RECORD = 2
-_T = TypeVar("_T")
 #: ...and no more than this many are held (about 1 KB each): past it, dead letters.
 _MAX_PARKED = 50_000
 #: The express lane counts as flowing for this long after it last routed something.
@@ -182,7 +179,7 @@ class Router(Service):
         self._overdue_interval_s = overdue_interval_s
         self._overdue = OverdueCounter(dsn=settings.tracking_dsn, state_dir=settings.state_dir)
         #: Every tracking-store read and the store's opening and closing, off the loop.
-        self._store_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docbus-store")
+        self._store_thread = KeptThread("docbus-store")
         self._gauge_tasks: list[asyncio.Task[None]] = []
         self._metrics_server: MetricsServer | None = None
         self._parking = Parking(grace_s=unknown_notice_grace_s, retry_every_s=_RETRY_PARKED_S)
@@ -209,7 +206,7 @@ class Router(Service):
                 )
                 await asyncio.to_thread(self._writer.start)  # it creates the store's tables
                 self._tracker = Tracker(
-                    await self._in_store_thread(
+                    await self._store_thread.run(
                         open_store,
                         dsn=self._settings.tracking_dsn,
                         state_dir=self._settings.state_dir,
@@ -348,16 +345,9 @@ class Router(Service):
                 return self._core.route(record)
             except StoreReadNeeded as needed:
                 assert self._tracker is not None
-                read = await self._in_store_thread(self._tracker.read_delivery, needed.key)
+                read = await self._store_thread.run(self._tracker.read_delivery, needed.key)
                 self._tracker.remember(read)
         return self._core.route(record)  # a third request would be a bug: let it raise
-
-    async def _in_store_thread(self, call: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
-        """Run a tracking-store call in the router's one store thread, off the event loop."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._store_thread, functools.partial(call, *args, **kwargs)
-        )
 
     def _count_unknown_deadlines(self, deliveries: int) -> None:
         self.metrics.deadlines_unknown.values[()] += deliveries
@@ -372,8 +362,8 @@ class Router(Service):
         if server is not None:
             await server.stop()
         if self._owns_tracker and self._tracker is not None:
-            await self._in_store_thread(self._tracker.store.close)
-        await asyncio.to_thread(self._store_thread.shutdown)
+            await self._store_thread.run(self._tracker.store.close)
+        await self._store_thread.close()
         if self._writer is not None:
             await asyncio.to_thread(self._writer.stop)
         await self._overdue.close()
@@ -497,7 +487,7 @@ class Router(Service):
                 )
                 if forgotten:
                     tracker.remember_digests(
-                        await self._in_store_thread(tracker.read_digests, forgotten)
+                        await self._store_thread.run(tracker.read_digests, forgotten)
                     )
             for tp, records in batch.items():
                 for record in records:

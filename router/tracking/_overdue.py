@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from docbus import KeptThread
 from router.tracking._store import TrackingStore, open_store
 
 __all__ = ["OverdueCounter"]
@@ -23,14 +22,12 @@ class OverdueCounter:
         self._dsn = dsn
         self._state_dir = state_dir
         self._store: TrackingStore | None = None
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docbus-overdue")
+        self._thread = KeptThread("docbus-overdue")
         self._closed = False
 
     async def count(self, now: dt.datetime | None = None) -> dict[str, int]:
         """Overdue deliveries by agency at ``now`` (default: the present)."""
-        moment = now or dt.datetime.now(dt.UTC)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, self._count, moment)
+        return await self._thread.run(self._count, now or dt.datetime.now(dt.UTC))
 
     def _count(self, now: dt.datetime) -> dict[str, int]:
         if self._store is None:
@@ -38,13 +35,12 @@ class OverdueCounter:
         return self._store.overdue_counts(now)
 
     async def close(self) -> None:
-        """Close the kept store in its thread and end the thread; safe to call twice."""
-        if self._closed:
-            return
-        self._closed = True
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._thread, self._close_store)
-        await asyncio.to_thread(self._thread.shutdown)
+        """Close the kept store in its thread (after any count in flight) and end the
+        thread; safe to call twice."""
+        if not self._closed:
+            self._closed = True
+            await self._thread.run(self._close_store)
+        await self._thread.close()
 
     def _close_store(self) -> None:
         store, self._store = self._store, None
