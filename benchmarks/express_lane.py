@@ -97,9 +97,9 @@ async def one_run(
     rng = random.Random(seed)
     async with EmbeddedBroker() as broker:
         with tempfile.TemporaryDirectory(prefix="docbus-express-") as state:
-            settings = Settings(
-                state_dir=Path(state), metrics_port=0, log_level="ERROR"
-            ).for_embedded(broker.bootstrap_servers)
+            settings = Settings(home=Path(state), metrics_port=0, log_level="ERROR").for_embedded(
+                broker.bootstrap_servers
+            )
             layout = TopicLayout(settings.topic_prefix)
             Keystore(settings.keys_root).ensure([BUS_AGENCY, *directory.codes()])
             await ensure_bus_topics(settings, directory)

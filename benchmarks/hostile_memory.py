@@ -37,9 +37,9 @@ async def measure(records: int, per_round: int) -> dict[str, object]:
     owners = [a.code for a in directory.open_at(today_vn())]
     async with EmbeddedBroker() as broker:
         with tempfile.TemporaryDirectory(prefix="docbus-hostile-") as state:
-            settings = Settings(
-                state_dir=Path(state), metrics_port=0, log_level="ERROR"
-            ).for_embedded(broker.bootstrap_servers)
+            settings = Settings(home=Path(state), metrics_port=0, log_level="ERROR").for_embedded(
+                broker.bootstrap_servers
+            )
             Keystore(settings.keys_root).ensure([BUS_AGENCY, *directory.codes()])
             await ensure_bus_topics(settings, directory)
             samples: list[dict[str, float]] = []

@@ -82,15 +82,13 @@ async def one_turn(
     """Documents per second routed by ``routers`` processes in one group, 10% to 90%."""
     context = multiprocessing.get_context("spawn")
     async with EmbeddedBroker() as broker:
-        settings = Settings(topic_prefix=prefix, state_dir=state).for_embedded(
-            broker.bootstrap_servers
-        )
+        settings = Settings(topic_prefix=prefix, home=state).for_embedded(broker.bootstrap_servers)
         directory = Directory.load()
         await ensure_bus_topics(settings, directory)
         pipes, processes = [], []
         for i in range(routers):
             parent, child = context.Pipe()
-            own = settings.replace(state_dir=state / f"{prefix}-router-{i}")
+            own = settings.replace(home=state / f"{prefix}-router-{i}")
             process = context.Process(target=run_router, args=(child, own, track))
             process.start()
             pipes.append(parent)

@@ -218,7 +218,7 @@ async def one_run(arms: list[Arm], directory: Directory, phases: list[Phase], st
         settings = {}
         for arm in arms:
             settings[arm.name] = Settings(
-                topic_prefix=arm.layout.prefix, state_dir=state / arm.layout.prefix
+                topic_prefix=arm.layout.prefix, home=state / arm.layout.prefix
             ).for_embedded(broker.bootstrap_servers)
             await ensure_bus_topics(settings[arm.name], directory)
         pipes, processes = {}, []

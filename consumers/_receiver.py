@@ -136,6 +136,8 @@ class Receiver(Service):
         self._settings = settings
         self._keys = trusted_keys or TrustedKeys(Keystore(settings.keys_root))
         self._codec = codec if codec is not None else Codec()
+        # The key first: a missing one then leaves no client behind to close.
+        signer = signer or Keystore(settings.keys_root).signer(self.top_level)
         self._owns_producer = producer is None
         self._producer = producer if producer is not None else make_producer(settings)
         self._writer = OutboxWriter(
@@ -178,7 +180,7 @@ class Receiver(Service):
         self._consumer = make_consumer(self._settings, group_id=self._group_id)
         try:
             self._dedupe = self._dedupe_given or await self._store_thread.run(
-                SqliteDedupeStore, self._settings.state_dir / f"receiver-{self.top_level}.sqlite"
+                SqliteDedupeStore, self._settings.home / f"receiver-{self.top_level}.sqlite"
             )
             if self._owns_producer:
                 await start_producer(self._producer, self._settings, repr(self))

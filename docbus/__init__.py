@@ -35,6 +35,7 @@ from docbus._exceptions import (
     RoutingRejected,
     SignatureError,
     UnknownAgencyError,
+    UnknownRecipientError,
     UnknownSchemaError,
     UnsafeXmlError,
     ValidationError,
@@ -75,7 +76,7 @@ from docbus._metrics import (
     scraped_total,
 )
 from docbus._outbox import OutboxWriter, SendReceipt
-from docbus._settings import ENV_PREFIX, Settings
+from docbus._settings import ENV_PREFIX, Settings, default_home
 from docbus._threads import KeptThread
 from docbus._together import all_finished
 from docbus._version import __version__
@@ -127,6 +128,7 @@ __all__ = [
     "StoredBlob",
     "TrustedKeys",
     "UnknownAgencyError",
+    "UnknownRecipientError",
     "UnknownSchemaError",
     "UnsafeXmlError",
     "ValidationError",
@@ -135,6 +137,7 @@ __all__ = [
     "configure_logging",
     "connection_options",
     "create_missing_topics",
+    "default_home",
     "delete_topics",
     "kafka_errors",
     "list_topics",

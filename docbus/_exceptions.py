@@ -20,6 +20,7 @@ below it (aiokafka, fastavro, sqlite3) are translated at the boundary with
     ├── DirectoryError                agency-directory lookups
     │   ├── MalformedAgencyCodeError
     │   └── UnknownAgencyError
+    │       └── UnknownRecipientError     a sender named a recipient nobody receives for
     ├── RouterError                   the routing core
     │   └── RoutingRejected (.reason) a record the router will not deliver
     ├── DeliveryError                 what a sender waited for did not happen
@@ -76,10 +77,20 @@ __all__ = [
     "RoutingRejected",
     "SignatureError",
     "UnknownAgencyError",
+    "UnknownRecipientError",
     "UnknownSchemaError",
     "UnsafeXmlError",
     "ValidationError",
 ]
+
+
+class UnknownRecipientError(UnknownAgencyError):
+    """A document names a recipient that no open agency receives for on its send date:
+    an unknown code, a group that does not exist, or an agency closed without successor."""
+
+    def __init__(self, recipient: str, detail: str) -> None:
+        super().__init__(f"recipient {recipient}: {detail}")
+        self.recipient = recipient
 
 
 class ClientStateError(DocbusError):

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, for_code
+from aiokafka.errors import KafkaConnectionError, KafkaError, for_code
 
 from docbus._exceptions import BrokerError
 from docbus._keystore import Keystore, Signers
@@ -45,7 +45,14 @@ def kafka_errors(action: str) -> Iterator[None]:
     try:
         yield
     except KafkaError as exc:
-        raise BrokerError(f"{action}: {exc!r}", retriable=bool(exc.retriable)) from exc
+        raise BrokerError(f"{action}: {_explained(exc)}", retriable=bool(exc.retriable)) from exc
+
+
+def _explained(exc: KafkaError) -> str:
+    """aiokafka's error in words: an unreachable broker said plainly."""
+    if isinstance(exc, KafkaConnectionError):
+        return f"cannot reach the broker ({exc})"
+    return repr(exc)
 
 
 async def start_consumer(consumer: AIOKafkaConsumer, action: str) -> None:
@@ -128,12 +135,14 @@ async def start_producer(producer: AIOKafkaProducer, settings: Settings, who: st
     except KafkaError as exc:
         hint = (
             " (the broker refused an idempotent producer: for the embedded Tansu broker set "
-            "DOCBUS_ENABLE_IDEMPOTENCE=false)"
-            if settings.enable_idempotence
+            "DOCBUS_BROKER_KIND=embedded)"
+            if settings.enable_idempotence and not isinstance(exc, KafkaConnectionError)
             else ""
         )
         await producer.stop()
-        raise BrokerError(f"starting {who}: {exc!r}{hint}", retriable=bool(exc.retriable)) from exc
+        raise BrokerError(
+            f"starting {who}: {_explained(exc)}{hint}", retriable=bool(exc.retriable)
+        ) from exc
 
 
 def make_consumer(

@@ -3,25 +3,37 @@
 Services write JSON lines (one object per event, with ``event``, ``level``, ``timestamp`` and
 whatever the event bound: ``document_id``, ``sender``, ``recipient``...); a terminal gets
 readable console output. Records from the standard ``logging`` module (aiokafka's among
-them) go through the same renderer, so a log shipper sees one format; they are kept at INFO
-or above even when docbus logs at DEBUG.
+them) go through the same renderer, so a log shipper sees one format. Other libraries log
+at WARNING and above (INFO and above when docbus logs at DEBUG; only CRITICAL with
+``quiet_libraries``, for a command that reports its own failures in words). Below DEBUG no
+line is longer than :data:`MAX_LINE_CHARS`: the longest values are cut, saying how much.
 """
 
 from __future__ import annotations
 
+import json as json_module
 import logging
 import sys
-from typing import TextIO
+from collections.abc import MutableMapping
+from typing import Any, TextIO
 
 import structlog
 
-__all__ = ["configure_logging", "reset_logging"]
+__all__ = ["MAX_LINE_CHARS", "configure_logging", "reset_logging"]
 
 _HANDLER_NAME = "docbus"
 
+#: The longest log line below DEBUG (an aiokafka line listing every partition ran to 20 KB).
+MAX_LINE_CHARS = 1024
+_SHORTEST_CUT = 48
+
 
 def configure_logging(
-    level: str = "INFO", *, json: bool | None = None, stream: TextIO | None = None
+    level: str = "INFO",
+    *,
+    json: bool | None = None,
+    stream: TextIO | None = None,
+    quiet_libraries: bool = False,
 ) -> None:
     """Log at ``level``: JSON lines, or readable console output when ``stream`` is a terminal."""
     stream = stream or sys.stderr
@@ -39,20 +51,50 @@ def configure_logging(
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+    debug = numeric_level <= logging.DEBUG
+    bounded: list[structlog.types.Processor] = [] if debug else [bound_line_length]
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        processors=[*shared, structlog.processors.format_exc_info, *bounded, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
         logger_factory=structlog.PrintLoggerFactory(file=stream),
         cache_logger_on_first_use=False,
     )
-    _route_stdlib_logging(numeric_level, stream, shared, renderer)
+    if debug:
+        libraries = logging.INFO  # aiokafka's DEBUG is a flood of protocol detail
+    else:
+        libraries = logging.CRITICAL if quiet_libraries else max(numeric_level, logging.WARNING)
+    _route_stdlib_logging(libraries, stream, shared, [*bounded, renderer])
+
+
+def bound_line_length(
+    _logger: Any, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Cut the longest string values until the event renders within MAX_LINE_CHARS.
+
+    A traceback keeps its end (where it failed); other values keep their start.
+    """
+    while len(json_module.dumps(event, ensure_ascii=False, default=str)) > MAX_LINE_CHARS:
+        key, value = max(
+            ((k, v) for k, v in event.items() if isinstance(v, str)),
+            key=lambda kv: len(kv[1]),
+            default=(None, ""),
+        )
+        if key is None or len(value) <= _SHORTEST_CUT:
+            break
+        keep = max(len(value) // 2, _SHORTEST_CUT) - 32
+        cut = len(value) - keep
+        if key == "exception":
+            event[key] = f"[{cut} characters cut] …{value[-keep:]}"
+        else:
+            event[key] = f"{value[:keep]}… [{cut} characters cut]"
+    return event
 
 
 def _route_stdlib_logging(
     level: int,
     stream: TextIO,
     shared: list[structlog.types.Processor],
-    renderer: structlog.types.Processor,
+    rendering: list[structlog.types.Processor],
 ) -> None:
     """Render the standard library's records (aiokafka, asyncio) like structlog's own."""
     handler = logging.StreamHandler(stream)
@@ -63,14 +105,14 @@ def _route_stdlib_logging(
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info,
-                renderer,
+                *rendering,
             ],
         )
     )
     root = logging.getLogger()
     _remove_handler(root)
     root.addHandler(handler)
-    root.setLevel(max(level, logging.INFO))  # aiokafka's DEBUG is a flood of protocol detail
+    root.setLevel(level)
 
 
 def _remove_handler(root: logging.Logger) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aiokafka import AIOKafkaProducer
 
@@ -18,6 +19,7 @@ from docbus._keystore import Keystore
 from docbus._settings import Settings
 from schemas import (
     EXPRESS_PARTITION,
+    VN_TIME,
     AgencyCode,
     Codec,
     Document,
@@ -28,6 +30,9 @@ from schemas import (
     check_notice,
     is_express,
 )
+
+if TYPE_CHECKING:
+    from docbus.directory import Directory
 
 __all__ = ["OutboxWriter", "SendReceipt"]
 
@@ -48,7 +53,8 @@ class OutboxWriter:
     """Produces one agency's documents and notices into its outbox, keyed by document id.
 
     Every record is signed with the agency's key (``signer``, or its newest key valid
-    today in the keystore at ``settings.keys_root``).
+    today in the keystore at ``settings.keys_root``). With a ``directory``, a document's
+    recipients are checked against it on the send date before anything is sent.
     """
 
     def __init__(
@@ -60,8 +66,10 @@ class OutboxWriter:
         codec: Codec,
         metrics: ClientMetrics | None = None,
         signer: RecordSigner | None = None,
+        directory: Directory | None = None,
     ) -> None:
         self.agency = agency
+        self._directory = directory
         self.metrics = metrics if metrics is not None else ClientMetrics()
         self.top_level = AgencyCode.parse(agency).top_level
         self.signer = signer or Keystore(settings.keys_root).signer(self.top_level)
@@ -77,6 +85,9 @@ class OutboxWriter:
             raise InvalidDocumentError(
                 [f"sender {document.sender} is not a unit of {self.top_level}"]
             )
+        if self._directory is not None:
+            sent_on = document.sent_at.astimezone(VN_TIME).date()
+            self._directory.check_recipients(document.recipients, sent_on)
         data = self.codec.encode(document)
         if len(data) > self._settings.max_document_bytes:
             raise InvalidDocumentError(

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import platformdirs
+
 from docbus._exceptions import ConfigurationError
 
-__all__ = ["BROKER_DEFAULTS", "ENV_PREFIX", "Settings"]
+__all__ = ["BROKER_DEFAULTS", "ENV_PREFIX", "Settings", "default_home"]
 
 ENV_PREFIX = "DOCBUS_"
 
@@ -45,6 +47,11 @@ BROKER_DEFAULTS: Mapping[str, Mapping[str, Any]] = {
 _BROKER_DEFAULT: Any = None
 
 
+def default_home() -> Path:
+    """The user's data folder for docbus, by the platform's convention (XDG on Linux)."""
+    return Path(platformdirs.user_data_dir("docbus", appauthor=False))
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """Connection, topic and behaviour settings shared by senders, receivers and routers.
@@ -62,10 +69,13 @@ class Settings:
     ``bulk_fetch_min_bytes`` is a megabyte on a cluster (Kafka holds a fetch at no cost)
     and 1 byte on the embedded broker, where the linger alone gathers.
     ``tracking_dsn`` (kept out of the repr: it may hold a password) is a PostgreSQL DSN or
-    a SQLite path; ``None`` means SQLite in ``state_dir``. ``metrics_port`` of ``None``
+    a SQLite path; ``None`` means SQLite in ``home``. ``metrics_port`` of ``None``
     serves no metrics, ``0`` a free port; ``metrics_host`` is ``0.0.0.0`` in a container.
-    ``blob_dir`` of ``None`` keeps attachment blobs in ``state_dir/blobs``, and
-    ``keys_dir`` of ``None`` keeps signing keys in ``state_dir/keys``.
+    ``home`` (``DOCBUS_HOME``) is the one folder for a machine's docbus state: signing
+    keys, the tracking store, receivers' deduplication stores and attachment blobs; by
+    default the user's data folder (``~/.local/share/docbus`` on Linux), so commands work
+    from any folder. ``blob_dir`` of ``None`` keeps attachment blobs in ``home/blobs``, and
+    ``keys_dir`` of ``None`` keeps signing keys in ``home/keys``.
     Transport to a real cluster: ``security_protocol`` ``SSL`` (TLS; with
     ``ssl_certfile``/``ssl_keyfile``, mutual TLS: the certificate is the principal),
     ``SASL_SSL`` (TLS and SCRAM: ``sasl_mechanism``, ``sasl_username``, ``sasl_password``,
@@ -87,7 +97,7 @@ class Settings:
     bulk_gather_ms: int = 500
     bulk_fetch_min_bytes: int = _BROKER_DEFAULT
     max_document_bytes: int = 1_048_576
-    state_dir: Path = field(default=Path(".docbus"))
+    home: Path = field(default_factory=default_home)
     log_level: str = "INFO"
     client_id: str = "docbus"
     tracking_dsn: str | None = field(default=None, repr=False)
@@ -204,13 +214,13 @@ class Settings:
 
     @property
     def blob_root(self) -> Path:
-        """Where attachment blobs are stored (``blob_dir``, or ``state_dir/blobs``)."""
-        return self.blob_dir if self.blob_dir is not None else self.state_dir / "blobs"
+        """Where attachment blobs are stored (``blob_dir``, or ``home/blobs``)."""
+        return self.blob_dir if self.blob_dir is not None else self.home / "blobs"
 
     @property
     def keys_root(self) -> Path:
-        """Where signing keys are kept (``keys_dir``, or ``state_dir/keys``)."""
-        return self.keys_dir if self.keys_dir is not None else self.state_dir / "keys"
+        """Where signing keys are kept (``keys_dir``, or ``home/keys``)."""
+        return self.keys_dir if self.keys_dir is not None else self.home / "keys"
 
     def require_bootstrap(self) -> str:
         """The bootstrap servers, or a clear error where none are set."""
@@ -234,7 +244,7 @@ def _parse(name: str, raw: str, annotation: Any) -> Any:
         if text.startswith("int"):
             return int(raw)
         if "Path" in text:
-            return Path(raw)
+            return Path(raw).expanduser()
     except ValueError as exc:
         env_name = ENV_PREFIX + name.upper()
         raise ConfigurationError(f"{env_name}={raw!r} is not a valid {text}") from exc

@@ -12,6 +12,7 @@ from docbus import (
     ClientMetrics,
     DeliveryRejected,
     DeliveryTimeout,
+    Keystore,
     Lifecycle,
     OutboxWriter,
     SendReceipt,
@@ -20,6 +21,7 @@ from docbus import (
     make_producer,
     start_producer,
 )
+from docbus.directory import Directory
 from producers._watcher import NoticeWatcher, WatchedNotice
 from schemas import (
     BUS_AGENCY,
@@ -43,6 +45,9 @@ class Sender(Service):
     Concurrent ``send`` calls share the producer's batches (``linger_ms``), so many
     documents in flight cost little more than one. Pass ``producer`` to share one
     producer between several senders; the sender then neither starts nor stops it.
+    Recipients are checked against ``directory`` (default: the packaged one) on each
+    document's send date: an unknown code, a missing group or an agency closed without
+    successor raises :class:`~docbus.UnknownRecipientError` and nothing is sent.
     """
 
     def __init__(
@@ -54,8 +59,12 @@ class Sender(Service):
         codec: Codec | None = None,
         metrics: ClientMetrics | None = None,
         signer: RecordSigner | None = None,
+        directory: Directory | None = None,
     ) -> None:
         self._settings = settings
+        top_level = AgencyCode.parse(agency).top_level
+        # The key first: a missing one then leaves no client behind to close.
+        signer = signer or Keystore(settings.keys_root).signer(top_level)
         self._owns_producer = producer is None
         self._producer = producer if producer is not None else make_producer(settings)
         self._writer = OutboxWriter(
@@ -65,10 +74,9 @@ class Sender(Service):
             codec=codec if codec is not None else Codec(),
             metrics=metrics,
             signer=signer,
+            directory=directory if directory is not None else Directory.load(),
         )
-        self._watcher = NoticeWatcher(
-            settings=settings, agency=AgencyCode.parse(agency).top_level, codec=self._writer.codec
-        )
+        self._watcher = NoticeWatcher(settings=settings, agency=top_level, codec=self._writer.codec)
         self._watcher_lock = asyncio.Lock()
         self._lifecycle = Lifecycle(f"Sender({agency})")
 
@@ -113,6 +121,8 @@ class Sender(Service):
         recipient has reached that status or a later one; the receipt's ``statuses`` says
         where each stands. A recipient moved to a successor is followed. Raises
         :class:`~docbus.InvalidDocumentError` (nothing sent) for a bad document,
+        :class:`~docbus.UnknownRecipientError` (nothing sent) for a recipient nobody
+        receives for,
         :class:`~docbus.DeliveryRejected` if a recipient or the bus rejects it, and
         :class:`~docbus.DeliveryTimeout` after ``timeout`` seconds.
         """

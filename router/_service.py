@@ -177,7 +177,7 @@ class Router(Service):
         self.stats = RouterStats(self.metrics)
         self._lag_interval_s = lag_interval_s
         self._overdue_interval_s = overdue_interval_s
-        self._overdue = OverdueCounter(dsn=settings.tracking_dsn, state_dir=settings.state_dir)
+        self._overdue = OverdueCounter(dsn=settings.tracking_dsn, state_dir=settings.home)
         #: Every tracking-store read and the store's opening and closing, off the loop.
         self._store_thread = KeptThread("docbus-store")
         self._gauge_tasks: list[asyncio.Task[None]] = []
@@ -202,14 +202,14 @@ class Router(Service):
                 await self._metrics_server.start()
             if self._owns_tracker:
                 self._writer = ProcessWriter(
-                    dsn=self._settings.tracking_dsn, state_dir=self._settings.state_dir
+                    dsn=self._settings.tracking_dsn, state_dir=self._settings.home
                 )
                 await asyncio.to_thread(self._writer.start)  # it creates the store's tables
                 self._tracker = Tracker(
                     await self._store_thread.run(
                         open_store,
                         dsn=self._settings.tracking_dsn,
-                        state_dir=self._settings.state_dir,
+                        state_dir=self._settings.home,
                     ),
                     writer=self._writer.write,
                 )

@@ -79,7 +79,7 @@ async def bench_router(
     records = documents + bad
     runs: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="docbus-bench-") as state:
-        run_settings = settings.replace(state_dir=Path(state), keys_dir=settings.keys_root)
+        run_settings = settings.replace(home=Path(state), keys_dir=settings.keys_root)
         for attempt in range(repeat):
             run: dict[str, float] = {}
             arms: list[tuple[str, Callable[[], Awaitable[float]]]] = [
@@ -153,7 +153,7 @@ async def _drain_router(
     """Seconds the router takes, once started (its groups joined), to route every
     preloaded record; the records it dead-lettered go in ``counts``."""
     router = Router(
-        settings=settings.replace(state_dir=settings.state_dir / f"router-{attempt}"),
+        settings=settings.replace(home=settings.home / f"router-{attempt}"),
         directory=directory,
         codec=codec,
         group_id=f"{settings.topic_prefix}-bench-router-{attempt}",

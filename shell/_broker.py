@@ -31,6 +31,17 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+def _is_free(host: str, port: int) -> bool:
+    """Whether nothing listens on ``host:port`` (so the broker can)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 class EmbeddedBroker(Service):
     """A Tansu broker on 127.0.0.1 for the life of one command or test session.
 
@@ -76,6 +87,9 @@ class EmbeddedBroker(Service):
         binary = self._binary or _resolve_binary()
         if self._port is None:
             self._port = free_port(self._host)
+        elif not _is_free(self._host, self._port):  # else the other listener would answer
+            self._lifecycle.closing()
+            raise EmbeddedBrokerError(f"port {self._port} on {self._host} is already in use")
         url = f"tcp://{self._host}:{self._port}"
         advertised = f"tcp://{self._host}:{self._advertised_port or self._port}"
         fd, log_name = tempfile.mkstemp(prefix="docbus-tansu-", suffix=".log")

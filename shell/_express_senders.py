@@ -15,6 +15,7 @@ import asyncio
 from multiprocessing.connection import Connection
 
 from docbus import Settings, make_producer, start_producer
+from docbus.directory import Directory
 from producers import Sender
 from schemas import Codec, Document
 from shell._child import ChildFailed, HelperProcess, Ready, run_child
@@ -72,10 +73,15 @@ class _SendingChild:
         producer = make_producer(self._settings)
         await start_producer(producer, self._settings, "the express senders")
         codec = Codec()
+        directory = Directory.load()
         try:
             for code in self._codes:
                 sender = Sender(
-                    agency=code, settings=self._settings, producer=producer, codec=codec
+                    agency=code,
+                    settings=self._settings,
+                    producer=producer,
+                    codec=codec,
+                    directory=directory,
                 )
                 await sender.start()
                 self._senders[code] = sender

@@ -125,7 +125,7 @@ async def simulated_bus(
     """
     await ensure_bus_topics(settings, directory)
     with tempfile.TemporaryDirectory(prefix="docbus-run-") as state:
-        settings = settings.replace(state_dir=Path(state))
+        settings = settings.replace(home=Path(state))
         Keystore(settings.keys_root).ensure([BUS_AGENCY, *directory.codes()])
         async with contextlib.AsyncExitStack() as stack:
             running_router, _ = await all_finished(  # each waits seconds to join its groups
@@ -137,7 +137,13 @@ async def simulated_bus(
             producer = await stack.enter_async_context(shared_producer(settings))
             senders = {}
             for code in codes:
-                sender = Sender(agency=code, settings=settings, producer=producer, codec=codec)
+                sender = Sender(
+                    agency=code,
+                    settings=settings,
+                    producer=producer,
+                    codec=codec,
+                    directory=directory,
+                )
                 senders[code] = await stack.enter_async_context(sender)
             yield SimulatedBus(settings, running_router, senders, producer)
 

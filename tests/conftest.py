@@ -8,11 +8,40 @@ import itertools
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import hypothesis
 import pytest
 
 from docbus import Settings, delete_topics, list_topics, reset_logging
 from shell import EmbeddedBroker, free_port
 from tests.debian import debian_tool, require_debian_tool
+from tests.isolation import isolate_state, new_in_tree, release_state, tree_entries
+
+_REPO = Path(__file__).resolve().parent.parent
+_TREE_BEFORE = pytest.StashKey[set[str] | None]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    isolate_state(config)
+    hypothesis.settings.register_profile("docbus", database=None)  # no .hypothesis/ here
+    hypothesis.settings.load_profile("docbus")
+    if not hasattr(config, "workerinput"):
+        config.stash[_TREE_BEFORE] = tree_entries(_REPO)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when the tests wrote anything into the working tree."""
+    before = session.config.stash.get(_TREE_BEFORE, None)
+    after = tree_entries(_REPO) if before is not None else None
+    written = new_in_tree(before, after) if before is not None and after is not None else []
+    if written:
+        session.config.get_terminal_writer().line(
+            f"the tests wrote into the working tree: {', '.join(written)}", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    release_state(config)
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +83,7 @@ def settings(
     """
     settings = Settings(
         topic_prefix=next(prefixes),
-        state_dir=tmp_path / "state",
+        home=tmp_path / "state",
         session_timeout_ms=1500,
         keys_dir=keys_dir,
     ).for_embedded(broker.bootstrap_servers)

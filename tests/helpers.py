@@ -106,7 +106,7 @@ def cli_env(settings: Settings) -> dict[str, str]:
         "DOCBUS_TOPIC_PREFIX": settings.topic_prefix,
         "DOCBUS_ENABLE_IDEMPOTENCE": "false",
         "DOCBUS_SESSION_TIMEOUT_MS": "1500",
-        "DOCBUS_STATE_DIR": str(settings.state_dir),
+        "DOCBUS_HOME": str(settings.home),
         "DOCBUS_KEYS_DIR": str(settings.keys_root),
     }
 

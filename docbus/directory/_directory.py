@@ -12,7 +12,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from docbus._exceptions import ConfigurationError, UnknownAgencyError
+from docbus._exceptions import (
+    ConfigurationError,
+    DirectoryError,
+    UnknownAgencyError,
+    UnknownRecipientError,
+)
 from docbus.directory._agency import GOVERNMENT_KINDS, PROVINCE_KINDS, Agency
 from docbus.directory._units import Unit, generate_units
 from schemas import BUS_AGENCY, GROUP_PREFIX, AgencyCode, KeyRing
@@ -246,6 +251,16 @@ class Directory:
                 f"no group {name!r} in directory {self.version} (known: {known})"
             )
         return [self.resolve(member, at) for member in group.members]
+
+    def check_recipients(self, recipients: Iterable[str], at: dt.date) -> None:
+        """Raise :class:`UnknownRecipientError` unless every recipient resolves on day ``at``:
+        what the router would otherwise refuse after the document was sent. (A closed
+        agency always has a successor: a directory without one does not load.)"""
+        for recipient in recipients:
+            try:
+                self.expand(recipient, at)
+            except DirectoryError as exc:
+                raise UnknownRecipientError(recipient, str(exc)) from exc
 
     # -- consistency ----------------------------------------------------------------------
 

@@ -213,7 +213,11 @@ def read_tree(source: Path | IO[bytes], blobs: BlobStore) -> Element:
     parser.setFeature(feature_external_pes, False)
     parser.setContentHandler(builder)
     try:
-        parser.parse(str(source) if isinstance(source, Path) else source)
+        if isinstance(source, Path):  # opened here: a missing file is an OSError, not a URL
+            with source.open("rb") as stream:
+                parser.parse(stream)
+        else:
+            parser.parse(source)
     except defusedxml.EntitiesForbidden as exc:
         builder.discard_open_blobs()
         raise UnsafeXmlError(_entity_message(exc)) from None
@@ -237,7 +241,7 @@ def read_tree(source: Path | IO[bytes], blobs: BlobStore) -> Element:
         raise
     except OSError as exc:
         builder.discard_open_blobs()
-        raise EdxmlError(f"cannot read {source}: {exc}") from exc
+        raise EdxmlError(f"cannot read {source}: {exc.strerror or exc}") from exc
     if builder.root is None:
         raise EdxmlError("empty XML document")
     return builder.root

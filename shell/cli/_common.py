@@ -8,14 +8,13 @@ import datetime as dt
 import functools
 import json
 import signal
-import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import click
 
 from consumers import ReceivedDocument, Receiver
-from docbus import DocbusError, Settings, configure_logging
+from docbus import Settings, configure_logging
 from schemas import StatusCode
 
 __all__ = [
@@ -121,19 +120,19 @@ def _with_options(command: F, options: Sequence[Callable[[Any], Any]]) -> F:
 
 
 def settings_from(**flags: Any) -> Settings:
-    """Settings from the environment with the command's flags on top; logging set up."""
+    """Settings from the environment with the command's flags on top; logging set up.
+
+    Libraries log only what is critical: a command ends a failure with one line of its
+    own, and aiokafka's would say it twice (a service that has started may turn them on).
+    """
     settings = Settings.from_env(**{k: v for k, v in flags.items() if v is not None})
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, quiet_libraries=True)
     return settings
 
 
 def run_async(main: Coroutine[Any, Any, T]) -> T:
-    """Run ``main`` in a new event loop; a docbus error becomes a message and exit status 1."""
-    try:
-        return asyncio.run(main)
-    except DocbusError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    """Run ``main`` in a new event loop (the ``docbus`` group says what failed)."""
+    return asyncio.run(main)
 
 
 def stop_on_signals() -> asyncio.Event:

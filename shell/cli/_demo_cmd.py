@@ -17,11 +17,17 @@ from shell.cli._common import bus_options, emit_json, metrics_options, run_async
 @click.command()
 @bus_options
 @metrics_options
-@click.option("--documents", type=int, default=20_000, show_default=True, help="Documents to send.")
+@click.option(
+    "--documents",
+    type=click.IntRange(min=1),
+    default=20_000,
+    show_default=True,
+    help="Documents to send.",
+)
 @click.option(
     "--bad",
     "bad_records",
-    type=int,
+    type=click.IntRange(min=0),
     default=5,
     show_default=True,
     help="Bad records to inject (malformed, spoofed, unsigned), to show the dead-letter path.",

@@ -171,6 +171,7 @@ def export_command(
                 except (DocbusError, ValueError) as exc:
                     click.echo(f"error: {path}: {exc}", err=True)
                     exporter.failed += 1
+    click.echo(exporter.summary(), err=True)
     if exporter.failed:
         sys.exit(1)
 
@@ -184,6 +185,13 @@ class _Exporter:
         self.blobs = blobs
         self.as_json = as_json
         self.failed = 0
+        self.documents = 0
+        self.notices = 0
+
+    def summary(self) -> str:
+        """What was written, said even when it is nothing."""
+        text = f"{self.documents} documents and {self.notices} status notices exported"
+        return text + (f" to {self.out_dir}" if self.documents or self.notices else "")
 
     def write(self, value: Document | StatusNotice, recipient: str | None = None) -> Path:
         stem = _UNSAFE_NAME.sub("_", value.document_id)
@@ -202,6 +210,10 @@ class _Exporter:
             temp.replace(path)
         finally:
             temp.unlink(missing_ok=True)
+        if isinstance(value, Document):
+            self.documents += 1
+        else:
+            self.notices += 1
         if self.as_json:
             kind = "document" if isinstance(value, Document) else "status"
             emit_json({"file": str(path), "kind": kind, "document_id": value.document_id})

@@ -61,7 +61,7 @@ def _print_key(key: AgencyKey, keystore: Keystore, as_json: bool, verb: str) -> 
 _keys_dir_option = click.option(
     "--keys-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="The keystore folder (env DOCBUS_KEYS_DIR; default: DOCBUS_STATE_DIR/keys).",
+    help="The keystore folder (env DOCBUS_KEYS_DIR; default: DOCBUS_HOME/keys).",
 )
 
 

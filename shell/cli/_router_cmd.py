@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from docbus import configure_logging
 from docbus.directory import Directory
 from docbus.process import tune_service_heap
 from router import LANES, Router, ensure_bus_topics
@@ -53,6 +54,8 @@ def router(group_id: str | None, ensure_topics: bool, lanes: tuple[str, ...], **
                 settings=live, directory=directory, group_id=group_id, lanes=lanes or LANES
             )
             async with service:
+                # Started: from now on aiokafka's own warnings (reconnections) help operators.
+                configure_logging(live.log_level)
                 tune_service_heap()
                 stop_task = asyncio.ensure_future(stop.wait())
                 join_task = asyncio.ensure_future(service.join())

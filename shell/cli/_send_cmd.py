@@ -7,7 +7,9 @@ from typing import Any
 
 import click
 
+from docbus.directory import Directory
 from producers import Sender, SendReceipt, official_letter
+from schemas import VN_TIME
 from shell._runtime import bus_settings
 from shell.cli._common import bus_options, emit_json, run_async, settings_from
 
@@ -45,6 +47,9 @@ def send(
         priority=priority,
         sent_at=now,
     )
+
+    # Before any connection: a recipient nobody receives for is refused at once.
+    Directory.load().check_recipients(recipients, now.astimezone(VN_TIME).date())
 
     async def main() -> SendReceipt:
         async with bus_settings(settings) as (live, _), Sender(agency=sender, settings=live) as s:

@@ -35,12 +35,12 @@ def track(
     """Show each recipient's state, history and deadline for DOCUMENT_ID, or what is overdue.
 
     Reads the tracking store the router writes (DOCBUS_TRACKING_DSN, or SQLite in
-    DOCBUS_STATE_DIR).
+    DOCBUS_HOME).
     """
     settings = settings_from(**flags)
     if not (document_id or overdue or rebuild):
         raise click.UsageError("give a DOCUMENT_ID, --overdue or --rebuild")
-    tracker = Tracker(open_store(dsn=settings.tracking_dsn, state_dir=settings.state_dir))
+    tracker = Tracker(open_store(dsn=settings.tracking_dsn, state_dir=settings.home))
     try:
         if rebuild:
             report = run_async(_rebuild(settings, tracker))

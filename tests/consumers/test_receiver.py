@@ -165,7 +165,7 @@ async def test_crash_after_handling_before_commit(settings: Settings, tmp_path: 
         "async def main():\n"
         f"    s = Settings(bootstrap_servers={settings.bootstrap_servers!r},\n"
         f"                 topic_prefix={settings.topic_prefix!r},\n"
-        f"                 state_dir=Path({str(settings.state_dir)!r}), enable_idempotence=False,\n"
+        f"                 home=Path({str(settings.home)!r}), enable_idempotence=False,\n"
         f"                 keys_dir=Path({str(settings.keys_root)!r}), session_timeout_ms=1500)\n"
         f"    async with Receiver(agency={H29!r}, settings=s, max_batch_records=1) as r:\n"
         "        doc = await anext(r)\n"

@@ -10,6 +10,7 @@ import pytest
 import structlog
 
 from docbus import ConfigurationError, Settings, configure_logging
+from docbus._logging import MAX_LINE_CHARS
 
 
 class _Terminal(io.StringIO):
@@ -54,3 +55,36 @@ def test_configuring_twice_keeps_one_handler() -> None:
 def test_an_unknown_level_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="log_level"):
         Settings(log_level="LOUD")
+
+
+def test_libraries_say_only_warnings_and_no_line_is_over_a_kilobyte() -> None:
+    """aiokafka's INFO (a 20 KB list of partitions) is not shown; a long docbus value is
+    cut to keep the line within MAX_LINE_CHARS, saying how much went; DEBUG shows all."""
+    stream = io.StringIO()
+    configure_logging("INFO", stream=stream)
+    logging.getLogger("aiokafka").info("Updated partition assignment: %s", "p" * 20_000)
+    logging.getLogger("aiokafka").warning("Coordinator dead: %s", "c" * 5_000)
+    structlog.get_logger().info("refused", reason="r" * 5_000, sender="000.00.00.G22")
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2 and all(len(line) <= MAX_LINE_CHARS for line in lines)
+    warning, refused = (json.loads(line) for line in lines)
+    assert (
+        warning["event"].startswith("Coordinator dead: ccc")
+        and "characters cut" in warning["event"]
+    )
+    assert refused["sender"] == "000.00.00.G22" and "characters cut" in refused["reason"]
+
+    debug = io.StringIO()
+    configure_logging("DEBUG", stream=debug)
+    logging.getLogger("aiokafka").info("Updated partition assignment: %s", "p" * 20_000)
+    assert len(debug.getvalue()) > 20_000
+
+
+def test_quiet_libraries_leave_failures_to_the_command() -> None:
+    stream = io.StringIO()
+    configure_logging("INFO", stream=stream, quiet_libraries=True)
+    logging.getLogger("aiokafka").error("Unable connect to %s", "127.0.0.1:1")
+    structlog.get_logger().warning("docbus_still_speaks")
+    assert [json.loads(x)["event"] for x in stream.getvalue().splitlines()] == [
+        "docbus_still_speaks"
+    ]

@@ -22,13 +22,13 @@ def test_environment_then_flags() -> None:
     env = {
         "DOCBUS_BOOTSTRAP_SERVERS": "k1:9092",
         "DOCBUS_PARTITIONS": "6",
-        "DOCBUS_STATE_DIR": "/tmp/x",
+        "DOCBUS_HOME": "/tmp/x",
         "DOCBUS_ENABLE_IDEMPOTENCE": "false",
     }
     settings = Settings.from_env(env, partitions=12, topic_prefix=None)
     assert settings.bootstrap_servers == "k1:9092"
     assert settings.partitions == 12
-    assert settings.state_dir == Path("/tmp/x")
+    assert settings.home == Path("/tmp/x")
     assert settings.enable_idempotence is False
 
 

@@ -54,7 +54,7 @@ class RouterFleet:
         """Start router ``name`` (again)."""
         env = {
             **cli_env(self._settings),
-            "DOCBUS_STATE_DIR": str(self._root / name),
+            "DOCBUS_HOME": str(self._root / name),
             "DOCBUS_LOG_LEVEL": "WARNING",
             **(
                 {"DOCBUS_TRACKING_DSN": self._settings.tracking_dsn}

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from docbus import ClientStateError, InvalidDocumentError, Settings
+from docbus import ClientStateError, InvalidDocumentError, Settings, UnknownRecipientError
 from producers import Sender
 from schemas import EXPRESS_PARTITION, Codec
 from tests.helpers import G12, G22, H29, ensure_topics, letter, read_topic
@@ -73,6 +73,8 @@ async def test_invalid_documents_are_refused_before_sending(settings: Settings) 
             await sender.send(letter(recipients=(H29, H29)))
         with pytest.raises(InvalidDocumentError, match="not a unit of"):
             await sender.send(letter(sender=G12))
+        with pytest.raises(UnknownRecipientError, match="000.00.00.Z99"):
+            await sender.send(letter(recipients=(H29, "000.00.00.Z99")))
     assert await outbox_is_empty(settings, layout.outbox(G22))
 
 

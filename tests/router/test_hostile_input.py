@@ -265,7 +265,7 @@ def closed_agency(directory: Directory) -> str:
 async def test_every_hostile_record_is_dead_lettered_with_its_reason(settings: Settings) -> None:
     """41 kinds of broken or malicious record among good traffic: each dead-lettered with
     its precise reason and the outbox owner told; every good document delivered."""
-    settings = settings.replace(max_document_bytes=_MAX_BYTES, keys_dir=settings.state_dir / "keys")
+    settings = settings.replace(max_document_bytes=_MAX_BYTES, keys_dir=settings.home / "keys")
     keystore = Keystore(settings.keys_root)
     expired_day = dt.date(2020, 1, 15)
     keystore.generate(G12, valid_from=dt.date(2020, 1, 1), valid_days=30)

@@ -104,7 +104,7 @@ async def test_a_partition_revoked_mid_batch_is_neither_routed_further_nor_commi
         tp = TopicPartition(records[0].topic, records[0].partition)
 
         def another_router_routed_it_then_a_rebalance() -> None:
-            other = Tracker(open_store(dsn=None, state_dir=settings.state_dir))
+            other = Tracker(open_store(dsn=None, state_dir=settings.home))
             other.on_document(doc, [(H29, H29)])
             other.flush()
             other.store.close()

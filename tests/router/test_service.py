@@ -261,7 +261,7 @@ async def test_notices_for_forgotten_deliveries_are_read_back_off_the_loop(
     """A tracker that remembers one delivery: the router reads the others back from the
     store in its store thread (StoreReadNeeded), and every notice still goes through."""
     await ensure_topics(settings, [G22, H29])
-    tracker = Tracker(open_store(dsn=None, state_dir=settings.state_dir), cache_size=1)
+    tracker = Tracker(open_store(dsn=None, state_dir=settings.home), cache_size=1)
     notices = NoticeCollector()
     docs = [letter(G22, (H29,), number=n) for n in range(1, 4)]
     try:

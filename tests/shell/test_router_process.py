@@ -30,7 +30,7 @@ async def test_a_router_process_that_cannot_start_says_why(tmp_path: Path, keys_
     """No broker at the address: the parent gets ChildFailed naming the cause, not a hang."""
     nowhere = Settings(
         bootstrap_servers=f"127.0.0.1:{free_port()}",
-        state_dir=tmp_path,
+        home=tmp_path,
         keys_dir=keys_dir,
         request_timeout_ms=2000,
     )

@@ -21,7 +21,7 @@ DOCUMENT_ID = "000.00.00.G22,2025/10/15,7816/VPCP-KTTH"
 
 async def test_import_prints_the_document_as_json(settings: Settings) -> None:
     """--json prints the Document with the schema's field names; a bad file fails alone."""
-    bad = settings.state_dir / "bad.edxml"
+    bad = settings.home / "bad.edxml"
     bad.parent.mkdir(parents=True, exist_ok=True)
     bad.write_text("<edXML><oops></edXML>", "utf-8")
     run = await docbus(
