@@ -5,7 +5,7 @@ The lab's side (simulated agencies that acknowledge what they receive) is
 """
 
 from consumers._dedupe import DedupeKey, DedupeStore, SqliteDedupeStore
-from consumers._receiver import NoticeHandler, ReceivedDocument, Receiver
+from consumers._receiver import NoticeHandler, ReceivedDocument, Receiver, RefusalHandler
 
 __all__ = [
     "DedupeKey",
@@ -13,5 +13,6 @@ __all__ = [
     "NoticeHandler",
     "ReceivedDocument",
     "Receiver",
+    "RefusalHandler",
     "SqliteDedupeStore",
 ]

@@ -15,6 +15,7 @@ import asyncio
 import collections
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -58,7 +59,7 @@ from schemas import (
     header_value,
 )
 
-__all__ = ["NoticeHandler", "ReceivedDocument", "Receiver"]
+__all__ = ["NoticeHandler", "ReceivedDocument", "Receiver", "RefusalHandler"]
 
 log = structlog.get_logger("docbus.receiver")
 
@@ -73,6 +74,11 @@ class NoticeHandler(Protocol):
     """Called with each status notice that reaches the agency's inbox (about its own documents)."""
 
     async def __call__(self, notice: StatusNotice, /) -> None: ...
+
+
+#: Called with (reason class, reason) for each record the receiver refuses: undecodable,
+#: invalid, unsigned or signed by a key it does not trust. The record is not handed over.
+RefusalHandler = Callable[[str, str], None]
 
 
 @dataclass(eq=False)
@@ -121,6 +127,7 @@ class Receiver(Service):
         settings: Settings,
         dedupe: DedupeStore | None = None,
         on_notice: NoticeHandler | None = None,
+        on_refused: RefusalHandler | None = None,
         producer: AIOKafkaProducer | None = None,
         codec: Codec | None = None,
         group_id: str | None = None,
@@ -152,6 +159,7 @@ class Receiver(Service):
         self._dedupe_given = dedupe
         self._dedupe: DedupeStore | None = None
         self._on_notice = on_notice
+        self._on_refused = on_refused
         self._group_id = group_id or settings.group_id(f"receiver.{self.top_level}")
         self._topic = TopicLayout(settings.topic_prefix).inbox(self.top_level)
         self._express = TopicPartition(self._topic, EXPRESS_PARTITION)
@@ -416,6 +424,8 @@ class Receiver(Service):
                 offset=record.offset,
             )
             self.metrics.records_rejected.labels(self.top_level, exc.kind).inc()
+            if self._on_refused is not None:
+                self._on_refused(exc.kind, str(exc))
             return None
         if isinstance(message, StatusNotice):
             self.metrics.notices_received.labels(self.top_level, str(message.status_code)).inc()

@@ -6,7 +6,10 @@ readable console output. Records from the standard ``logging`` module (aiokafka'
 them) go through the same renderer, so a log shipper sees one format. Other libraries log
 at WARNING and above (INFO and above when docbus logs at DEBUG; only CRITICAL with
 ``quiet_libraries``, for a command that reports its own failures in words). Below DEBUG no
-line is longer than :data:`MAX_LINE_CHARS`: the longest values are cut, saying how much.
+line is longer than :data:`MAX_LINE_CHARS` (the longest values are cut, saying how much),
+and an event repeated for record after record (a dead letter, a refused record) is
+summarised: the first few of each kind and reason in a window, then one line saying how
+many more there were.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from __future__ import annotations
 import json as json_module
 import logging
 import sys
+import time
 from collections.abc import MutableMapping
 from typing import Any, TextIO
 
 import structlog
 
-__all__ = ["MAX_LINE_CHARS", "configure_logging", "reset_logging"]
+__all__ = ["MAX_LINE_CHARS", "RepeatSummary", "configure_logging", "reset_logging"]
 
 _HANDLER_NAME = "docbus"
 
@@ -52,7 +56,7 @@ def configure_logging(
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     debug = numeric_level <= logging.DEBUG
-    bounded: list[structlog.types.Processor] = [] if debug else [bound_line_length]
+    bounded: list[structlog.types.Processor] = [] if debug else [RepeatSummary(), bound_line_length]
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, *bounded, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
@@ -64,6 +68,33 @@ def configure_logging(
     else:
         libraries = logging.CRITICAL if quiet_libraries else max(numeric_level, logging.WARNING)
     _route_stdlib_logging(libraries, stream, shared, [*bounded, renderer])
+
+
+class RepeatSummary:
+    """A processor passing the first ``burst`` events of one (event, reason) in each window
+    of ``window_s``; the first one after a window carries how many were dropped in it."""
+
+    def __init__(self, *, burst: int = 5, window_s: float = 10.0) -> None:
+        self._burst = burst
+        self._window_s = window_s
+        #: (event, reason) -> [window start, passed in it, dropped in it]
+        self._seen: dict[tuple[str, str], list[float]] = {}
+
+    def __call__(
+        self, _logger: Any, _name: str, event: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        key = (str(event.get("event")), str(event.get("reason", "")))
+        now = time.monotonic()
+        seen = self._seen.setdefault(key, [now, 0, 0])
+        if now - seen[0] >= self._window_s:
+            if seen[2]:
+                event["repeated"] = f"{seen[2]:.0f} more like this in {now - seen[0]:.0f} s"
+            seen[:] = [now, 0, 0]
+        if seen[1] >= self._burst:
+            seen[2] += 1
+            raise structlog.DropEvent
+        seen[1] += 1
+        return event
 
 
 def bound_line_length(

@@ -8,6 +8,7 @@ from shell._demo import (
     ProgressCallback,
     run_demo,
 )
+from shell._own_run import delete_prefixed_topics, own_run
 from shell._replay import (
     ReplayProgress,
     ReplaySummary,
@@ -25,7 +26,9 @@ __all__ = [
     "bench_router",
     "bus_settings",
     "day_spans",
+    "delete_prefixed_topics",
     "free_port",
+    "own_run",
     "run_demo",
     "run_replay",
 ]

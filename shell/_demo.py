@@ -27,6 +27,7 @@ log = structlog.get_logger("docbus.demo")
 ProgressCallback = Callable[[int, int], None]
 
 _NOTICES_PER_DELIVERY = 2  # 01 arrived, then 03 accepted or 02 rejected
+_CHUNK = 1000  # documents in flight at once
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ async def run_demo(
             ledger,
             timeout_s,
             None if progress is None else lambda: progress(len(ledger.received), expected),
+            bus.refusals,
         )
         elapsed = time.monotonic() - started
         metrics_url = bus.router.metrics_url
@@ -133,27 +135,22 @@ async def _send_burst(
     ledger: DeliveryLedger,
     progress: ProgressCallback | None,
 ) -> tuple[int, int]:
-    """Send ``count`` documents from every agency's sender; return (sent, deliveries due)."""
-    mix = DocumentMix(directory, seed=seed)
-    sent = expected = 0
-    chunk: list[Document] = []
-    for document in mix.documents(count):
-        chunk.append(document)
-        if len(chunk) == 1000:
-            expected += await _send_chunk(bus.senders, chunk)
-            sent += len(chunk)
-            chunk = []
-            if progress is not None:
-                progress(len(ledger.received), expected)
-    if chunk:
-        expected += await _send_chunk(bus.senders, chunk)
-        sent += len(chunk)
-    return sent, expected
+    """Send ``count`` documents from every agency's sender; return (sent, deliveries due).
+
+    The burst is drawn first, so the progress has its total from the start.
+    """
+    burst = list(DocumentMix(directory, seed=seed).documents(count))
+    expected = sum(len(d.recipients) for d in burst)
+    for start in range(0, len(burst), _CHUNK):
+        if progress is not None:
+            progress(len(ledger.received), expected)
+        await _send_chunk(bus.senders, burst[start : start + _CHUNK])
+        bus.refusals.check()
+    return len(burst), expected
 
 
-async def _send_chunk(senders: dict[str, Sender], chunk: list[Document]) -> int:
+async def _send_chunk(senders: dict[str, Sender], chunk: list[Document]) -> None:
     await asyncio.gather(*(senders[d.sender].send(d) for d in chunk))
-    return sum(len(d.recipients) for d in chunk)
 
 
 async def _inject_bad_records(

@@ -35,6 +35,7 @@ from shell._broker import EmbeddedBroker
 from shell._express_senders import ExpressSenders
 from shell._express_watch import ExpressWatch
 from shell._priority import BULK_NICE, thread_at_lower_priority
+from shell._refusals import RefusalWatch
 from shell._replay_timeline import Timeline
 from shell._router_process import RouterProcess
 from shell._simulated_bus import simulated_bus, wait_complete
@@ -292,12 +293,15 @@ class _Run:
                 # The simulated agencies stand for machines of their own: here they give
                 # way to the broker and the express lane, as the bulk lane does.
                 with thread_at_lower_priority(BULK_NICE):
-                    await self._send_days(_Outboxes(bus.senders, express), days, span, ledger)
+                    await self._send_days(
+                        _Outboxes(bus.senders, express), days, span, ledger, bus.refusals
+                    )
                     ledger.expect(deliveries=span.deliveries, notices=span.notices, rejections=0)
                     completed = await wait_complete(
                         ledger,
                         self.timeout_s,
                         None if self.progress is None else lambda: self._tick(ledger),
+                        bus.refusals,
                     )
             finally:
                 sampling.cancel()
@@ -328,8 +332,10 @@ class _Run:
         days: list[dt.date],
         span: _Expected,
         ledger: DeliveryLedger,
+        refusals: RefusalWatch,
     ) -> None:
-        """Send the documents of ``days`` in chunks, at the set speed or as fast as acked."""
+        """Send the documents of ``days`` in chunks, at the set speed or as fast as acked;
+        stop (:class:`RunRefused`) when what was sent is being refused."""
         chunk: list[Document] = []
         for modelled in (d for day in days for d in self.model.documents_of(day)):
             if self.speed is not None:  # wait for the document's moment, sending what is due
@@ -351,6 +357,7 @@ class _Run:
             if span.documents % _YIELD_EVERY == 0:
                 await asyncio.sleep(0)
                 self._tick(ledger, span)
+                refusals.check()
         await outboxes.send(chunk, self.timeline)
 
     def _tick(self, ledger: DeliveryLedger, span: _Expected | None = None) -> None:

@@ -19,6 +19,7 @@ from docbus.directory import Directory
 from producers import Sender
 from router import ensure_bus_topics
 from schemas import BUS_AGENCY, Codec
+from shell._refusals import RefusalWatch
 from shell._router_process import RouterProcesses
 
 __all__ = [
@@ -62,8 +63,10 @@ async def receiving_agencies(
     codec: Codec,
     ledger: DeliveryLedger,
     clerk: ClerkFactory,
+    refusals: RefusalWatch,
 ) -> AsyncIterator[None]:
-    """Every agency's receiver with its clerk, answering on one shared producer."""
+    """Every agency's receiver with its clerk, answering on one shared producer; what the
+    receivers and the bus refuse is counted in ``refusals``."""
     async with shared_producer(settings) as producer, contextlib.AsyncExitStack() as stack:
         receivers = [
             Receiver(
@@ -71,7 +74,8 @@ async def receiving_agencies(
                 settings=settings,
                 codec=codec,
                 producer=producer,
-                on_notice=ledger.on_notice,
+                on_notice=refusals.watching(ledger.on_notice),
+                on_refused=refusals.refused,
             )
             for code in codes
         ]
@@ -102,6 +106,8 @@ class SimulatedBus:
     router: Any
     senders: dict[str, Sender]
     producer: Any
+    #: What the bus (dead letters) and the receivers refused, by class.
+    refusals: RefusalWatch
 
 
 @contextlib.asynccontextmanager
@@ -124,6 +130,7 @@ async def simulated_bus(
     records. Fault tests pass ``router``: routers of their own that they kill and restart.
     """
     await ensure_bus_topics(settings, directory)
+    refusals = RefusalWatch()
     with tempfile.TemporaryDirectory(prefix="docbus-run-") as state:
         settings = settings.replace(home=Path(state))
         Keystore(settings.keys_root).ensure([BUS_AGENCY, *directory.codes()])
@@ -131,7 +138,7 @@ async def simulated_bus(
             running_router, _ = await all_finished(  # each waits seconds to join its groups
                 stack.enter_async_context(router(settings)),
                 stack.enter_async_context(
-                    receiving_agencies(settings, codes, codec, ledger, clerk)
+                    receiving_agencies(settings, codes, codec, ledger, clerk, refusals)
                 ),
             )
             producer = await stack.enter_async_context(shared_producer(settings))
@@ -145,18 +152,27 @@ async def simulated_bus(
                     directory=directory,
                 )
                 senders[code] = await stack.enter_async_context(sender)
-            yield SimulatedBus(settings, running_router, senders, producer)
+            yield SimulatedBus(settings, running_router, senders, producer, refusals)
 
 
 async def wait_complete(
-    ledger: DeliveryLedger, timeout_s: float, tick: Callable[[], None] | None = None
+    ledger: DeliveryLedger,
+    timeout_s: float,
+    tick: Callable[[], None] | None = None,
+    refusals: RefusalWatch | None = None,
 ) -> bool:
-    """Wait until ``ledger`` has all it expects (False on timeout), calling ``tick`` 5 times a second."""
+    """Wait until ``ledger`` has all it expects (False on timeout), calling ``tick`` 5 times
+    a second; :class:`RunRefused` as soon as ``refusals`` sees a pattern."""
     waiter = asyncio.create_task(ledger.wait_complete(timeout_s))
-    while not waiter.done():
-        if tick is not None:
-            tick()
-        await asyncio.wait([waiter], timeout=0.2)
+    try:
+        while not waiter.done():
+            if tick is not None:
+                tick()
+            if refusals is not None:
+                refusals.check()
+            await asyncio.wait([waiter], timeout=0.2)
+    finally:
+        waiter.cancel()
     if tick is not None:
         tick()
     return waiter.result()

@@ -11,8 +11,8 @@ from pathlib import Path
 import hypothesis
 import pytest
 
-from docbus import Settings, delete_topics, list_topics, reset_logging
-from shell import EmbeddedBroker, free_port
+from docbus import Settings, reset_logging
+from shell import EmbeddedBroker, delete_prefixed_topics, free_port
 from tests.debian import debian_tool, require_debian_tool
 from tests.isolation import isolate_state, new_in_tree, release_state, tree_entries
 
@@ -89,14 +89,7 @@ def settings(
     ).for_embedded(broker.bootstrap_servers)
     yield settings
     with concurrent.futures.ThreadPoolExecutor(1) as thread:  # outside the test's event loop
-        thread.submit(asyncio.run, _delete_prefixed_topics(settings)).result(timeout=60)
-
-
-async def _delete_prefixed_topics(settings: Settings) -> None:
-    """Delete every topic named ``<prefix>.…`` or ``<prefix>-…`` (a replay's spans)."""
-    prefix = settings.topic_prefix
-    names = await list_topics(settings)
-    await delete_topics(settings, [n for n in names if n.startswith((f"{prefix}.", f"{prefix}-"))])
+        thread.submit(asyncio.run, delete_prefixed_topics(settings)).result(timeout=60)
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shell._bench import bench_router
-from shell._runtime import bus_settings
+from shell._own_run import own_run
 from shell.cli._common import bus_options, emit_json, run_async, settings_from
 
 
@@ -60,7 +60,7 @@ def bench_router_cmd(
     settings = settings_from(**flags)
 
     async def main() -> dict[str, Any]:
-        async with bus_settings(settings) as (live, _):
+        async with own_run(settings, name="bench") as (live, _):
             return await bench_router(
                 live,
                 documents=documents,

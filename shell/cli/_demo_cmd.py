@@ -6,12 +6,12 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from shell._demo import DemoSummary, run_demo
-from shell._runtime import bus_settings
+from shell._own_run import own_run
 from shell.cli._common import bus_options, emit_json, metrics_options, run_async, settings_from
+from shell.cli._progress import progress_report
 
 
 @click.command()
@@ -54,21 +54,8 @@ def demo(
     console = Console(stderr=True)
 
     async def main() -> DemoSummary:
-        async with bus_settings(settings) as (live, _):
-            with Progress(
-                TextColumn("[bold]deliveries"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-                disable=as_json,
-            ) as bar:
-                task = bar.add_task("deliveries", total=None)
-
-                def progress(done: int, expected: int) -> None:
-                    bar.update(task, completed=done, total=expected or None)
-
+        async with own_run(settings, name="demo") as (live, _):
+            with progress_report(console, "deliveries", quiet=as_json) as progress:
                 return await run_demo(
                     live,
                     documents=documents,
@@ -78,7 +65,9 @@ def demo(
                     progress=progress,
                     freeze_heap=True,
                     on_metrics=lambda url: console.print(
-                        f"router metrics: {url} (Prometheus can scrape it while the demo runs)"
+                        f"router metrics: {url} (Prometheus can scrape it while the demo runs)",
+                        highlight=False,
+                        soft_wrap=True,
                     ),
                 )
 
@@ -110,7 +99,6 @@ def _print_table(summary: DemoSummary, console: Console) -> None:
         ("dead-lettered (sender told)", f"{summary.dead_lettered} ({summary.rejections_returned})"),
         ("elapsed", f"{summary.elapsed_s:.1f} s"),
         ("documents per second", f"{summary.docs_per_s:,.0f}"),
-        ("router metrics (during the run)", summary.metrics_url or "not served"),
     ]
     for name, value in rows:
         table.add_row(name, value)

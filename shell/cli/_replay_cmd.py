@@ -7,21 +7,14 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from docbus.directory import Directory
 from producers.simulation import YEARS, YearWorkload
+from shell._own_run import own_run
 from shell._replay import ReplaySummary, run_replay
-from shell._runtime import bus_settings
 from shell.cli._common import bus_options, emit_json, run_async, settings_from
+from shell.cli._progress import progress_report
 
 
 @click.command()
@@ -101,23 +94,11 @@ def replay(
     console = Console(stderr=True)
 
     async def main() -> ReplaySummary:
-        async with bus_settings(settings) as (live, broker):
-            with Progress(
-                TextColumn("[bold]documents"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[rate]:>8,.0f} docs/s"),
-                TimeElapsedColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-                console=console,
-                transient=True,
-                disable=as_json,
-            ) as bar:
-                task = bar.add_task("documents", total=None, rate=0.0)
+        async with own_run(settings, name="replay") as (live, broker):
+            with progress_report(console, "documents", quiet=as_json) as report:
 
                 def progress(sent: int, total: int, _received: int) -> None:
-                    bar.update(task, completed=sent, total=total, rate=bar.tasks[0].speed or 0.0)
+                    report(sent, total)
 
                 return await run_replay(
                     live,

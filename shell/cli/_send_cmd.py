@@ -35,7 +35,7 @@ def send(
     as_json: bool,
     **flags: Any,
 ) -> None:
-    """Send one official letter and print its document id once the broker holds it."""
+    """Send one official letter; print its document id once the broker holds it."""
     settings = settings_from(**flags)
     now = dt.datetime.now(dt.UTC)
     document = official_letter(
@@ -65,7 +65,6 @@ def send(
                 "offset": receipt.offset,
             }
         )
-    else:
-        click.echo(
-            f"sent {receipt.document_id} ({receipt.topic}/{receipt.partition}@{receipt.offset})"
-        )
+    else:  # the id alone on stdout, for `ID=$(docbus send ...)`
+        click.echo(receipt.document_id)
+        click.echo(f"sent to {receipt.topic}/{receipt.partition}@{receipt.offset}", err=True)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
+import time
 
 import pytest
 import structlog
 
 from docbus import ConfigurationError, Settings, configure_logging
-from docbus._logging import MAX_LINE_CHARS
+from docbus._logging import MAX_LINE_CHARS, RepeatSummary
 
 
 class _Terminal(io.StringIO):
@@ -88,3 +90,19 @@ def test_quiet_libraries_leave_failures_to_the_command() -> None:
     assert [json.loads(x)["event"] for x in stream.getvalue().splitlines()] == [
         "docbus_still_speaks"
     ]
+
+
+def test_an_event_repeated_record_after_record_is_summarised() -> None:
+    """The first few of one event and reason pass; the next window's first line says how
+    many were dropped; another reason is counted apart."""
+    summary = RepeatSummary(burst=3, window_s=0.2)
+    passed = []
+    for n in range(50):
+        with contextlib.suppress(structlog.DropEvent):
+            passed.append(summary(None, "warning", {"event": "dead_letter", "reason": "a", "n": n}))
+    with contextlib.suppress(structlog.DropEvent):
+        passed.append(summary(None, "warning", {"event": "dead_letter", "reason": "b"}))
+    assert [e.get("n") for e in passed] == [0, 1, 2, None]
+    time.sleep(0.25)
+    later = summary(None, "warning", {"event": "dead_letter", "reason": "a"})
+    assert later["repeated"].startswith("47 more like this")

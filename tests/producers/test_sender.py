@@ -73,7 +73,7 @@ async def test_invalid_documents_are_refused_before_sending(settings: Settings) 
             await sender.send(letter(recipients=(H29, H29)))
         with pytest.raises(InvalidDocumentError, match="not a unit of"):
             await sender.send(letter(sender=G12))
-        with pytest.raises(UnknownRecipientError, match="000.00.00.Z99"):
+        with pytest.raises(UnknownRecipientError, match=r"000\.00\.00\.Z99"):
             await sender.send(letter(recipients=(H29, "000.00.00.Z99")))
     assert await outbox_is_empty(settings, layout.outbox(G22))
 

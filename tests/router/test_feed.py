@@ -49,10 +49,14 @@ async def test_topic_round_trip(settings: Settings) -> None:
 
 
 async def test_router_picks_up_a_new_directory_without_restart(settings: Settings) -> None:
-    """A ministry added to the published directory receives mail from the running router."""
+    """A ministry added to the published directory receives mail from the running router
+    (sent by an agency whose directory knew it first)."""
     layout = await ensure_topics(settings, [G22, NEW])
     updated = with_new_ministry(Directory.load(), "test-2")
-    async with Router(settings=settings) as router, Sender(agency=G22, settings=settings) as sender:
+    async with (
+        Router(settings=settings) as router,
+        Sender(agency=G22, settings=settings, directory=updated) as sender,
+    ):
         await sender.send(letter(G22, (NEW,), number=1))
         (dead,) = await read_topic(settings, layout.deadletter, 1)
         assert b"G23" in dict(dead.headers)["docbus-error"]

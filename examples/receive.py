@@ -1,0 +1,27 @@
+"""Receive Hà Nội's (H29) documents and accept each; stop when none comes for a while.
+
+python examples/receive.py [seconds to wait for the next document, default 10]
+"""
+
+import asyncio
+import sys
+
+from consumers import Receiver
+from docbus import Settings
+from schemas import StatusCode
+
+
+async def main(idle_s: float) -> None:
+    settings = Settings.from_env()
+    async with Receiver(agency="000.00.00.H29", settings=settings) as receiver:
+        while True:
+            try:  # each document once; "01 arrived" has already gone back
+                received = await asyncio.wait_for(anext(receiver), idle_s)
+            except TimeoutError:
+                break
+            print(f"received {received.document.document_id}: {received.document.subject}")
+            await received.notify(StatusCode.ACCEPTED, "Đã vào sổ")  # durable when it returns
+
+
+if __name__ == "__main__":
+    asyncio.run(main(float(sys.argv[1]) if len(sys.argv) > 1 else 10.0))

@@ -1,0 +1,115 @@
+"""The demo and the replay are self-contained wherever they run, and stop when refused.
+
+With the "Using it" variables exported (a broker, its kind, a topic prefix, a home with
+the user's keys) and the user's router running, `docbus demo` and `docbus replay` use
+their own prefix, keys and state: the user's router routes none of their records, the
+user's home is untouched, and their topics are gone afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from consumers.simulation import AcknowledgingAgency, DeliveryLedger
+from docbus import Keystore, Settings, list_topics
+from docbus.directory import Directory
+from producers.simulation import DocumentMix
+from router import Router
+from schemas import BUS_AGENCY, Codec, today_vn
+from shell._refusals import RefusalWatch, RunRefused
+from shell._simulated_bus import simulated_bus, wait_complete
+
+
+def _files(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root)): p.stat().st_size for p in root.rglob("*") if p.is_file()}
+
+
+def _own_topics(names: list[str]) -> set[str]:
+    return {n for n in names if n.startswith(("demo-", "replay-"))}
+
+
+async def _docbus(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "shell.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+
+async def test_demo_and_replay_leave_the_users_bus_alone(
+    settings: Settings, tmp_path: Path
+) -> None:
+    home = tmp_path / "user-home"
+    user = settings.replace(home=home, keys_dir=None)
+    Keystore(user.keys_root).ensure([BUS_AGENCY, "000.00.00.G22", "000.00.00.H29"])
+    before = _files(home)
+    topics_before = _own_topics(await list_topics(settings))
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DOCBUS_")},
+        "DOCBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers or "",
+        "DOCBUS_BROKER_KIND": "embedded",
+        "DOCBUS_TOPIC_PREFIX": settings.topic_prefix,
+        "DOCBUS_HOME": str(home),
+    }
+    async with Router(settings=user) as users_router:
+        demo = await _docbus("demo", "--documents", "300", "--json", env=env)
+        replay = await _docbus("replay", "--scale", "0.0001", "--json", env=env)
+        routed = users_router.stats.documents_routed
+    assert demo.returncode == 0, demo.stderr[-2000:]
+    assert replay.returncode == 0, replay.stderr[-2000:]
+    demoed, replayed = json.loads(demo.stdout), json.loads(replay.stdout)
+    assert demoed["completed"] and demoed["lost"] == 0 and demoed["dead_lettered"] == 5
+    assert replayed["completed"] and replayed["lost"] == 0 and replayed["documents"] == 1220
+    assert routed == 0  # the user's router saw none of their records
+    after = _files(home)
+    assert {k: v for k, v in after.items() if k.startswith("keys")} == before
+    assert not [k for k in after if k.startswith(("receiver-", "blobs"))], after
+    assert _own_topics(await list_topics(settings)) == topics_before
+
+
+async def test_a_run_being_refused_stops_with_the_reason(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Routers that trust none of the senders' keys refuse every document: the run stops
+    once 100 records of one class are refused, naming the class and a reason."""
+    directory = Directory.load()
+    codes = [a.code for a in directory.open_at(today_vn())]
+    strangers = tmp_path / "strangers-keys"
+    Keystore(strangers).ensure([BUS_AGENCY])
+    ledger = DeliveryLedger()
+    async with simulated_bus(
+        settings,
+        directory=directory,
+        codec=Codec(),
+        codes=codes,
+        ledger=ledger,
+        clerk=lambda r, i: AcknowledgingAgency(r, ledger, seed=i),
+        router=lambda s: Router(settings=s.replace(keys_dir=strangers), directory=directory),
+    ) as bus:
+        documents = list(DocumentMix(directory, seed=1).documents(300))
+        await asyncio.gather(*(bus.senders[d.sender].send(d) for d in documents))
+        ledger.expect(deliveries=1, notices=0, rejections=0)
+        with pytest.raises(RunRefused, match="unknown_key") as refused:
+            await wait_complete(ledger, 120, refusals=bus.refusals)
+    assert refused.value.count >= 100 and "records refused as unknown_key" in str(refused.value)
+
+
+def test_the_watch_counts_by_class_and_keeps_the_first_reason() -> None:
+    watch = RefusalWatch(limit=3)
+    for n in range(2):
+        watch.refused("bad_signature", f"signature {n} does not verify")
+        watch.refused("malformed", "truncated")
+    watch.check()
+    watch.refused("bad_signature", "late")
+    with pytest.raises(RunRefused, match=r"3 records refused as bad_signature .*signature 0"):
+        watch.check()
