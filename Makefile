@@ -34,4 +34,4 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .docbus
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

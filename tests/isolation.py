@@ -55,8 +55,11 @@ def tree_entries(repo: Path) -> set[str] | None:
 
 
 def new_in_tree(before: set[str], after: set[str]) -> list[str]:
-    """Entries of ``after`` not in ``before``, bytecode caches aside."""
-    return sorted(e for e in after - before if not e.endswith(_BYTECODE))
+    """New untracked or ignored entries of ``after`` (``??``, ``!!``), bytecode caches aside
+    (a tracked file changed meanwhile is someone editing, not the suite)."""
+    return sorted(
+        e for e in after - before if e.startswith(("??", "!!")) and not e.endswith(_BYTECODE)
+    )
 
 
 _ROOT = pytest.StashKey[Path]()

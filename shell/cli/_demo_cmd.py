@@ -52,6 +52,14 @@ def demo(
     if settings.metrics_port is None:
         settings = settings.replace(metrics_port=0)  # a free port: the demo shows its metrics
     console = Console(stderr=True)
+    if not as_json:
+        where = settings.bootstrap_servers or "an embedded broker of its own"
+        console.print(
+            f"docbus demo: starting routers and every agency's sender and receiver on "
+            f"{where}, then a burst of documents",
+            highlight=False,
+            soft_wrap=True,
+        )
 
     async def main() -> DemoSummary:
         async with own_run(settings, name="demo") as (live, _):

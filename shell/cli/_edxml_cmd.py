@@ -190,7 +190,10 @@ class _Exporter:
 
     def summary(self) -> str:
         """What was written, said even when it is nothing."""
-        text = f"{self.documents} documents and {self.notices} status notices exported"
+        text = (
+            f"{self.documents} document{'' if self.documents == 1 else 's'} and "
+            f"{self.notices} status notice{'' if self.notices == 1 else 's'} exported"
+        )
         return text + (f" to {self.out_dir}" if self.documents or self.notices else "")
 
     def write(self, value: Document | StatusNotice, recipient: str | None = None) -> Path:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -21,15 +19,6 @@ _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 def _keystore(keys_dir: Path | None) -> Keystore:
     return Keystore(Settings.from_env(keys_dir=keys_dir).keys_root)
-
-
-def _made(make: Callable[[], AgencyKey]) -> AgencyKey:
-    """The key ``make`` returns; a docbus error becomes a message and exit status 1."""
-    try:
-        return make()
-    except DocbusError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
 
 
 def _agency(code: str) -> str:
@@ -97,10 +86,8 @@ def generate(
         if kept:
             _print_key(kept[-1], keystore, as_json, "kept")
             return
-    key = _made(
-        lambda: keystore.generate(
-            code, valid_from=valid_from.date() if valid_from else None, valid_days=valid_days
-        )
+    key = keystore.generate(
+        code, valid_from=valid_from.date() if valid_from else None, valid_days=valid_days
     )
     _print_key(key, keystore, as_json, "generated")
 
@@ -129,13 +116,11 @@ def rotate(
     """Roll an agency's key over: a new key, the old one valid through an overlap."""
     keystore = _keystore(keys_dir)
     code = _agency(agency)
-    key = _made(
-        lambda: keystore.rotate(
-            code,
-            starts=starts.date() if starts else None,
-            overlap_days=overlap_days,
-            valid_days=valid_days,
-        )
+    key = keystore.rotate(
+        code,
+        starts=starts.date() if starts else None,
+        overlap_days=overlap_days,
+        valid_days=valid_days,
     )
     _print_key(key, keystore, as_json, "rotated to")
 

@@ -61,16 +61,19 @@ def _bar(console: Console, what: str) -> Iterator[Report]:
 
 
 class _Lines:
-    """One line every LINE_EVERY_S: done of total, percent, rate and time left."""
+    """One line every LINE_EVERY_S: done of total, percent, rate and time left (the rate
+    counted from the first report, when the work itself began)."""
 
     def __init__(self, console: Console, what: str) -> None:
         self._console = console
         self._what = what
-        self._started = time.monotonic()
-        self._last = self._started
+        self._started: float | None = None
+        self._last = 0.0
 
     def __call__(self, done: int, total: int) -> None:
         now = time.monotonic()
+        if self._started is None:
+            self._started = self._last = now
         if now - self._last < LINE_EVERY_S:
             return
         self._last = now

@@ -77,4 +77,4 @@ def receive(
 
     count = run_async(main())
     if not as_json:
-        click.echo(f"{count} documents received", err=True)
+        click.echo(f"{count} document{'' if count == 1 else 's'} received", err=True)

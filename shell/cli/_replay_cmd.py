@@ -92,6 +92,14 @@ def replay(
         flags["log_level"] = "ERROR"
     settings = settings_from(**flags)
     console = Console(stderr=True)
+    if not as_json:
+        where = settings.bootstrap_servers or "an embedded broker of its own"
+        console.print(
+            f"docbus replay: starting routers and every agency's sender and receiver on "
+            f"{where}, then the year's documents",
+            highlight=False,
+            soft_wrap=True,
+        )
 
     async def main() -> ReplaySummary:
         async with own_run(settings, name="replay") as (live, broker):

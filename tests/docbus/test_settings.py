@@ -103,3 +103,14 @@ def test_the_broker_kind_sets_every_unset_knob_in_one_place() -> None:
     assert cluster.fetch_max_wait_ms == 500
     with pytest.raises(ConfigurationError, match="broker_kind must be one of"):
         Settings(broker_kind="tansu")
+
+
+def test_the_home_is_the_users_data_folder_unless_told() -> None:
+    """By default the platform's user data folder (XDG on Linux), so commands work from
+    any folder; DOCBUS_HOME moves it, and keys and blobs follow it."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("XDG_DATA_HOME", "/srv/data")
+        assert Settings().home == Path("/srv/data/docbus")
+    moved = Settings.from_env({"DOCBUS_HOME": "~/bus"})
+    assert moved.home == Path("~/bus").expanduser()
+    assert moved.keys_root == moved.home / "keys" and moved.blob_root == moved.home / "blobs"

@@ -182,3 +182,26 @@ def test_every_subcommand_is_tried() -> None:
 
     tried = {m.args[0] for m in MISTAKES} | {"broker"}
     assert set(main.commands) <= tried, set(main.commands) - tried
+
+
+def test_home_flag_and_variable_hold_the_state_wherever_commands_run(tmp_path: Path) -> None:
+    """``docbus --home DIR`` and DOCBUS_HOME put the keys there, not in the folder the
+    command runs from."""
+    work, flagged, variable = tmp_path / "work", tmp_path / "flagged", tmp_path / "variable"
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCBUS_")}
+    flag = ("--home", str(flagged))
+    made = subprocess.run(
+        [sys.executable, "-m", "shell.cli", *flag, "keys", "generate", "--agency", G22],
+        env=env,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert made.returncode == 0, made.stderr
+    assert _docbus(("keys", "generate", "--agency", H29), variable, work).returncode == 0
+    assert all(p.name.startswith(G22) for p in (flagged / "keys").glob("*.pem"))
+    assert all(p.name.startswith(H29) for p in (variable / "keys").glob("*.pem"))
+    assert any((flagged / "keys").glob("*.pem")) and any((variable / "keys").glob("*.pem"))
+    assert list(work.iterdir()) == []

@@ -103,6 +103,7 @@ async def test_edxml_through_the_bus(settings: Settings, tmp_path: Path) -> None
             "--json",
         )
         assert received.returncode == 0, received.stderr
+        assert f"1 document and 0 status notices exported to {inbox}" in received.stderr
         (entry,) = [json.loads(line) for line in received.stdout.splitlines()]
         assert entry["kind"] == "document" and entry["document_id"] == DOCUMENT_ID
         delivered = import_edxml(Path(entry["file"]), blobs=blobs)
@@ -123,6 +124,13 @@ async def test_edxml_through_the_bus(settings: Settings, tmp_path: Path) -> None
             "--json",
         )
         assert answered.returncode == 0, answered.stderr
+        assert "0 documents and 2 status notices exported" in answered.stderr
+        nothing = await docbus(
+            settings, "edxml", "export", "--agency", H29, "--out", str(inbox), "--timeout", "2"
+        )
+        assert nothing.returncode == 0 and "0 documents and 0 status notices exported\n" in (
+            nothing.stderr
+        ), nothing.stderr
     statuses = sorted(
         (n.notice.status_code, n.notice.from_agency)
         for n in (import_edxml(p, blobs=blobs) for p in notices_dir.glob("*.edxml"))
