@@ -1,5 +1,7 @@
 """The demo and the replay are self-contained wherever they run, and stop when refused.
 
+(The demo on a broker of its own is what `make demo` runs.)
+
 With the "Using it" variables exported (a broker, its kind, a topic prefix, a home with
 the user's keys) and the user's router running, `docbus demo` and `docbus replay` use
 their own prefix, keys and state: the user's router routes none of their records, the
@@ -9,10 +11,12 @@ user's home is untouched, and their topics are gone afterwards.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -46,10 +50,12 @@ async def _docbus(*args: str, env: dict[str, str]) -> subprocess.CompletedProces
     )
 
 
-async def test_demo_and_replay_leave_the_users_bus_alone(
-    settings: Settings, tmp_path: Path
-) -> None:
-    home = tmp_path / "user-home"
+@contextlib.asynccontextmanager
+async def users_bus(settings: Settings, home: Path) -> AsyncIterator[dict[str, str]]:
+    """The user's side: "Using it" exported, keys in ``home``, the user's router running;
+    yields the environment. On leaving: the user's router routed nothing, the user's keys
+    are as they were, no receiver state or blob appeared in the home, and the run's
+    topics are gone."""
     user = settings.replace(home=home, keys_dir=None)
     Keystore(user.keys_root).ensure([BUS_AGENCY, "000.00.00.G22", "000.00.00.H29"])
     before = _files(home)
@@ -62,19 +68,38 @@ async def test_demo_and_replay_leave_the_users_bus_alone(
         "DOCBUS_HOME": str(home),
     }
     async with Router(settings=user) as users_router:
-        demo = await _docbus("demo", "--documents", "300", "--json", env=env)
-        replay = await _docbus("replay", "--scale", "0.0001", "--json", env=env)
+        yield env
         routed = users_router.stats.documents_routed
-    assert demo.returncode == 0, demo.stderr[-2000:]
-    assert replay.returncode == 0, replay.stderr[-2000:]
-    demoed, replayed = json.loads(demo.stdout), json.loads(replay.stdout)
-    assert demoed["completed"] and demoed["lost"] == 0 and demoed["dead_lettered"] == 5
-    assert replayed["completed"] and replayed["lost"] == 0 and replayed["documents"] == 1220
-    assert routed == 0  # the user's router saw none of their records
+    assert routed == 0  # the user's router saw none of the run's records
     after = _files(home)
     assert {k: v for k, v in after.items() if k.startswith("keys")} == before
     assert not [k for k in after if k.startswith(("receiver-", "blobs"))], after
     assert _own_topics(await list_topics(settings)) == topics_before
+
+
+async def test_demo_beside_the_users_router(settings: Settings, tmp_path: Path) -> None:
+    """`docbus demo --json`: 1,500 documents, nothing lost or duplicated, every notice
+    back, the five bad records (malformed, spoofed, unsigned) dead-lettered with their
+    senders told, and the router's metrics announced while they were served."""
+    async with users_bus(settings, tmp_path / "home") as env:
+        run = await _docbus("demo", "--documents", "1500", "--json", env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    summary = json.loads(run.stdout)
+    assert summary["completed"] and summary["documents_sent"] == 1500
+    assert summary["lost"] == 0 and summary["duplicates_delivered"] == 0
+    assert summary["deliveries_received"] == summary["deliveries_expected"] > 1500
+    assert summary["status_notices_returned"] == summary["status_notices_expected"]
+    assert summary["dead_lettered"] == 5 and summary["rejections_returned"] == 5
+    assert summary["elapsed_s"] > 0 and summary["docs_per_s"] > 0
+    assert f"router metrics: {summary['metrics_url']}" in run.stderr
+
+
+async def test_replay_beside_the_users_router(settings: Settings, tmp_path: Path) -> None:
+    async with users_bus(settings, tmp_path / "home") as env:
+        run = await _docbus("replay", "--scale", "0.0001", "--json", env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    summary = json.loads(run.stdout)
+    assert summary["completed"] and summary["lost"] == 0 and summary["documents"] == 1220
 
 
 async def test_a_run_being_refused_stops_with_the_reason(
