@@ -8,7 +8,6 @@ import itertools
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import hypothesis
 import pytest
 
 from docbus import Settings, reset_logging
@@ -22,8 +21,6 @@ _TREE_BEFORE = pytest.StashKey[set[str] | None]()
 
 def pytest_configure(config: pytest.Config) -> None:
     isolate_state(config)
-    hypothesis.settings.register_profile("docbus", database=None)  # no .hypothesis/ here
-    hypothesis.settings.load_profile("docbus")
     if not hasattr(config, "workerinput"):
         config.stash[_TREE_BEFORE] = tree_entries(_REPO)
 

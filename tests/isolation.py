@@ -22,12 +22,13 @@ _BYTECODE = ("__pycache__/", ".pytest_cache/")
 
 
 def isolate_state(config: pytest.Config) -> None:
-    """Point DOCBUS_HOME, XDG_DATA_HOME and Hypothesis' database at one temporary folder."""
+    """Point DOCBUS_HOME, XDG_DATA_HOME and Hypothesis' storage at one temporary folder."""
     if hasattr(config, "workerinput"):  # a worker inherits the controller's environment
         return
     root = Path(tempfile.mkdtemp(prefix="docbus-test-home-"))
     os.environ["DOCBUS_HOME"] = str(root / "docbus")
     os.environ["XDG_DATA_HOME"] = str(root / "xdg-data")
+    os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(root / "hypothesis")  # not ./.hypothesis
     config.stash[_ROOT] = root
 
 
