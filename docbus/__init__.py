@@ -4,6 +4,7 @@ Producers, consumers and the router build on what this door names; the agency di
 (``docbus.directory``), the working calendar (``docbus.calendar``), edXML (``docbus.edxml``) and
 process housekeeping (``docbus.process``) have doors of their own."""
 
+from docbus._batches import PartitionBatches, produce_in_batches
 from docbus._blobs import (
     BLOB_REF_PREFIX,
     BlobStore,
@@ -50,7 +51,6 @@ from docbus._kafka import (
     make_admin,
     make_consumer,
     make_producer,
-    produce_in_batches,
     start_consumer,
     start_producer,
 )
@@ -116,6 +116,7 @@ __all__ = [
     "MalformedRecordError",
     "MetricsServer",
     "OutboxWriter",
+    "PartitionBatches",
     "RecordHeaders",
     "RouterError",
     "RoutingRejected",

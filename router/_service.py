@@ -26,6 +26,7 @@ from docbus import (
     Keystore,
     Lifecycle,
     MetricsServer,
+    PartitionBatches,
     Service,
     Settings,
     all_finished,
@@ -461,19 +462,24 @@ class Router(Service):
         became of each, the acks, the offsets to commit. A partition revoked since the
         batch was ``fetched`` (a :meth:`Revocations.mark`) is left where it stands: no
         more of it is routed and nothing of it committed (its new owner reads it again)."""
+        assert self._producer is not None
         revoked_since = self._revocations.revoked_since
         acks: list[asyncio.Future[object]] = []
         offsets: dict[TopicPartition, int] = {}
         outcomes: list[Routed] = []
         since_yield = 0
-        now = time.monotonic()
+        now = flushed_at = time.monotonic()
+        # What the batch becomes leaves as a batch per partition: at each yield once it has
+        # gathered for flush_every_s (the express lane: at once), and at the end.
+        batches = PartitionBatches(self._producer)
+        flush_every_s = 0.0 if lane.express else self._settings.bulk_gather_ms / 1000
         with kafka_errors("delivering routed records"):
             if self._parking.due(now, lane.name, lane.owns):
                 for parked in list(self._parking.take(now, lane.name, lane.owns)):
                     if revoked_since(parked.tp, fetched):
                         continue
                     routed = await self._route_record(
-                        parked.tp, parked.record, acks, parked.deadline
+                        parked.tp, parked.record, batches, parked.deadline
                     )
                     outcomes += [routed] if routed is not None else []
                     offsets[parked.tp] = self._commit_offset(parked.tp)
@@ -494,14 +500,18 @@ class Router(Service):
                     since_yield += 1
                     if since_yield == yield_every:
                         since_yield = 0
+                        if time.monotonic() - flushed_at >= flush_every_s:
+                            acks += await batches.flush()
+                            flushed_at = time.monotonic()
                         await asyncio.sleep(0)  # let the other lane, acks and fetches in
                     if revoked_since(tp, fetched):
                         break
-                    routed = await self._route_record(tp, record, acks)
+                    routed = await self._route_record(tp, record, batches)
                     outcomes += [routed] if routed is not None else []
                 else:
                     self._next_offsets[tp] = records[-1].offset + 1
                     offsets[tp] = self._commit_offset(tp)
+            acks += await batches.flush()
         return outcomes, acks, offsets
 
     def _may_park(self, now: float, deadline: float) -> bool:
@@ -525,13 +535,12 @@ class Router(Service):
         self,
         tp: TopicPartition,
         record: IncomingRecord,
-        acks: list[asyncio.Future[object]],
+        batches: PartitionBatches,
         deadline: float | None = None,
     ) -> Routed | None:
-        """Route one record, send what it becomes, add the sends' acks to ``acks``; None
-        when the record is parked (a notice whose document is not known yet, or one that
-        waits behind such a notice)."""
-        assert self._producer is not None
+        """Route one record and add what it becomes to ``batches``; None when the record
+        is parked (a notice whose document is not known yet, or one that waits behind
+        such a notice)."""
         now = time.monotonic()
         deadline = deadline if deadline is not None else now + self._parking.grace_s
         if self._parking.holds(tp, record.key):
@@ -559,10 +568,8 @@ class Router(Service):
                 status_code=routed.status_code,
             )
         for out in routed.outputs:
-            acks.append(
-                await self._producer.send(
-                    out.topic, out.value, key=out.key, headers=out.headers, partition=out.partition
-                )
+            await batches.add(
+                out.topic, out.value, key=out.key, headers=out.headers, partition=out.partition
             )
         return routed
 

@@ -1,0 +1,49 @@
+"""Tests for docbus._batches: records sent as one batch per partition, on a real broker."""
+
+from __future__ import annotations
+
+import asyncio
+
+from docbus import PartitionBatches, Settings, create_missing_topics, make_producer
+from schemas import EXPRESS_PARTITION, bulk_partition
+from tests.helpers import read_topic
+
+
+async def test_batches_place_keys_like_send_keep_order_and_carry_headers(
+    settings: Settings,
+) -> None:
+    """Keyed records land where ``send()`` would put them, in order within a partition,
+    with their headers; an explicit partition is kept; a full batch leaves at once and
+    the record that did not fit starts the next one (which takes a record of any size)."""
+    topics = [f"{settings.topic_prefix}.batched-a", f"{settings.topic_prefix}.batched-b"]
+    await create_missing_topics(settings, topics)
+    producer = make_producer(settings, max_batch_size=16 * 1024)
+    await producer.start()
+    try:
+        batches = PartitionBatches(producer)
+        sent = []
+        for n in range(300):
+            topic, key = topics[n % 2], f"doc-{n % 7}".encode()
+            value = (f"{n}:" + "x" * (4000 if n % 50 == 0 else 10)).encode()
+            await batches.add(topic, value, key=key, headers=[("n", str(n).encode())])
+            sent.append((topic, key, value))
+        await batches.add(topics[0], b"express", key=b"doc-1", partition=EXPRESS_PARTITION)
+        assert len(batches) > 0
+        acks = await batches.flush()
+        assert len(batches) == 0 and await batches.flush() == []
+        await asyncio.gather(*acks)
+    finally:
+        await producer.stop()
+    for topic in topics:
+        expected = [(k, v) for t, k, v in sent if t == topic]
+        records = await read_topic(settings, topic, len(expected) + (topic == topics[0]))
+        for record in records:
+            if record.value == b"express":
+                assert record.partition == EXPRESS_PARTITION
+                continue
+            assert record.partition == bulk_partition(record.key, settings.partitions)
+            assert dict(record.headers)["n"] == record.value.split(b":")[0]
+        for key in {k for k, _ in expected}:  # one key's records in the order they were added
+            ordered = sorted(records, key=lambda r: r.offset)
+            got = [r.value for r in ordered if r.key == key and r.value != b"express"]
+            assert got == [v for k, v in expected if k == key]
