@@ -398,14 +398,12 @@ class Receiver(Service):
                 continue
             new[item.key] = item
             self.metrics.received(self.top_level, item.document.priority, item.document.sent_at)
-        if self._auto_arrival:
-            await asyncio.gather(
-                *(
-                    self._writer.write_notice(
-                        _notice(item.document, item.recipient, StatusCode.ARRIVED, "", None)
-                    )
+        if self._auto_arrival:  # one batch per partition of the agency's outbox
+            await self._writer.write_notices(
+                [
+                    _notice(item.document, item.recipient, StatusCode.ARRIVED, "", None)
                     for item in new.values()
-                )
+                ]
             )
         in_hand.update(new)  # only now: a failure above reads the batch again
         return list(new.values())

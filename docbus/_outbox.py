@@ -6,12 +6,14 @@ everything else by its key (:mod:`schemas._topics`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from aiokafka import AIOKafkaProducer
 
+from docbus._batches import PartitionBatches
 from docbus._client_metrics import ClientMetrics
 from docbus._exceptions import InvalidDocumentError, InvalidNoticeError
 from docbus._kafka import kafka_errors
@@ -104,14 +106,37 @@ class OutboxWriter:
 
     async def write_notice(self, notice: StatusNotice) -> SendReceipt:
         """Validate and send ``notice``; return once the broker holds it."""
+        receipt = await self._produce(notice.document_id, self._checked_notice(notice))
+        self.metrics.notices_sent.labels(self.top_level, str(notice.status_code)).inc()
+        return receipt
+
+    async def write_notices(self, notices: Sequence[StatusNotice]) -> None:
+        """Validate and send ``notices`` as one batch per partition; return once the broker
+        holds them all (a receiver's arrival notices for a fetched batch)."""
+        if not notices:
+            return
+        batches = PartitionBatches(self._producer)
+        with kafka_errors(f"sending {len(notices)} notices to {self.topic}"):
+            for notice in notices:
+                data = self._checked_notice(notice)
+                await batches.add(
+                    self.topic,
+                    data,
+                    key=notice.document_id.encode(),
+                    headers=self.signer.headers(data),
+                )
+            await asyncio.gather(*await batches.flush())
+        for notice in notices:
+            self.metrics.notices_sent.labels(self.top_level, str(notice.status_code)).inc()
+
+    def _checked_notice(self, notice: StatusNotice) -> bytes:
+        """``notice`` encoded, once it is valid and this agency's."""
         check_notice(notice)
         if AgencyCode.parse(notice.from_agency).top_level != self.top_level:
             raise InvalidNoticeError(
                 [f"notice sender {notice.from_agency} is not a unit of {self.top_level}"]
             )
-        receipt = await self._produce(notice.document_id, self.codec.encode(notice))
-        self.metrics.notices_sent.labels(self.top_level, str(notice.status_code)).inc()
-        return receipt
+        return self.codec.encode(notice)
 
     async def _produce(
         self, document_id: str, data: bytes, *, partition: int | None = None

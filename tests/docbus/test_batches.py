@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import asyncio
 
-from docbus import PartitionBatches, Settings, create_missing_topics, make_producer
-from schemas import EXPRESS_PARTITION, bulk_partition
-from tests.helpers import read_topic
+import pytest
+
+from docbus import (
+    InvalidNoticeError,
+    Keystore,
+    OutboxWriter,
+    PartitionBatches,
+    Settings,
+    TrustedKeys,
+    create_missing_topics,
+    make_producer,
+)
+from schemas import EXPRESS_PARTITION, Codec, StatusCode, StatusNotice, bulk_partition
+from tests.helpers import G22, H29, ensure_topics, letter, read_topic
 
 
 async def test_batches_place_keys_like_send_keep_order_and_carry_headers(
@@ -47,3 +58,33 @@ async def test_batches_place_keys_like_send_keep_order_and_carry_headers(
             ordered = sorted(records, key=lambda r: r.offset)
             got = [r.value for r in ordered if r.key == key and r.value != b"express"]
             assert got == [v for k, v in expected if k == key]
+
+
+async def test_a_receivers_notices_go_as_one_batch_each_signed(settings: Settings) -> None:
+    """``write_notices`` checks every notice before anything is sent, then sends them
+    signed, keyed by document id, each where ``write_notice`` would put it."""
+    layout = await ensure_topics(settings, [G22, H29])
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        writer = OutboxWriter(agency=H29, settings=settings, producer=producer, codec=Codec())
+        documents = [letter(number=n) for n in range(5)]
+        notices = [
+            StatusNotice.about(d, from_agency=H29, to_agency=G22, status_code=StatusCode.ARRIVED)
+            for d in documents
+        ]
+        foreign = StatusNotice.about(
+            documents[0], from_agency=G22, to_agency=H29, status_code=StatusCode.ARRIVED
+        )
+        with pytest.raises(InvalidNoticeError, match="not a unit of"):
+            await writer.write_notices([*notices[:2], foreign])
+        await writer.write_notices(notices)
+    finally:
+        await producer.stop()
+    records = await read_topic(settings, layout.outbox(H29), 5)
+    keys = TrustedKeys(Keystore(settings.keys_root))
+    assert sorted(r.key for r in records) == sorted(n.document_id.encode() for n in notices)
+    for record in records:
+        notice = Codec().decode(record.value)
+        keys.verify(record.value, record.headers, notice, timestamp_ms=record.timestamp)
+        assert record.partition == bulk_partition(record.key, settings.partitions)
