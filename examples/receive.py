@@ -1,7 +1,4 @@
-"""Receive Hà Nội's (H29) documents and accept each; stop when none comes for a while.
-
-python examples/receive.py [seconds to wait for the next document, default 10]
-"""
+"""Accept what reaches Hà Nội (H29) until nothing comes for N s: python examples/receive.py N"""
 
 import asyncio
 import sys
@@ -12,8 +9,7 @@ from schemas import StatusCode
 
 
 async def main(idle_s: float) -> None:
-    settings = Settings.from_env()
-    async with Receiver(agency="000.00.00.H29", settings=settings) as receiver:
+    async with Receiver(agency="000.00.00.H29", settings=Settings.from_env()) as receiver:
         while True:
             try:  # each document once; "01 arrived" has already gone back
                 received = await asyncio.wait_for(anext(receiver), idle_s)
@@ -23,5 +19,4 @@ async def main(idle_s: float) -> None:
             await received.notify(StatusCode.ACCEPTED, "Đã vào sổ")  # durable when it returns
 
 
-if __name__ == "__main__":
-    asyncio.run(main(float(sys.argv[1]) if len(sys.argv) > 1 else 10.0))
+asyncio.run(main(float(sys.argv[1]) if len(sys.argv) > 1 else 10.0))

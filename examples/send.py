@@ -1,7 +1,4 @@
-"""Send one official letter from the Government Office (G22) to Hà Nội (H29).
-
-Needs a broker, a router and G22's key (README, "Using it"): python examples/send.py
-"""
+"""Send a letter from the Government Office (G22) to Hà Nội (H29): python examples/send.py"""
 
 import asyncio
 import datetime as dt
@@ -11,7 +8,6 @@ from producers import Sender, official_letter
 
 
 async def main() -> None:
-    settings = Settings.from_env()  # DOCBUS_* variables; keys in DOCBUS_HOME
     letter = official_letter(
         sender="000.00.00.G22",
         recipients=["000.00.00.H29"],
@@ -19,10 +15,9 @@ async def main() -> None:
         number=dt.datetime.now().strftime("%H%M%S%f"),  # the agency's register number
         notation="TB-VPCP",
     )
-    async with Sender(agency="000.00.00.G22", settings=settings) as sender:
+    async with Sender(agency="000.00.00.G22", settings=Settings.from_env()) as sender:
         receipt = await sender.send(letter)  # returns once the broker holds it
     print(f"sent {receipt.document_id}")
 
 
-if __name__ == "__main__":
-    asyncio.run(main())
+asyncio.run(main())

@@ -11,7 +11,7 @@ from rich.table import Table
 from shell._demo import DemoSummary, run_demo
 from shell._own_run import own_run
 from shell.cli._common import bus_options, emit_json, metrics_options, run_async, settings_from
-from shell.cli._progress import progress_report
+from shell.cli._progress import announce_start, progress_report, say
 
 
 @click.command()
@@ -53,13 +53,7 @@ def demo(
         settings = settings.replace(metrics_port=0)  # a free port: the demo shows its metrics
     console = Console(stderr=True)
     if not as_json:
-        where = settings.bootstrap_servers or "an embedded broker of its own"
-        console.print(
-            f"docbus demo: starting routers and every agency's sender and receiver on "
-            f"{where}, then a burst of documents",
-            highlight=False,
-            soft_wrap=True,
-        )
+        announce_start(console, "demo", settings.bootstrap_servers, "a burst of documents")
 
     async def main() -> DemoSummary:
         async with own_run(settings, name="demo") as (live, _):
@@ -72,10 +66,8 @@ def demo(
                     timeout_s=timeout_s,
                     progress=progress,
                     freeze_heap=True,
-                    on_metrics=lambda url: console.print(
-                        f"router metrics: {url} (Prometheus can scrape it while the demo runs)",
-                        highlight=False,
-                        soft_wrap=True,
+                    on_metrics=lambda url: say(
+                        console, f"router metrics: {url} (Prometheus can scrape it while it runs)"
                     ),
                 )
 

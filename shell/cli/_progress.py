@@ -16,13 +16,30 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-__all__ = ["Report", "progress_report"]
+__all__ = ["Report", "announce_start", "progress_report", "say"]
 
 #: Tells the report (done, total) as the run goes.
 Report = Callable[[int, int], None]
 
 #: How often a line is printed when the output is not a terminal (a file, CI's log).
 LINE_EVERY_S = 5.0
+
+
+def say(console: Console, text: str) -> None:
+    """One plain line: no markup colouring, no wrapping (a URL stays whole)."""
+    console.print(text, highlight=False, soft_wrap=True)
+
+
+def announce_start(
+    console: Console, command: str, bootstrap_servers: str | None, then: str
+) -> None:
+    """Say what a run starts before its first progress (start-up takes seconds)."""
+    where = bootstrap_servers or "an embedded broker of its own"
+    say(
+        console,
+        f"docbus {command}: starting routers and every agency's sender and receiver "
+        f"on {where}, then {then}",
+    )
 
 
 @contextlib.contextmanager
@@ -84,4 +101,4 @@ class _Lines:
             line += f"/{total:,} ({100 * done / total:.0f}%), {rate:,.0f}/s{left}"
         else:
             line += f", {rate:,.0f}/s"
-        self._console.print(line, highlight=False, soft_wrap=True)
+        say(self._console, line)

@@ -14,7 +14,7 @@ from producers.simulation import YEARS, YearWorkload
 from shell._own_run import own_run
 from shell._replay import ReplaySummary, run_replay
 from shell.cli._common import bus_options, emit_json, run_async, settings_from
-from shell.cli._progress import progress_report
+from shell.cli._progress import announce_start, progress_report
 
 
 @click.command()
@@ -93,13 +93,7 @@ def replay(
     settings = settings_from(**flags)
     console = Console(stderr=True)
     if not as_json:
-        where = settings.bootstrap_servers or "an embedded broker of its own"
-        console.print(
-            f"docbus replay: starting routers and every agency's sender and receiver on "
-            f"{where}, then the year's documents",
-            highlight=False,
-            soft_wrap=True,
-        )
+        announce_start(console, "replay", settings.bootstrap_servers, "the year's documents")
 
     async def main() -> ReplaySummary:
         async with own_run(settings, name="replay") as (live, broker):
