@@ -17,7 +17,6 @@ from docbus._batches import PartitionBatches
 from docbus._client_metrics import ClientMetrics
 from docbus._exceptions import InvalidDocumentError, InvalidNoticeError
 from docbus._kafka import kafka_errors
-from docbus._keystore import Keystore
 from docbus._settings import Settings
 from schemas import (
     EXPRESS_PARTITION,
@@ -54,9 +53,9 @@ class SendReceipt:
 class OutboxWriter:
     """Produces one agency's documents and notices into its outbox, keyed by document id.
 
-    Every record is signed with the agency's key (``signer``, or its newest key valid
-    today in the keystore at ``settings.keys_root``). With a ``directory``, a document's
-    recipients are checked against it on the send date before anything is sent.
+    Every record is signed with ``signer``, the agency's key: its SDK loads it before it
+    makes any client, so a missing key leaves nothing to close. With a ``directory``, a
+    document's recipients are checked against it on the send date before anything is sent.
     """
 
     def __init__(
@@ -66,15 +65,15 @@ class OutboxWriter:
         settings: Settings,
         producer: AIOKafkaProducer,
         codec: Codec,
+        signer: RecordSigner,
         metrics: ClientMetrics | None = None,
-        signer: RecordSigner | None = None,
         directory: Directory | None = None,
     ) -> None:
         self.agency = agency
         self._directory = directory
         self.metrics = metrics if metrics is not None else ClientMetrics()
         self.top_level = AgencyCode.parse(agency).top_level
-        self.signer = signer or Keystore(settings.keys_root).signer(self.top_level)
+        self.signer = signer
         self._settings = settings
         self._producer = producer
         self.codec = codec

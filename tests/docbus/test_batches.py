@@ -67,7 +67,13 @@ async def test_a_receivers_notices_go_as_one_batch_each_signed(settings: Setting
     producer = make_producer(settings)
     await producer.start()
     try:
-        writer = OutboxWriter(agency=H29, settings=settings, producer=producer, codec=Codec())
+        writer = OutboxWriter(
+            agency=H29,
+            settings=settings,
+            producer=producer,
+            codec=Codec(),
+            signer=Keystore(settings.keys_root).signer(H29),
+        )
         documents = [letter(number=n) for n in range(5)]
         notices = [
             StatusNotice.about(d, from_agency=H29, to_agency=G22, status_code=StatusCode.ARRIVED)
