@@ -49,10 +49,14 @@ def send(
     )
 
     # Before any connection: a recipient nobody receives for is refused at once.
-    Directory.load().check_recipients(recipients, now.astimezone(VN_TIME).date())
+    directory = Directory.load()
+    directory.check_recipients(recipients, now.astimezone(VN_TIME).date())
 
     async def main() -> SendReceipt:
-        async with bus_settings(settings) as (live, _), Sender(agency=sender, settings=live) as s:
+        async with (
+            bus_settings(settings) as (live, _),
+            Sender(agency=sender, settings=live, directory=directory) as s,
+        ):
             return await s.send(document)
 
     receipt = run_async(main())
