@@ -25,7 +25,7 @@ from docbus.process import tune_service_heap
 from producers.simulation import DocumentMix
 from router.tracking import Tracker, open_store
 from router.tracking._tracker import PendingChanges, write_changes
-from schemas import Codec, StatusNotice
+from schemas import Codec, DocumentEnvelope, StatusNotice
 
 
 def main() -> None:
@@ -55,7 +55,7 @@ def main() -> None:
         tune_service_heap()  # as the router process does once started
         t0 = time.perf_counter()
         for doc, pairs in zip(docs, deliveries, strict=True):
-            tracker.on_document(doc, pairs)
+            tracker.on_document(DocumentEnvelope.of(doc), pairs)
         t1 = time.perf_counter()
         doc_changes = tracker.take_changes()
         doc_blob = pickle.dumps(doc_changes, protocol=pickle.HIGHEST_PROTOCOL)

@@ -7,6 +7,11 @@ a copy that arrives while the first still waits to be handed over or handled. Th
 arrival notice (01) goes back to the sender before the application sees the document.
 Express documents (the inbox's partition 0) go before bulk ones: first within a fetched
 batch, and ahead of the documents already waiting when they arrive meanwhile.
+
+The router reads no more of a document than its routing envelope; the receiver decodes
+and checks the whole before the application sees it. A document whose signature holds
+but whose content does not decode or breaks a rule is refused: its sender gets 01 then
+02 with the reason, and it is remembered as handled.
 """
 
 from __future__ import annotations
@@ -50,12 +55,14 @@ from schemas import (
     Codec,
     DeliveryState,
     Document,
+    DocumentEnvelope,
     ImpossibleTransition,
     RecordSigner,
     StaffInfo,
     StatusCode,
     StatusNotice,
     TopicLayout,
+    check_document,
     header_value,
 )
 
@@ -79,6 +86,20 @@ class NoticeHandler(Protocol):
 #: Called with (reason class, reason) for each record the receiver refuses: undecodable,
 #: invalid, unsigned or signed by a key it does not trust. The record is not handed over.
 RefusalHandler = Callable[[str, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """A delivery whose signature holds but whose content is refused: its sender is told."""
+
+    envelope: DocumentEnvelope
+    recipient: str
+    reason: str
+    detail: str
+
+    @property
+    def key(self) -> DedupeKey:
+        return (self.envelope.document_id, self.recipient)
 
 
 @dataclass(eq=False)
@@ -360,7 +381,7 @@ class Receiver(Service):
         """The fresh documents of ``batch``, express lane first; its offsets to commit."""
         assert self._consumer is not None
         try:
-            fresh: list[ReceivedDocument] = []
+            fresh: list[ReceivedDocument | _Refused] = []
             read = 0
             for tp in sorted(batch, key=lambda tp: tp.partition != EXPRESS_PARTITION):
                 for record in batch[tp]:
@@ -378,8 +399,11 @@ class Receiver(Service):
         self._uncommitted.update({tp: records[-1].offset + 1 for tp, records in batch.items()})
         return deliveries
 
-    async def _fresh_deliveries(self, fresh: list[ReceivedDocument]) -> list[ReceivedDocument]:
-        """Those of ``fresh`` not handled before, once each, after their arrival notices."""
+    async def _fresh_deliveries(
+        self, fresh: list[ReceivedDocument | _Refused]
+    ) -> list[ReceivedDocument]:
+        """Those of ``fresh`` not handled before, once each, after their arrival notices;
+        the refused ones answered 01 and 02 and remembered as handled."""
         if not fresh:
             return []
         assert self._dedupe is not None
@@ -389,30 +413,44 @@ class Receiver(Service):
         # 01 sent whenever it is read again, whatever the state says.
         seen = await self._store_thread.run(_sort_out, self._dedupe, keys, self._auto_arrival)
         new: dict[DedupeKey, ReceivedDocument] = {}
+        refused: dict[DedupeKey, _Refused] = {}
         in_hand = self._in_hand
         for item in fresh:
-            if item.key in seen or item.key in new or item.key in in_hand:
+            if item.key in seen or item.key in new or item.key in refused or item.key in in_hand:
                 if self._trace_records:
-                    log.debug("duplicate_skipped", document_id=item.document.document_id)
+                    log.debug("duplicate_skipped", document_id=item.key[0])
                 self.metrics.duplicates_skipped.labels(self.top_level).inc()
+                continue
+            if isinstance(item, _Refused):
+                refused[item.key] = item
                 continue
             new[item.key] = item
             self.metrics.received(self.top_level, item.document.priority, item.document.sent_at)
-        if self._auto_arrival:  # one batch per partition of the agency's outbox
-            await self._writer.write_notices(
-                [
-                    _notice(item.document, item.recipient, StatusCode.ARRIVED, "", None)
-                    for item in new.values()
-                ]
-            )
+        notices = [
+            _notice(item.document, item.recipient, StatusCode.ARRIVED, "", None)
+            for item in (new.values() if self._auto_arrival else ())
+        ]
+        for item in refused.values():
+            why = f"refused by {item.recipient} ({item.reason}): {item.detail}"
+            notices += [
+                _notice(item.envelope, item.recipient, StatusCode.ARRIVED, "", None),
+                _notice(item.envelope, item.recipient, StatusCode.REJECTED, why, None),
+            ]
+        await self._writer.write_notices(notices)  # one batch per partition of the outbox
+        if refused:
+            await self._store_thread.run(_rejected, self._dedupe, list(refused))
         in_hand.update(new)  # only now: a failure above reads the batch again
         return list(new.values())
 
-    async def _ingest(self, record: Any) -> ReceivedDocument | None:
+    async def _ingest(self, record: Any) -> ReceivedDocument | _Refused | None:
+        value = record.value or b""
         try:
-            message = self._codec.decode(record.value or b"")
-            self._keys.verify(record.value, record.headers, message, timestamp_ms=record.timestamp)
+            message = self._codec.decode(value)
+            self._keys.verify(value, record.headers, message, timestamp_ms=record.timestamp)
+            if isinstance(message, Document):
+                check_document(message)  # the router read only the envelope
         except (CodecError, ValidationError, SignatureError) as exc:
+            refused = self._refused(record, exc)
             log.error(
                 "inbox_record_rejected",
                 agency=self.agency,
@@ -420,11 +458,12 @@ class Receiver(Service):
                 error=str(exc),
                 partition=record.partition,
                 offset=record.offset,
+                sender_told=refused is not None,
             )
             self.metrics.records_rejected.labels(self.top_level, exc.kind).inc()
             if self._on_refused is not None:
                 self._on_refused(exc.kind, str(exc))
-            return None
+            return refused
         if isinstance(message, StatusNotice):
             self.metrics.notices_received.labels(self.top_level, str(message.status_code)).inc()
             await self._note_recall(message)
@@ -448,6 +487,25 @@ class Receiver(Service):
             offset=record.offset,
             _receiver=self,
         )
+
+    def _refused(
+        self, record: Any, error: CodecError | ValidationError | SignatureError
+    ) -> _Refused | None:
+        """The refusal to tell the sender of ``record`` when its envelope decodes and its
+        signature holds (the router delivered it); None for anything else (a record no
+        router would pass: its signer is not known to have sent it)."""
+        if isinstance(error, SignatureError):
+            return None
+        value = record.value or b""
+        try:
+            envelope = self._codec.decode_envelope(value)
+            if not isinstance(envelope, DocumentEnvelope):
+                return None
+            self._keys.verify(value, record.headers, envelope, timestamp_ms=record.timestamp)
+        except (CodecError, ValidationError, SignatureError):
+            return None
+        recipient = header_value(record.headers, HEADER_RECIPIENT) or self.agency
+        return _Refused(envelope, recipient, error.kind, str(error))
 
     async def _note_recall(self, notice: StatusNotice) -> None:
         """A sender's recall (13) of a document delivered here opens the way for 15 or 16."""
@@ -481,6 +539,12 @@ def _sort_out(dedupe: DedupeStore, keys: list[DedupeKey], arrive: bool) -> set[D
     return seen
 
 
+def _rejected(dedupe: DedupeStore, keys: list[DedupeKey]) -> None:
+    """In the store thread: deliveries the receiver refused, rejected (02) and handled."""
+    for key in keys:
+        _answered(dedupe, key, DeliveryState(status=StatusCode.REJECTED), True)
+
+
 def _answered(dedupe: DedupeStore, key: DedupeKey, state: DeliveryState, mark: bool) -> None:
     """In the store thread: the state an answer moved the delivery to, and (once) handled."""
     dedupe.set_state(key, state)
@@ -489,7 +553,7 @@ def _answered(dedupe: DedupeStore, key: DedupeKey, state: DeliveryState, mark: b
 
 
 def _notice(
-    document: Document,
+    document: Document | DocumentEnvelope,
     recipient: str,
     code: StatusCode | str,
     description: str,

@@ -28,6 +28,7 @@ from docbus._exceptions import ConfigurationError, SignatureError
 from schemas import (
     AgencyKey,
     Document,
+    DocumentEnvelope,
     KeyRing,
     RecordSigner,
     StatusNotice,
@@ -178,7 +179,7 @@ class TrustedKeys:
         self,
         value: bytes,
         headers: Sequence[tuple[str, bytes]],
-        message: Document | StatusNotice,
+        message: Document | DocumentEnvelope | StatusNotice,
         *,
         timestamp_ms: int,
     ) -> AgencyKey:

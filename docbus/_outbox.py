@@ -18,6 +18,7 @@ from docbus._client_metrics import ClientMetrics
 from docbus._exceptions import InvalidDocumentError, InvalidNoticeError
 from docbus._kafka import kafka_errors
 from docbus._settings import Settings
+from docbus._signing_turns import SigningTurns
 from schemas import (
     EXPRESS_PARTITION,
     VN_TIME,
@@ -54,8 +55,10 @@ class OutboxWriter:
     """Produces one agency's documents and notices into its outbox, keyed by document id.
 
     Every record is signed with ``signer``, the agency's key: its SDK loads it before it
-    makes any client, so a missing key leaves nothing to close. With a ``directory``, a
-    document's recipients are checked against it on the send date before anything is sent.
+    makes any client, so a missing key leaves nothing to close. Records sent in the same
+    turn of the event loop are signed together (:class:`~docbus._signing_turns.SigningTurns`).
+    With a ``directory``, a document's recipients are checked against it on the send date
+    before anything is sent.
     """
 
     def __init__(
@@ -78,6 +81,7 @@ class OutboxWriter:
         self._producer = producer
         self.codec = codec
         self.topic = TopicLayout(settings.topic_prefix).outbox(self.top_level)
+        self._turns = SigningTurns(producer, signer, self.topic)
 
     async def write_document(self, document: Document) -> SendReceipt:
         """Validate and send ``document``; return once the broker holds it."""
@@ -110,19 +114,19 @@ class OutboxWriter:
         return receipt
 
     async def write_notices(self, notices: Sequence[StatusNotice]) -> None:
-        """Validate and send ``notices`` as one batch per partition; return once the broker
-        holds them all (a receiver's arrival notices for a fetched batch)."""
+        """Validate and send ``notices`` as one batch per partition, signed together
+        (:meth:`~schemas.RecordSigner.batch_headers`); return once the broker holds them
+        all (a receiver's arrival notices for a fetched batch)."""
         if not notices:
             return
+        values = [self._checked_notice(notice) for notice in notices]
         batches = PartitionBatches(self._producer)
         with kafka_errors(f"sending {len(notices)} notices to {self.topic}"):
-            for notice in notices:
-                data = self._checked_notice(notice)
+            for notice, data, headers in zip(
+                notices, values, self.signer.batch_headers(values), strict=True
+            ):
                 await batches.add(
-                    self.topic,
-                    data,
-                    key=notice.document_id.encode(),
-                    headers=self.signer.headers(data),
+                    self.topic, data, key=notice.document_id.encode(), headers=headers
                 )
             await asyncio.gather(*await batches.flush())
         for notice in notices:
@@ -140,13 +144,5 @@ class OutboxWriter:
     async def _produce(
         self, document_id: str, data: bytes, *, partition: int | None = None
     ) -> SendReceipt:
-        with kafka_errors(f"sending {document_id} to {self.topic}"):
-            ack = await self._producer.send(
-                self.topic,
-                data,
-                key=document_id.encode(),
-                partition=partition,
-                headers=self.signer.headers(data),
-            )
-            metadata = await ack
+        metadata = await self._turns.send(document_id.encode(), data, partition)
         return SendReceipt(document_id, metadata.topic, metadata.partition, metadata.offset)

@@ -24,19 +24,20 @@ from schemas import (
     HEADER_ERROR_CLASS,
     HEADER_KEY_ID,
     HEADER_OUTBOX_TIME,
+    HEADER_PROOF,
     HEADER_RECIPIENT,
     HEADER_REDIRECTED_TO,
     HEADER_SIGNATURE,
     VN_TIME,
     AgencyCode,
     Codec,
-    Document,
+    DocumentEnvelope,
     KeyRing,
     RecordSigner,
     StatusCode,
     StatusNotice,
     TopicLayout,
-    check_document,
+    check_envelope,
     check_notice,
     is_express,
     today_vn,
@@ -48,7 +49,7 @@ Headers = list[tuple[str, bytes]]
 
 #: Headers the bus writes; a sender's own of these are not forwarded.
 _BUS_HEADER_PREFIX = "docbus-"
-_SIGNATURE_HEADERS = frozenset({HEADER_KEY_ID, HEADER_SIGNATURE})
+_SIGNATURE_HEADERS = frozenset({HEADER_KEY_ID, HEADER_SIGNATURE, HEADER_PROOF})
 #: A dead letter's reason in words is cut to this (a document can break many rules at once).
 _MAX_ERROR_CHARS = 1000
 
@@ -103,6 +104,9 @@ class Routed:
 class RoutingCore:
     """Verifies, decodes, validates and resolves one outbox record: deliveries or a dead letter.
 
+    A document is read no further than its routing envelope (:class:`DocumentEnvelope`)
+    and forwarded as the bytes its sender signed; its content is the receivers' to check.
+
     A record must be signed by the owner of the outbox it came from, with a key of the
     directory's valid today (``keys`` stands in while the directory carries none); the
     notices the bus writes itself are signed by ``signer``.
@@ -135,7 +139,7 @@ class RoutingCore:
     def route(self, record: IncomingRecord) -> Routed:
         """Route ``record``; never raises for bad input (it becomes a dead letter)."""
         owner = self._layout.outbox_owner(record.topic)
-        message: Document | StatusNotice | None = None
+        message: DocumentEnvelope | StatusNotice | None = None
         try:
             if owner is None or owner not in self.directory:
                 raise RoutingRejected("unknown_outbox", f"{record.topic} is no agency's outbox")
@@ -145,7 +149,7 @@ class RoutingCore:
             except SignatureError as exc:
                 raise RoutingRejected(exc.kind, exc.detail) from exc
             message = self._decode(value)
-            if isinstance(message, Document):
+            if isinstance(message, DocumentEnvelope):
                 return self._route_document(record, owner, message)
             return self._route_notice(record, owner, message)
         except RoutingRejected as rejected:
@@ -162,15 +166,15 @@ class RoutingCore:
             )
         return value
 
-    def _decode(self, value: bytes) -> Document | StatusNotice:
+    def _decode(self, value: bytes) -> DocumentEnvelope | StatusNotice:
         try:
-            return self._codec.decode(value)
+            return self._codec.decode_envelope(value)
         except (CodecError, ValidationError) as exc:
             raise RoutingRejected(exc.kind, str(exc)) from exc
 
-    def _route_document(self, record: IncomingRecord, owner: str, doc: Document) -> Routed:
+    def _route_document(self, record: IncomingRecord, owner: str, doc: DocumentEnvelope) -> Routed:
         try:
-            check_document(doc)
+            check_envelope(doc)
         except ValidationError as exc:
             raise RoutingRejected(exc.kind, str(exc)) from exc
         self._require_owner(owner, doc.sender, "sender")
@@ -218,11 +222,13 @@ class RoutingCore:
             redirects=len(redirects),
             inboxes=tuple(inboxes.values()),
             priority=doc.priority,
-            document_type=doc.document_type.type,
+            document_type=doc.document_type,
             sent_at=doc.sent_at,
         )
 
-    def _redirect_notice(self, doc: Document, owner: str, resolution: Resolution) -> Outgoing:
+    def _redirect_notice(
+        self, doc: DocumentEnvelope, owner: str, resolution: Resolution
+    ) -> Outgoing:
         closed = resolution.redirected_from
         assert closed is not None
         receivers = ", ".join(f"{a.code} ({a.name})" for a in resolution.agencies)
@@ -293,7 +299,7 @@ class RoutingCore:
         self,
         record: IncomingRecord,
         owner: str | None,
-        message: Document | StatusNotice | None,
+        message: DocumentEnvelope | StatusNotice | None,
         rejected: RoutingRejected,
     ) -> Routed:
         headers: Headers = [
@@ -321,13 +327,13 @@ class RoutingCore:
         self,
         owner: str,
         document_id: str,
-        message: Document | StatusNotice | None,
+        message: DocumentEnvelope | StatusNotice | None,
         rejected: RoutingRejected,
     ) -> Outgoing:
         notice = StatusNotice(
             document_id=document_id,
             document_sender=owner,
-            document_code=message.code if isinstance(message, Document) else "",
+            document_code=message.code if isinstance(message, DocumentEnvelope) else "",
             from_agency=BUS_AGENCY,
             to_agency=owner,
             status_code=StatusCode.REJECTED,
@@ -344,7 +350,8 @@ class RoutingCore:
 
 
 def _forwarded(headers: Sequence[tuple[str, bytes]]) -> Headers:
-    """The headers a delivery keeps: the signature and the sender's own, none of the bus's.
+    """The headers a delivery keeps: the signature (with its proof) and the sender's own,
+    none of the bus's.
 
     A sender cannot set what the bus vouches for (``docbus-recipient`` and the like).
     """
@@ -355,7 +362,7 @@ def _forwarded(headers: Sequence[tuple[str, bytes]]) -> Headers:
     ]
 
 
-def _document_id(record: IncomingRecord, message: Document | StatusNotice | None) -> str:
+def _document_id(record: IncomingRecord, message: DocumentEnvelope | StatusNotice | None) -> str:
     if message is not None:
         return message.document_id[:200]
     if record.key:

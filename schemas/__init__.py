@@ -2,6 +2,7 @@
 
 from schemas._agency_code import GROUP_PREFIX, AgencyCode
 from schemas._codec import DOCUMENT_SCHEMA, MARKER, NOTICE_SCHEMA, Codec, Message
+from schemas._envelope import ENVELOPE_FIELDS, DocumentEnvelope
 from schemas._errors import (
     BadMarkerError,
     CodecError,
@@ -43,7 +44,9 @@ from schemas._models import (
 from schemas._registry import SchemaRegistry, SchemaVersion
 from schemas._signing import (
     HEADER_KEY_ID,
+    HEADER_PROOF,
     HEADER_SIGNATURE,
+    MAX_SIGNED_BATCH,
     AgencyKey,
     KeyRing,
     RecordSigner,
@@ -70,6 +73,7 @@ from schemas._validation import (
     MAX_RECIPIENTS,
     MAX_TEXT,
     check_document,
+    check_envelope,
     check_notice,
     document_problems,
     notice_problems,
@@ -78,6 +82,7 @@ from schemas._validation import (
 __all__ = [
     "BUS_AGENCY",
     "DOCUMENT_SCHEMA",
+    "ENVELOPE_FIELDS",
     "EXPRESS_PARTITION",
     "GROUP_PREFIX",
     "HEADER_ADDRESSED_TO",
@@ -85,6 +90,7 @@ __all__ = [
     "HEADER_ERROR_CLASS",
     "HEADER_KEY_ID",
     "HEADER_OUTBOX_TIME",
+    "HEADER_PROOF",
     "HEADER_RECIPIENT",
     "HEADER_REDIRECTED_TO",
     "HEADER_SIGNATURE",
@@ -92,6 +98,7 @@ __all__ = [
     "MARKER",
     "MAX_ATTACHMENT_NAME",
     "MAX_RECIPIENTS",
+    "MAX_SIGNED_BATCH",
     "MAX_TEXT",
     "NOTICE_SCHEMA",
     "VN_TIME",
@@ -108,6 +115,7 @@ __all__ = [
     "DirectoryError",
     "DocbusError",
     "Document",
+    "DocumentEnvelope",
     "DocumentType",
     "ImpossibleTransition",
     "InvalidDocumentError",
@@ -136,6 +144,7 @@ __all__ = [
     "ValidationError",
     "bulk_partition",
     "check_document",
+    "check_envelope",
     "check_notice",
     "code_list_problem",
     "document_problems",

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from schemas._errors import InvalidDocumentError, InvalidNoticeError, ValidationError
 
@@ -422,6 +422,19 @@ class Document:
         )
 
 
+class AboutDocument(Protocol):
+    """What a notice names of its document: a :class:`Document` or its envelope."""
+
+    @property
+    def document_id(self) -> str: ...
+    @property
+    def sender(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def promulgation_date(self) -> dt.date: ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StatusNotice:
     """A status notice about one (document, recipient) delivery."""
@@ -440,7 +453,7 @@ class StatusNotice:
     @classmethod
     def about(
         cls,
-        document: Document,
+        document: AboutDocument,
         *,
         from_agency: str,
         to_agency: str,

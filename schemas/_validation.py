@@ -1,4 +1,10 @@
-"""The edXML rules a document and a status notice must keep, checked before sending and on routing."""
+"""The edXML rules a document and a status notice must keep.
+
+A sender checks all of them before it signs; the router checks a document's envelope
+(:func:`check_envelope`: its id, sender, recipients and priority, what routing depends
+on) and a notice whole; a receiver checks the whole document before its application
+sees it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import hashlib
 import re
 
 from schemas._agency_code import AgencyCode
+from schemas._envelope import DocumentEnvelope
 from schemas._errors import InvalidDocumentError, InvalidNoticeError
 from schemas._models import (
     Attachment,
@@ -23,6 +30,7 @@ __all__ = [
     "MAX_RECIPIENTS",
     "MAX_TEXT",
     "check_document",
+    "check_envelope",
     "check_notice",
     "document_problems",
     "notice_problems",
@@ -36,18 +44,24 @@ _DOCUMENT_ID = re.compile(r"^(?P<organ>[^,]+),(?P<date>\d{4}/\d{2}/\d{2}),(?P<co
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def document_problems(doc: Document) -> list[str]:
-    """Every edXML rule ``doc`` breaks, in words; empty when it keeps them all."""
+def envelope_problems(doc: Document | DocumentEnvelope) -> list[str]:
+    """The rules of ``doc``'s routing envelope it breaks: id, sender, recipients, priority."""
     problems: list[str] = []
     _check_id(doc.document_id, doc.sender, problems)
     _check_code("sender", doc.sender, problems)
     _check_recipients(doc.recipients, problems)
-    for problem in (
-        code_list_problem(Priority, doc.priority, "priority"),
-        code_list_problem(SteeringType, doc.steering_type, "steering_type"),
-    ):
-        if problem is not None:
-            problems.append(problem)
+    problem = code_list_problem(Priority, doc.priority, "priority")
+    if problem is not None:
+        problems.append(problem)
+    return problems
+
+
+def document_problems(doc: Document) -> list[str]:
+    """Every edXML rule ``doc`` breaks, in words; empty when it keeps them all."""
+    problems = envelope_problems(doc)
+    problem = code_list_problem(SteeringType, doc.steering_type, "steering_type")
+    if problem is not None:
+        problems.append(problem)
     if not doc.subject.strip():
         problems.append("subject is empty")
     _check_length("subject", doc.subject, MAX_TEXT, problems)
@@ -79,6 +93,13 @@ def notice_problems(notice: StatusNotice) -> list[str]:
 def check_document(doc: Document) -> None:
     """Raise :class:`InvalidDocumentError` listing every rule ``doc`` breaks."""
     problems = document_problems(doc)
+    if problems:
+        raise InvalidDocumentError(problems)
+
+
+def check_envelope(envelope: DocumentEnvelope) -> None:
+    """Raise :class:`InvalidDocumentError` listing every envelope rule ``envelope`` breaks."""
+    problems = envelope_problems(envelope)
     if problems:
         raise InvalidDocumentError(problems)
 

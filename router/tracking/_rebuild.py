@@ -23,7 +23,7 @@ from docbus import (
     start_consumer,
 )
 from router.tracking._tracker import Tracker, record_digest
-from schemas import BUS_AGENCY, HEADER_RECIPIENT, Codec, Document, StatusNotice, TopicLayout
+from schemas import BUS_AGENCY, HEADER_RECIPIENT, Codec, DocumentEnvelope, StatusNotice, TopicLayout
 
 __all__ = ["RebuildReport", "rebuild_tracking"]
 
@@ -45,12 +45,12 @@ async def rebuild_tracking(
     """Clear ``tracker``'s store and refill it from the inboxes of ``agencies``."""
     layout = TopicLayout(settings.topic_prefix)
     codec = Codec()
-    deliveries: dict[str, tuple[Document, list[tuple[str, str]], bytes]] = {}
+    deliveries: dict[str, tuple[DocumentEnvelope, list[tuple[str, str]], bytes]] = {}
     notices: list[StatusNotice] = []
     records = await _read_all(settings, [layout.inbox(code) for code in agencies])
     for record in records:
         try:
-            message = codec.decode(record.value or b"")
+            message = codec.decode_envelope(record.value or b"")
         except (CodecError, ValidationError):
             continue
         if isinstance(message, StatusNotice):

@@ -34,7 +34,7 @@ from schemas import (
     VN_TIME,
     BusinessType,
     DeliveryState,
-    Document,
+    DocumentEnvelope,
     ImpossibleTransition,
     StatusNotice,
 )
@@ -178,7 +178,7 @@ class Tracker:
         self._transitions: Transitions = {}  # the lifecycle is small: remember its answers
 
     def on_document(
-        self, doc: Document, deliveries: Sequence[tuple[str, str]], *, digest: bytes = b""
+        self, doc: DocumentEnvelope, deliveries: Sequence[tuple[str, str]], *, digest: bytes = b""
     ) -> None:
         """Record ``doc`` delivered to ``(recipient unit, inbox agency)`` pairs.
 
@@ -211,7 +211,6 @@ class Tracker:
             self._evict()
         if new:
             self._check_calendar_covers(doc, len(new))
-        business = doc.business
         self._pending.documents.append(
             (
                 document_id,
@@ -220,8 +219,8 @@ class Tracker:
                 doc.subject,
                 doc.priority,
                 doc.sent_at.timestamp(),
-                business.business_type,
-                business.related_document_id,
+                doc.business_type,
+                doc.related_document_id,
                 doc.due_date,
                 new,
                 digest,
@@ -380,7 +379,7 @@ class Tracker:
         while len(cache) > self._cache_size:
             cache.popitem(last=False)
 
-    def _check_calendar_covers(self, doc: Document, deliveries: int) -> None:
+    def _check_calendar_covers(self, doc: DocumentEnvelope, deliveries: int) -> None:
         """Count and log (once a day) deliveries whose deadline the calendar cannot set."""
         day = doc.sent_at.astimezone(VN_TIME).date()
         calendar = self.calendar

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import signal
@@ -119,6 +120,37 @@ async def test_a_copy_arriving_while_the_first_waits_is_not_handed_over_again(
     handed = [r.document.document_id for r in [first, *rest]]
     assert first.document.document_id == ahead.document_id
     assert handed.count(twice.document_id) == 1 and len(set(handed)) == len(handed)
+
+
+async def test_a_document_with_broken_content_is_refused_and_its_sender_told_once(
+    settings: Settings,
+) -> None:
+    """The router reads only the envelope, so a signed document with an empty subject can
+    reach an inbox: the receiver does not hand it over, tells G22 01 then 02 with the
+    rule broken, and after a restart that reads the inbox again says nothing more."""
+    layout = await ensure_topics(settings, [G22, H29])
+    broken = dataclasses.replace(letter(number=1), subject=" ")
+    fine = letter(number=2)
+    await deliver(settings, [broken, fine])
+    refused: list[tuple[str, str]] = []
+    codec = Codec()
+    async with Receiver(
+        agency=H29, settings=settings, on_refused=lambda kind, why: refused.append((kind, why))
+    ) as receiver:
+        (received,) = await take(receiver, 1)
+        assert received.document == fine
+        await received.ack()
+        notices = [codec.decode(r.value) for r in await read_topic(settings, layout.outbox(H29), 3)]
+    about_broken = [n for n in notices if n.document_id == broken.document_id]
+    assert [n.status_code for n in about_broken] == ["01", "02"]
+    assert about_broken[1].description.startswith(f"refused by {H29} (invalid_document): ")
+    assert "subject is empty" in about_broken[1].description
+    assert refused == [("invalid_document", "subject is empty")]
+    async with Receiver(agency=H29, settings=settings, group_id="again") as again:
+        with pytest.raises(TimeoutError):
+            await take(again, 1, timeout_s=2)
+    with pytest.raises(TimeoutError):  # no fourth notice
+        await read_topic(settings, layout.outbox(H29), 4, timeout_s=2)
 
 
 async def test_arrival_is_notified_before_the_application_sees_it(settings: Settings) -> None:

@@ -7,9 +7,15 @@ import dataclasses
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from docbus import ClientStateError, InvalidDocumentError, Settings, UnknownRecipientError
+from docbus import (
+    ClientStateError,
+    InvalidDocumentError,
+    Keystore,
+    Settings,
+    UnknownRecipientError,
+)
 from producers import Sender
-from schemas import EXPRESS_PARTITION, Codec
+from schemas import EXPRESS_PARTITION, HEADER_PROOF, HEADER_SIGNATURE, Codec, today_vn
 from tests.helpers import G12, G22, H29, ensure_topics, letter, read_topic
 
 
@@ -61,6 +67,30 @@ async def test_many_concurrent_sends_all_land(settings: Settings) -> None:
     assert [r.document_id for r in receipts] == [d.document_id for d in docs]
     records = await read_topic(settings, layout.outbox(G22), 500)
     assert sorted(r.key.decode() for r in records) == sorted(d.document_id for d in docs)
+
+
+async def test_concurrent_sends_share_signatures_and_a_lone_send_signs_alone(
+    settings: Settings,
+) -> None:
+    """Sends of one turn are signed under batch roots (128 records a root at most), each
+    record checkable alone by its proof; a send on its own carries no proof."""
+    layout = await ensure_topics(settings, [G22, H29])
+    docs = [letter(number=n) for n in range(300)]
+    async with Sender(agency=G22, settings=settings) as sender:
+        await sender.send_many(docs)
+        await sender.send(letter(number=999))
+    records = await read_topic(settings, layout.outbox(G22), 301)
+    ring = Keystore(settings.keys_root).keyring()
+    signatures = set()
+    for record in records:
+        headers = dict(record.headers)
+        ring.verify(record.value, record.headers, signer=G22, day=today_vn())
+        if record.key == letter(number=999).document_id.encode():
+            assert HEADER_PROOF not in headers
+        else:
+            assert HEADER_PROOF in headers
+            signatures.add(headers[HEADER_SIGNATURE])
+    assert len(signatures) == 3  # 128 + 128 + 44
 
 
 async def test_invalid_documents_are_refused_before_sending(settings: Settings) -> None:

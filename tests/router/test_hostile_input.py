@@ -1,9 +1,13 @@
 """The hostile-input catalogue: broken and malicious records through the real path.
 
 Every case is a record in an agency's outbox on the embedded broker, read by a running
-router with tracking on. Each must end in the dead-letter topic with its precise reason
-(``docbus-error-class``) and words (``docbus-error``), the outbox's owner must be told,
-and good documents sent among them must all be delivered.
+router with tracking on. A record the router can judge (no record, a broken envelope, a
+signature that does not prove the sender, a rule of routing broken) must end in the
+dead-letter topic with its precise reason (``docbus-error-class``) and words
+(``docbus-error``), the outbox's owner told. A signed document whose envelope routes
+but whose content is broken is delivered as it is, and its recipient's receiver refuses
+it: the sender gets 01 then 02 "refused by <recipient> (<reason>)". Good documents sent
+among them must all be delivered and handed over.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from docbus import Keystore, Settings
+from consumers import Receiver
+from docbus import Keystore, MalformedRecordError, Settings
 from docbus.directory import Directory
 from producers import Sender
 from router import Router
@@ -27,7 +32,6 @@ from schemas import (
     HEADER_ERROR,
     HEADER_ERROR_CLASS,
     HEADER_KEY_ID,
-    HEADER_RECIPIENT,
     HEADER_SIGNATURE,
     Codec,
     Document,
@@ -45,6 +49,7 @@ from tests.helpers import (
     letter,
     produce_raw,
     read_topic,
+    take,
 )
 
 pytestmark = pytest.mark.slow
@@ -80,6 +85,17 @@ def read_long(data: bytes, at: int) -> tuple[int, int]:
             return (result >> 1) ^ -(result & 1), at
 
 
+def envelope_end(codec: Codec, value: bytes) -> int:
+    """Where the routing envelope of v4 ``value`` ends."""
+    for n in range(_HEADER_SIZE + 1, len(value)):
+        try:
+            codec.decode_envelope(value[:n])
+        except MalformedRecordError:
+            continue
+        return n
+    raise AssertionError("no envelope")
+
+
 def after_two_strings(value: bytes) -> int:
     """Where the recipients array starts (after document_id and sender)."""
     at = _HEADER_SIZE
@@ -99,6 +115,8 @@ class Case:
     owner: str = G22
     #: "owner" (signed by the outbox's owner), "none", or a function of the value
     signing: str | Callable[[bytes], list[tuple[str, bytes]]] = "owner"
+    #: who refuses it: the router (a dead letter) or the recipient's receiver (02)
+    refused_by: str = "router"
 
 
 def catalogue(
@@ -119,6 +137,11 @@ def catalogue(
     def doc(**changes: object) -> bytes:
         return codec.encode(dataclasses.replace(good, **changes))  # type: ignore[arg-type]
 
+    def content(number: int, **changes: object) -> bytes:
+        """A letter of its own id (the router tracks each id once), ``changes`` made."""
+        own = letter(G22, (H29,), number=number)
+        return codec.encode(dataclasses.replace(own, **changes))  # type: ignore[arg-type]
+
     def note(**changes: object) -> bytes:
         return codec.encode(dataclasses.replace(notice, **changes))  # type: ignore[arg-type]
 
@@ -137,8 +160,7 @@ def catalogue(
         Case("shorter than the header", "malformed", value[:5]),
         Case("header and nothing else", "malformed", value[:_HEADER_SIZE]),
         Case("unknown fingerprint", "unknown_schema", value[:2] + b"\x01" * 8 + value[10:]),
-        Case("truncated Avro", "malformed", value[: len(value) // 2]),
-        Case("stray bytes after the record", "malformed", value + b"\x00\x00"),
+        Case("truncated inside the envelope", "malformed", value[: envelope_end(codec, value) - 2]),
         Case(
             "huge string length", "malformed", value[:_HEADER_SIZE] + zigzag(2**62) + value[id_at:]
         ),
@@ -192,7 +214,31 @@ def catalogue(
         Case("malformed recipient code", "invalid_document", doc(recipients=("not-a-code",))),
         Case("priority 9", "invalid_document", doc(priority=9)),
         Case("document id of 300 characters", "invalid_document", doc(document_id="x" * 300)),
-        Case("empty subject", "invalid_document", doc(subject="  ")),
+        # -- a signed document whose envelope routes but whose content is broken
+        Case(
+            "empty subject",
+            "invalid_document",
+            content(905, subject="  "),
+            refused_by="receiver",
+        ),
+        Case(
+            "steering type 9",
+            "invalid_document",
+            content(906, steering_type=9),
+            refused_by="receiver",
+        ),
+        Case(
+            "body cut after the envelope",
+            "malformed",
+            (cut := content(907))[: envelope_end(codec, cut) + 3],
+            refused_by="receiver",
+        ),
+        Case(
+            "stray bytes after the record",
+            "malformed",
+            content(908) + b"\0\0",
+            refused_by="receiver",
+        ),
         Case("unknown recipient agency", "unknown_recipient", doc(recipients=("000.00.00.Z98",))),
         Case(
             "document sender is another agency",
@@ -262,9 +308,10 @@ def closed_agency(directory: Directory) -> str:
     )
 
 
-async def test_every_hostile_record_is_dead_lettered_with_its_reason(settings: Settings) -> None:
-    """41 kinds of broken or malicious record among good traffic: each dead-lettered with
-    its precise reason and the outbox owner told; every good document delivered."""
+async def test_every_hostile_record_is_refused_with_its_reason(settings: Settings) -> None:
+    """43 kinds of broken or malicious record among good traffic: each refused with its
+    precise reason, by the router (a dead letter) or by the recipient's receiver (02), the
+    sender told either way; every good document delivered and handed over."""
     settings = settings.replace(max_document_bytes=_MAX_BYTES, keys_dir=settings.home / "keys")
     keystore = Keystore(settings.keys_root)
     expired_day = dt.date(2020, 1, 15)
@@ -275,6 +322,7 @@ async def test_every_hostile_record_is_dead_lettered_with_its_reason(settings: S
     owners = [G22, H29, G12, H41, closed]
     layout = await ensure_topics(settings, owners)
     known = letter(G22, (H29,), number=1)
+    refusals: list[tuple[str, str]] = []
     async with (
         Router(settings=settings, unknown_notice_grace_s=1.0) as router,
         Sender(agency=G22, settings=settings) as sender,
@@ -282,6 +330,8 @@ async def test_every_hostile_record_is_dead_lettered_with_its_reason(settings: S
         await sender.send(known)
         await read_topic(settings, layout.inbox(H29), 1)
         cases = catalogue(settings, known, closed, expired_day)
+        at_router = [c for c in cases if c.refused_by == "router"]
+        at_receiver = [c for c in cases if c.refused_by == "receiver"]
         good = [letter(G22, (H29,), number=100 + n) for n in range(20)]
         for n, case in enumerate(cases):
             await produce_raw(
@@ -296,11 +346,20 @@ async def test_every_hostile_record_is_dead_lettered_with_its_reason(settings: S
                 await sender.send(good[n // 4])
         for doc in good[len(cases) // 4 + 1 :]:
             await sender.send(doc)
-        dead = await read_topic(settings, layout.deadletter, len(cases), timeout_s=60)
-        h29_rejections = sum(c.owner == H29 for c in cases)
-        inbox = await read_topic(
-            settings, layout.inbox(H29), 1 + len(good) + h29_rejections, timeout_s=60
-        )
+        dead = await read_topic(settings, layout.deadletter, len(at_router), timeout_s=60)
+        async with Receiver(
+            agency=H29, settings=settings, on_refused=lambda kind, why: refusals.append((kind, why))
+        ) as h29:
+            handed = await take(h29, 1 + len(good))
+            await eventually(lambda: len(refusals) == len(at_receiver))
+            # G22 hears: the bus's 02 for its cases, H29's 01 for each good document, and
+            # H29's 01 and 02 for each document H29 refused
+            g22_inbox = await read_topic(
+                settings,
+                layout.inbox(G22),
+                sum(c.owner == G22 for c in at_router) + len(handed) + 2 * len(at_receiver),
+                timeout_s=60,
+            )
         stats = router.stats
     by_case = {dict(r.headers)[_CASE].decode(): r for r in dead}
     wrong = {
@@ -310,7 +369,7 @@ async def test_every_hostile_record_is_dead_lettered_with_its_reason(settings: S
             else None,
             c.reason,
         )
-        for c in cases
+        for c in at_router
         if c.name not in by_case
         or dict(by_case[c.name].headers)[HEADER_ERROR_CLASS].decode() != c.reason
     }
@@ -318,15 +377,27 @@ async def test_every_hostile_record_is_dead_lettered_with_its_reason(settings: S
     for record in dead:
         words = dict(record.headers)[HEADER_ERROR].decode()
         assert 10 < len(words) <= 1000, words
-    assert len(cases) >= 30
-    assert stats.dead_lettered == len(cases)
-    deliveries = [r.key.decode() for r in inbox if HEADER_RECIPIENT in dict(r.headers)]
-    assert sorted(k.split("|")[1] for k in deliveries) == sorted(
+    assert len(cases) >= 40 and len(at_receiver) >= 4
+    assert stats.dead_lettered == len(at_router)
+    assert sorted(r.document.document_id for r in handed) == sorted(
         d.document_id for d in [known, *good]
     )
-    expected_told = Counter(c.owner for c in cases)
-    also_in_inbox = {H29: len(deliveries)}
-    assert await _rejections(settings, layout, expected_told, also_in_inbox) == expected_told
+    assert sorted(kind for kind, _ in refusals) == sorted(c.reason for c in at_receiver)
+    g22_notices = [m for m in (Codec().decode(r.value) for r in g22_inbox)]
+    refused_by_h29 = sorted(
+        n.description.split(")")[0]
+        for n in g22_notices
+        if isinstance(n, StatusNotice) and n.from_agency == H29 and n.status_code == "02"
+    )
+    assert refused_by_h29 == sorted(f"refused by {H29} ({c.reason}" for c in at_receiver)
+    told = Counter(
+        G22
+        for n in g22_notices
+        if isinstance(n, StatusNotice) and n.from_agency == BUS_AGENCY and n.status_code == "02"
+    )
+    elsewhere = Counter(c.owner for c in at_router if c.owner != G22)
+    told += await _rejections(settings, layout, elsewhere, {H29: len(handed) + len(at_receiver)})
+    assert told == Counter(c.owner for c in at_router)
 
 
 async def _rejections(
@@ -339,7 +410,7 @@ async def _rejections(
         total = count + others.get(owner, 0)
         records = await read_topic(settings, layout.inbox(owner), total, timeout_s=30)
         for record in records:
-            message = codec.decode(record.value)
+            message = codec.decode_envelope(record.value)  # some carry broken bodies
             if (
                 isinstance(message, StatusNotice)
                 and message.from_agency == BUS_AGENCY

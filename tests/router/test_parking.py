@@ -13,7 +13,7 @@ from router import Router
 from router._parking import Parking
 from router._revocations import Revocations
 from router.tracking import Tracker, open_store
-from schemas import HEADER_RECIPIENT, Codec, Document, StatusCode, StatusNotice
+from schemas import HEADER_RECIPIENT, Codec, Document, DocumentEnvelope, StatusCode, StatusNotice
 from tests.helpers import G22, H29, ensure_topics, letter, produce_raw, read_topic
 
 
@@ -105,7 +105,7 @@ async def test_a_partition_revoked_mid_batch_is_neither_routed_further_nor_commi
 
         def another_router_routed_it_then_a_rebalance() -> None:
             other = Tracker(open_store(dsn=None, state_dir=settings.home))
-            other.on_document(doc, [(H29, H29)])
+            other.on_document(DocumentEnvelope.of(doc), [(H29, H29)])
             other.flush()
             other.store.close()
             router._forget({tp})  # what the lane's rebalance listener calls

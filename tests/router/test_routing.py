@@ -146,12 +146,26 @@ def test_rejection_notice_says_why(core: RoutingCore, codec: Codec) -> None:
     assert notice.document_id == doc.document_id and "G99" in notice.description
 
 
-def test_invalid_document_is_dead_lettered(core: RoutingCore, codec: Codec) -> None:
-    """A document that decodes but breaks the edXML rules is refused with every problem."""
-    doc = dataclasses.replace(letter(G22, (H29, H29)), subject=" ")
+def test_an_envelope_that_breaks_the_rules_is_dead_lettered(
+    core: RoutingCore, codec: Codec
+) -> None:
+    """Recipients twice and a malformed one: refused with every envelope problem."""
+    doc = letter(G22, (H29, H29, "not-a-code"))
     routed = core.route(Record(LAYOUT.outbox(G22), codec.encode(doc)))
     assert routed.reason == "invalid_document"
-    assert "subject is empty" in routed.detail and "more than once" in routed.detail
+    assert "more than once" in routed.detail and "'not-a-code'" in routed.detail
+
+
+def test_content_is_not_the_routers_to_check(core: RoutingCore, codec: Codec) -> None:
+    """An empty subject and a body cut after the envelope: the router delivers the bytes
+    as they are (the receiver checks the whole document)."""
+    empty_subject = codec.encode(dataclasses.replace(letter(G22, (H29,), number=1), subject=" "))
+    whole = codec.encode(letter(G22, (H29,), number=2))
+    cut = whole[: len(whole) - 40]
+    for value in (empty_subject, cut):
+        routed = core.route(Record(LAYOUT.outbox(G22), value))
+        assert routed.kind == "document", routed.detail
+        assert [o.value for o in routed.outputs] == [value]
 
 
 def test_a_priority_outside_the_code_list_is_refused_at_decoding(

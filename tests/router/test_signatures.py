@@ -14,6 +14,7 @@ from schemas import (
     HEADER_ERROR,
     HEADER_ERROR_CLASS,
     HEADER_KEY_ID,
+    HEADER_PROOF,
     HEADER_RECIPIENT,
     HEADER_SIGNATURE,
     Codec,
@@ -202,3 +203,44 @@ async def test_metrics_count_nothing_rejected_for_good_traffic(settings: Setting
                 name == "docbus_client_records_rejected_total" and value
                 for (name, _), value in samples.items()
             )
+
+
+async def test_a_tampered_record_of_a_signed_batch_is_refused_alone(settings: Settings) -> None:
+    """Six documents signed under one root, one changed after signing: that one is a dead
+    letter (bad_signature); the other five reach H29 with the bytes G22 signed, their
+    proofs forwarded, and H29's receiver checks each alone."""
+    layout = await ensure_topics(settings, [G22, H29])
+    codec = Codec()
+    docs = [letter(G22, (H29,), number=n) for n in range(6)]
+    values = [codec.encode(d) for d in docs]
+    signed = Keystore(settings.keys_root).signer(G22).batch_headers(values)
+    tampered = bytearray(values[2])
+    tampered[-5] ^= 0x01
+    for n, (value, headers) in enumerate(zip(values, signed, strict=True)):
+        sent = bytes(tampered) if n == 2 else value
+        await produce_raw(
+            settings,
+            layout.outbox(G22),
+            [sent],
+            key=docs[n].document_id.encode(),
+            signed=False,
+            headers=headers,
+        )
+    async with Router(settings=settings) as router:
+        deliveries = await read_topic(settings, layout.inbox(H29), 5)
+        (dead,) = await read_topic(settings, layout.deadletter, 1)
+        assert router.stats.dead_letters == {"bad_signature": 1}
+    assert dict(dead.headers)[HEADER_ERROR_CLASS] == b"bad_signature"
+    assert dead.value == bytes(tampered)
+    by_key = {d.key.split(b"|")[1]: d for d in deliveries}
+    for n, value in enumerate(values):
+        if n == 2:
+            continue
+        delivery = by_key[docs[n].document_id.encode()]
+        assert delivery.value == value  # forwarded unchanged
+        assert dict(delivery.headers)[HEADER_PROOF] == dict(signed[n])[HEADER_PROOF]
+    async with Receiver(agency=H29, settings=settings) as h29:
+        received = await take(h29, 5)
+    assert sorted(r.document.document_id for r in received) == sorted(
+        d.document_id for n, d in enumerate(docs) if n != 2
+    )

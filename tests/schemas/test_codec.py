@@ -7,7 +7,13 @@ import datetime as dt
 
 import pytest
 
-from docbus import BadMarkerError, CodecError, MalformedRecordError, UnknownSchemaError
+from docbus import (
+    BadMarkerError,
+    CodecError,
+    InvalidDocumentError,
+    MalformedRecordError,
+    UnknownSchemaError,
+)
 from schemas import (
     DOCUMENT_SCHEMA,
     MARKER,
@@ -15,6 +21,7 @@ from schemas import (
     Business,
     BusinessType,
     Codec,
+    DocumentEnvelope,
     Organ,
     ReceiverChange,
     ResponseFor,
@@ -150,8 +157,8 @@ def test_stray_bytes_are_refused(codec: Codec) -> None:
 def test_every_version_is_kept(codec: Codec) -> None:
     """Every Document version is loaded, with distinct fingerprints."""
     versions = codec.registry.versions(DOCUMENT_SCHEMA)
-    assert [v.version for v in versions] == [1, 2, 3]
-    assert len({v.fingerprint for v in versions}) == 3
+    assert [v.version for v in versions] == [1, 2, 3, 4]
+    assert len({v.fingerprint for v in versions}) == 4
 
 
 def test_v1_reader_reads_what_v2_wrote(codec: Codec) -> None:
@@ -194,7 +201,7 @@ def test_v3_reader_reads_what_v2_wrote(codec: Codec) -> None:
 def test_v2_reader_reads_what_v3_wrote(codec: Codec) -> None:
     """A version-2 reader reads a version-3 record, without the signature it does not know."""
     doc = full_document()
-    writer, record = codec.decode_record(codec.encode(doc), reader_version=2)
+    writer, record = codec.decode_record(codec.encode(doc, version=3), reader_version=2)
     assert writer.version == 3
     assert "signature" not in record and "staff" not in record["business"]
     assert record["business"]["reason"] == doc.business.reason
@@ -204,3 +211,59 @@ def test_encode_refuses_a_wrong_value(codec: Codec) -> None:
     """A value of the wrong type raises a CodecError, not a fastavro error."""
     with pytest.raises(CodecError):
         codec.encode(dataclasses.replace(letter(), priority="high"))  # type: ignore[arg-type]
+
+
+def test_v4_and_v3_read_each_other_field_for_field(codec: Codec) -> None:
+    """Version 4 only moves the envelope first: each reads the other's record whole."""
+    doc = full_document()
+    assert codec.decode(codec.encode(doc, version=3)) == doc
+    writer, record = codec.decode_record(codec.encode(doc), reader_version=3)
+    assert writer.version == 4
+    assert record == codec.decode_record(codec.encode(doc, version=3))[1]
+
+
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
+def test_the_envelope_of_every_version_is_the_documents(codec: Codec, version: int) -> None:
+    """decode_envelope gives what the whole document says, whichever version wrote it."""
+    doc = full_document()
+    assert codec.decode_envelope(codec.encode(doc, version=version)) == DocumentEnvelope.of(doc)
+
+
+def test_the_envelope_is_read_without_the_rest_of_the_body(codec: Codec) -> None:
+    """A v4 record cut just after its envelope: the envelope decodes, the whole does not
+    (the router routes it; the receiver refuses it)."""
+    doc = full_document()
+    value = codec.encode(doc)
+    cut = _envelope_end(codec, value)
+    assert cut < len(value) // 2  # the content, attachments and trace come after
+    assert codec.decode_envelope(value[:cut]) == DocumentEnvelope.of(doc)
+    with pytest.raises(MalformedRecordError):
+        codec.decode(value[:cut])
+
+
+def test_a_notice_decodes_whole_as_its_own_envelope(codec: Codec) -> None:
+    """Notices are small: decode_envelope returns the notice itself."""
+    notice = StatusNotice.about(
+        letter(), from_agency="000.00.09.H29", to_agency=letter().sender, status_code="03"
+    )
+    assert codec.decode_envelope(codec.encode(notice)) == notice
+
+
+def test_an_envelope_outside_a_code_list_is_refused(codec: Codec) -> None:
+    """Priority 9 in the envelope: InvalidDocumentError, as the whole decode says."""
+    value = codec.encode(dataclasses.replace(letter(), priority=9))  # type: ignore[arg-type]
+    with pytest.raises(InvalidDocumentError, match="priority"):
+        codec.decode_envelope(value)
+
+
+def _envelope_end(codec: Codec, value: bytes) -> int:
+    """Where the envelope of v4 ``value`` ends: the shortest prefix it decodes from."""
+    return next(n for n in range(11, len(value)) if _envelope_decodes(codec, value[:n]))
+
+
+def _envelope_decodes(codec: Codec, value: bytes) -> bool:
+    try:
+        codec.decode_envelope(value)
+    except MalformedRecordError:
+        return False
+    return True

@@ -14,6 +14,7 @@ import pytest
 from docbus import ConfigurationError, RouterError
 from router.tracking import PendingChanges, Tracker, open_store
 from router.tracking._writer import ProcessWriter
+from schemas import DocumentEnvelope
 from tests.helpers import H29, letter
 
 
@@ -25,7 +26,7 @@ async def test_concurrent_async_writes_each_complete(tmp_path: Path) -> None:
         tracker = Tracker(open_store(dsn=None, state_dir=tmp_path), writer=writer.write)
         batches: list[PendingChanges] = []
         for n in range(2):
-            tracker.on_document(letter(number=n), [(H29, H29)])
+            tracker.on_document(DocumentEnvelope.of(letter(number=n)), [(H29, H29)])
             batches.append(tracker.take_changes())
         async with asyncio.timeout(10):  # without the turn-taking, the first waits forever
             await asyncio.gather(*(writer.write_async(b) for b in batches))
@@ -48,7 +49,7 @@ async def test_large_batches_are_stored_whole(tmp_path: Path) -> None:
         tracker = Tracker(open_store(dsn=None, state_dir=tmp_path), writer=writer.write)
         for first in (0, 3000):
             for n in range(first, first + 3000):
-                tracker.on_document(letter(number=n), [(H29, H29)])
+                tracker.on_document(DocumentEnvelope.of(letter(number=n)), [(H29, H29)])
             async with asyncio.timeout(30):
                 await writer.write_async(tracker.take_changes())
         store = open_store(dsn=None, state_dir=tmp_path)
