@@ -90,9 +90,12 @@ class StatusCode(enum.StrEnum):
 
 def code_list_problem(kind: type[enum.Enum], value: object, field_name: str) -> str | None:
     """Why ``value`` is not a member of the edXML code list ``kind``; ``None`` if it is."""
+    try:
+        if value in kind._value2member_map_:  # a dict: no list of members built per call
+            return None
+    except TypeError:  # unhashable: not a member
+        pass
     values = [member.value for member in kind]
-    if value in values:
-        return None
     if all(isinstance(v, int) for v in values):
         return f"{field_name} must be {min(values)}-{max(values)}, got {value!r}"
     return f"{field_name} {value!r} is not one of {', '.join(sorted(map(str, values)))}"
