@@ -238,6 +238,7 @@ class Receiver(Service):
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             await consumer.stop()
+        await self._writer.drain()
         if self._owns_producer:
             await self._producer.stop()
         with contextlib.suppress(Exception):  # a failed mark is the application's to see

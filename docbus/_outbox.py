@@ -18,7 +18,7 @@ from docbus._client_metrics import ClientMetrics
 from docbus._exceptions import InvalidDocumentError, InvalidNoticeError
 from docbus._kafka import kafka_errors
 from docbus._settings import Settings
-from docbus._signing_turns import SigningTurns
+from docbus._signing_window import SigningWindow
 from schemas import (
     EXPRESS_PARTITION,
     VN_TIME,
@@ -55,8 +55,8 @@ class OutboxWriter:
     """Produces one agency's documents and notices into its outbox, keyed by document id.
 
     Every record is signed with ``signer``, the agency's key: its SDK loads it before it
-    makes any client, so a missing key leaves nothing to close. Records sent in the same
-    turn of the event loop are signed together (:class:`~docbus._signing_turns.SigningTurns`).
+    makes any client, so a missing key leaves nothing to close. Records sent within
+    ``linger_ms`` of each other are signed together (:class:`~docbus._signing_window.SigningWindow`).
     With a ``directory``, a document's recipients are checked against it on the send date
     before anything is sent.
     """
@@ -81,7 +81,7 @@ class OutboxWriter:
         self._producer = producer
         self.codec = codec
         self.topic = TopicLayout(settings.topic_prefix).outbox(self.top_level)
-        self._turns = SigningTurns(producer, signer, self.topic)
+        self._window = SigningWindow(producer, signer, self.topic, settings.linger_ms)
 
     async def write_document(self, document: Document) -> SendReceipt:
         """Validate and send ``document``; return once the broker holds it."""
@@ -132,6 +132,10 @@ class OutboxWriter:
         for notice in notices:
             self.metrics.notices_sent.labels(self.top_level, str(notice.status_code)).inc()
 
+    async def drain(self) -> None:
+        """Send what waits in the signing window; return once the broker holds it all."""
+        await self._window.drain()
+
     def _checked_notice(self, notice: StatusNotice) -> bytes:
         """``notice`` encoded, once it is valid and this agency's."""
         check_notice(notice)
@@ -144,5 +148,5 @@ class OutboxWriter:
     async def _produce(
         self, document_id: str, data: bytes, *, partition: int | None = None
     ) -> SendReceipt:
-        metadata = await self._turns.send(document_id.encode(), data, partition)
+        metadata = await self._window.send(document_id.encode(), data, partition)
         return SendReceipt(document_id, metadata.topic, metadata.partition, metadata.offset)

@@ -105,6 +105,7 @@ class Sender(Service):
         if not self._lifecycle.closing():
             return
         await self._watcher.stop()
+        await self._writer.drain()
         if self._owns_producer:
             await self._producer.stop()
 

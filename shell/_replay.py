@@ -26,7 +26,7 @@ from consumers import ReceivedDocument, Receiver
 from consumers.simulation import DeliveryLedger
 from docbus import Settings
 from docbus.directory import Directory
-from docbus.process import tune_service_heap
+from docbus.process import CpuMeter, tune_service_heap
 from producers import Sender
 from producers.simulation import Answer, ReceiverBehaviour, YearWorkload
 from router import delete_bus_topics
@@ -71,6 +71,11 @@ class ReplaySummary:
     dead_letters: int
     elapsed_s: float
     docs_per_s: float
+    #: CPU seconds of the run: ``this_process`` (the simulated agencies), ``children``
+    #: (routers, helpers), ``broker`` (the embedded one; None on a broker elsewhere), total.
+    cpu_s: dict[str, float | None]
+    #: Every process's CPU per document, in ms (None when the broker is not ours to read).
+    cpu_ms_per_doc: float | None
     latency_ms: dict[str, Any]
     #: Express deliveries from the sender's outbox to the recipient's inbox, read by a
     #: process of its own (the bus's part of the express latency): count, percentiles, and
@@ -191,12 +196,14 @@ async def run_replay(
     if only_span is not None:
         spans = [spans[only_span - 1]]
     run.planned = sum(model.days[day] for _, days in spans for day in days)
+    meter = CpuMeter.start({"broker": broker.pid if broker is not None else None})
     for index, days in spans:
         part = settings.replace(topic_prefix=f"{settings.topic_prefix}-p{index}")
         await run.replay(part if segments > 1 else settings, days)
         if segments > 1:
             await delete_bus_topics(part, directory)
     elapsed = time.monotonic() - run.timeline.started
+    cpu = meter.spent(names=("broker",))
     expected = run.expected
     return ReplaySummary(
         year=year,
@@ -213,6 +220,12 @@ async def run_replay(
         dead_letters=run.dead_letters,
         elapsed_s=round(elapsed, 3),
         docs_per_s=round(expected.documents / elapsed, 1) if elapsed > 0 else 0.0,
+        cpu_s=cpu,
+        cpu_ms_per_doc=(
+            round((cpu["total"] or 0.0) * 1000 / expected.documents, 3)
+            if expected.documents and broker is not None
+            else None
+        ),
         latency_ms=run.timeline.latency_ms(),
         express_inbox_latency_ms=run.timeline.express_latency_ms(),
         per_agency=dict(expected.per_agency.most_common()),

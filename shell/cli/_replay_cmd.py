@@ -166,6 +166,12 @@ def _print_summary(summary: ReplaySummary, console: Console) -> None:
         ("elapsed", f"{summary.elapsed_s:,.1f} s"),
         ("documents per second (sustained)", f"{summary.docs_per_s:,.0f}"),
         (
+            "CPU per document, every process",
+            f"{summary.cpu_ms_per_doc:.2f} ms"
+            if summary.cpu_ms_per_doc is not None
+            else "broker not embedded",
+        ),
+        (
             "delivery latency p50 / p95 / p99 / p99.9",
             " / ".join(f"{latency[p]:,.0f}" for p in ("p50", "p95", "p99", "p99.9")) + " ms",
         ),
