@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Coroutine, Iterable
 from typing import Any
 
@@ -94,6 +96,20 @@ async def read_topic(
     finally:
         await consumer.stop()
     return records
+
+
+async def run_docbus(
+    *args: str, env: dict[str, str], timeout_s: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run the docbus command with ``env``, off the event loop; its output as text."""
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "shell.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+    )
 
 
 def cli_env(settings: Settings) -> dict[str, str]:

@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
-import sys
 
 from docbus import Settings
 from docbus.directory import Directory
 from router import Router
 from schemas import Codec, TopicLayout
-from tests.helpers import G22, H29, cli_env, ensure_topics, read_topic
+from tests.helpers import G22, H29, cli_env, ensure_topics, read_topic, run_docbus
 
 
 async def docbus(
     settings: Settings, *args: str, timeout_s: float = 60
 ) -> subprocess.CompletedProcess[str]:
     """Run the docbus command against ``settings``' broker and prefix."""
-    env = cli_env(settings)
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "shell.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout_s,
-    )
+    return await run_docbus(*args, env=cli_env(settings), timeout_s=timeout_s)
 
 
 async def test_topics_ensure_is_idempotent(settings: Settings) -> None:

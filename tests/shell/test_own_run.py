@@ -14,8 +14,6 @@ import asyncio
 import contextlib
 import json
 import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -29,6 +27,7 @@ from router import Router
 from schemas import BUS_AGENCY, Codec, today_vn
 from shell._refusals import RefusalWatch, RunRefused
 from shell._simulated_bus import simulated_bus, wait_complete
+from tests.helpers import run_docbus
 
 
 def _files(root: Path) -> dict[str, int]:
@@ -37,17 +36,6 @@ def _files(root: Path) -> dict[str, int]:
 
 def _own_topics(names: list[str]) -> set[str]:
     return {n for n in names if n.startswith(("demo-", "replay-"))}
-
-
-async def _docbus(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "shell.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
 
 
 @contextlib.asynccontextmanager
@@ -82,7 +70,7 @@ async def test_demo_beside_the_users_router(settings: Settings, tmp_path: Path) 
     back, the five bad records (malformed, spoofed, unsigned) dead-lettered with their
     senders told, and the router's metrics announced while they were served."""
     async with users_bus(settings, tmp_path / "home") as env:
-        run = await _docbus("demo", "--documents", "1500", "--json", env=env)
+        run = await run_docbus("demo", "--documents", "1500", "--json", env=env, timeout_s=240)
     assert run.returncode == 0, run.stderr[-2000:]
     summary = json.loads(run.stdout)
     assert summary["completed"] and summary["documents_sent"] == 1500
@@ -96,7 +84,7 @@ async def test_demo_beside_the_users_router(settings: Settings, tmp_path: Path) 
 
 async def test_replay_beside_the_users_router(settings: Settings, tmp_path: Path) -> None:
     async with users_bus(settings, tmp_path / "home") as env:
-        run = await _docbus("replay", "--scale", "0.0001", "--json", env=env)
+        run = await run_docbus("replay", "--scale", "0.0001", "--json", env=env, timeout_s=240)
     assert run.returncode == 0, run.stderr[-2000:]
     summary = json.loads(run.stdout)
     assert summary["completed"] and summary["lost"] == 0 and summary["documents"] == 1220
