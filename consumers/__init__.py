@@ -5,7 +5,7 @@ The lab's side (simulated agencies that acknowledge what they receive) is
 """
 
 from consumers._dedupe import DedupeKey, DedupeStore, SqliteDedupeStore
-from consumers._receiver import NoticeHandler, ReceivedDocument, Receiver, RefusalHandler
+from consumers._receiver import NoticeHandler, ReceivedDocument, Receiver, RefusalHandler, Reply
 
 __all__ = [
     "DedupeKey",
@@ -14,5 +14,6 @@ __all__ = [
     "ReceivedDocument",
     "Receiver",
     "RefusalHandler",
+    "Reply",
     "SqliteDedupeStore",
 ]

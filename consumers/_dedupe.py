@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -27,7 +28,8 @@ class DedupeStore(Protocol):
         ...
 
     def mark_handled(self, key: DedupeKey) -> None:
-        """Remember ``key`` as handled, durably, before returning."""
+        """Remember ``key`` as handled, durably (at once, or inside :meth:`transaction`
+        when it exits)."""
         ...
 
     def state(self, key: DedupeKey) -> DeliveryState:
@@ -35,7 +37,12 @@ class DedupeStore(Protocol):
         ...
 
     def set_state(self, key: DedupeKey, state: DeliveryState) -> None:
-        """Remember the delivery's lifecycle state, durably."""
+        """Remember the delivery's lifecycle state, durably (as :meth:`mark_handled`)."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[object]:
+        """A context in which the receiver makes a group of calls (a fetched batch's
+        reads, marks and states): durable together when it exits."""
         ...
 
     def close(self) -> None:
@@ -90,7 +97,7 @@ class SqliteDedupeStore:
         return found
 
     def mark_handled(self, key: DedupeKey) -> None:
-        """Remember ``key`` (committed before returning)."""
+        """Remember ``key`` (committed before returning, or with its transaction)."""
         self._conn().execute(
             "INSERT OR IGNORE INTO handled (document_id, recipient) VALUES (?, ?)", key
         )
@@ -107,13 +114,27 @@ class SqliteDedupeStore:
         return DeliveryState() if row is None else DeliveryState(row[0], row[1])
 
     def set_state(self, key: DedupeKey, state: DeliveryState) -> None:
-        """Remember the delivery's lifecycle state (committed before returning)."""
+        """Remember the delivery's lifecycle state (committed before returning, or with
+        its transaction)."""
         self._conn().execute(
             "INSERT INTO states (document_id, recipient, status, recall) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (document_id, recipient) DO UPDATE SET status = excluded.status,"
             " recall = excluded.recall",
             (*key, state.status, state.recall),
         )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction for the calls made inside (``BEGIN IMMEDIATE``: another
+        process's receiver of the agency waits for it rather than failing midway)."""
+        db = self._conn()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     def count(self) -> int:
         """How many deliveries are remembered."""

@@ -20,7 +20,7 @@ import asyncio
 import collections
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -32,6 +32,7 @@ from consumers._dedupe import DedupeKey, DedupeStore, SqliteDedupeStore
 from docbus import (
     ClientMetrics,
     CodecError,
+    GroupCommit,
     KeptThread,
     Keystore,
     Lifecycle,
@@ -66,7 +67,7 @@ from schemas import (
     header_value,
 )
 
-__all__ = ["NoticeHandler", "ReceivedDocument", "Receiver", "RefusalHandler"]
+__all__ = ["NoticeHandler", "ReceivedDocument", "Receiver", "RefusalHandler", "Reply"]
 
 log = structlog.get_logger("docbus.receiver")
 
@@ -138,6 +139,16 @@ class ReceivedDocument:
         return self._receiver.mark_handled(self)
 
 
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A status to send back for one delivery (:meth:`Receiver.notify_many`)."""
+
+    received: ReceivedDocument
+    code: StatusCode | str
+    description: str = ""
+    staff: StaffInfo | None = None
+
+
 class Receiver(Service):
     """Receives one agency's documents from its inbox, each once."""
 
@@ -193,13 +204,16 @@ class Receiver(Service):
         self._buffer: collections.deque[ReceivedDocument] = collections.deque()
         #: deliveries taken but not handled yet (waiting in the buffer, or with the application)
         self._in_hand: set[DedupeKey] = set()
-        self._previous: ReceivedDocument | None = None
+        #: what was last handed over: handled once the next is asked for
+        self._previous: list[ReceivedDocument] = []
         self._uncommitted: dict[TopicPartition, int] = {}
         self._fetching: asyncio.Task[None] | None = None
         self._lifecycle = Lifecycle(f"Receiver({agency})")
         self._trace_records = settings.traces_records
         #: The dedupe store is opened, read, written and closed in this thread only.
         self._store_thread = KeptThread(f"docbus-dedupe-{self.top_level}")
+        #: Reads and writes of the dedupe store, grouped: one hop and one transaction each.
+        self._store: GroupCommit | None = None
         #: Marks handed to the store thread and not yet written.
         self._marking: set[asyncio.Future[None]] = set()
 
@@ -211,6 +225,7 @@ class Receiver(Service):
             self._dedupe = self._dedupe_given or await self._store_thread.run(
                 SqliteDedupeStore, self._settings.home / f"receiver-{self.top_level}.sqlite"
             )
+            self._store = GroupCommit(self._store_thread, self._dedupe.transaction)
             if self._owns_producer:
                 await start_producer(self._producer, self._settings, repr(self))
             self._consumer.subscribe([self._topic])
@@ -224,7 +239,7 @@ class Receiver(Service):
         if not self._lifecycle.closing():
             return
         try:
-            if self._previous is not None and self._previous.handled and not self._buffer:
+            if all(r.handled for r in self._previous) and not self._buffer:
                 await self._commit()
         finally:
             await self._close()
@@ -243,6 +258,9 @@ class Receiver(Service):
             await self._producer.stop()
         with contextlib.suppress(Exception):  # a failed mark is the application's to see
             await self._marks_written()
+        if self._store is not None:
+            await self._store.drain()
+            self._store = None
         if self._dedupe is not None and self._dedupe_given is None:
             await self._store_thread.run(self._dedupe.close)
         self._dedupe = None
@@ -261,9 +279,22 @@ class Receiver(Service):
 
     async def __anext__(self) -> ReceivedDocument:
         """The next document not yet handled; the previous one is now handled."""
+        return (await self._hand_over(1))[0]
+
+    async def batches(self, max_documents: int = 500) -> AsyncIterator[list[ReceivedDocument]]:
+        """The documents not yet handled, as many at once as have arrived (up to
+        ``max_documents``), express first. Asking for the next batch marks each document
+        of the previous one handled, in one transaction, durably before it is handed over;
+        answer a batch at once with :meth:`notify_many`."""
+        while True:
+            yield await self._hand_over(max_documents)
+
+    async def _hand_over(self, limit: int) -> list[ReceivedDocument]:
+        """Up to ``limit`` documents not yet handled (at least one), once those handed
+        over before are marked handled."""
         self._lifecycle.require_open()
-        if self._previous is not None:
-            await self._previous.ack()  # durable before the next is handed over
+        if self._previous:  # durable before the next are handed over; one transaction
+            await asyncio.gather(*(received.ack() for received in self._previous))
         self._handed += 1
         if self._buffer:
             if self._handed % _YIELD_EVERY == 0:
@@ -279,7 +310,8 @@ class Receiver(Service):
             finally:
                 if fetching.done():
                     self._fetching = None
-        self._previous = self._buffer.popleft()
+        buffer = self._buffer
+        self._previous = [buffer.popleft() for _ in range(min(limit, len(buffer)))]
         return self._previous
 
     async def notify(
@@ -295,29 +327,59 @@ class Receiver(Service):
         Raises :class:`~schemas.ImpossibleTransition` (nothing sent) for a status the
         delivery's lifecycle does not allow now, such as 06 before 01 or anything after 02.
         """
+        return (await self.notify_many([Reply(received, code, description, staff)]))[0]
+
+    async def notify_many(self, replies: Sequence[Reply]) -> list[SendReceipt]:
+        """Send each reply's status back to its document's sender, all signed together;
+        the deliveries are marked handled, in one transaction, before this returns.
+
+        Raises :class:`~schemas.ImpossibleTransition` (nothing sent) when the lifecycle of
+        any reply's delivery does not allow its status now; replies for one delivery are
+        taken in order (01 then 03 is allowed).
+        """
         self._lifecycle.require_open()
-        assert self._dedupe is not None
-        key = received.key
+        if not replies:
+            return []
+        store, dedupe = self._opened_store()
+        keys = list(dict.fromkeys(reply.received.key for reply in replies))
         # Read from the store each time: another receiver of the agency (another process)
-        # may have noted a recall for this delivery since.
-        current = await self._store_thread.run(self._dedupe.state, key)
-        state = current.after(str(code), from_sender=False)
-        receipt = await self._writer.write_notice(
-            _notice(received.document, received.recipient, code, description, staff)
-        )
-        handled = received.handled
-        received.handled = True  # the answer and the mark go to the store in one call
-        self._in_hand.discard(key)
-        await self._store_thread.run(_answered, self._dedupe, key, state, not handled)
-        if self._trace_records:
-            log.debug(
-                "notice_sent",
-                document_id=received.document.document_id,
-                sender=received.recipient,
-                recipient=received.document.sender,
-                status_code=str(code),
+        # may have noted a recall for these deliveries since.
+        states = dict(
+            zip(
+                keys,
+                await asyncio.gather(*map(store.call, [dedupe.state] * len(keys), keys)),
+                strict=True,
             )
-        return receipt
+        )
+        for reply in replies:
+            key = reply.received.key
+            states[key] = states[key].after(str(reply.code), from_sender=False)
+        receipts = await self._writer.write_notices(
+            [
+                _notice(r.received.document, r.received.recipient, r.code, r.description, r.staff)
+                for r in replies
+            ]
+        )
+        unmarked = {reply.received.key for reply in replies if not reply.received.handled}
+        for reply in replies:  # the answer and the mark go to the store together
+            reply.received.handled = True
+            self._in_hand.discard(reply.received.key)
+        await asyncio.gather(
+            *(
+                store.call(_answered, dedupe, key, state, key in unmarked)
+                for key, state in states.items()
+            )
+        )
+        if self._trace_records:
+            for reply in replies:
+                log.debug(
+                    "notice_sent",
+                    document_id=reply.received.document.document_id,
+                    sender=reply.received.recipient,
+                    recipient=reply.received.document.sender,
+                    status_code=str(reply.code),
+                )
+        return receipts
 
     def mark_handled(self, received: ReceivedDocument) -> asyncio.Future[None]:
         """Remember ``received`` as handled by the application; the returned future is
@@ -327,14 +389,18 @@ class Receiver(Service):
             done: asyncio.Future[None] = loop.create_future()
             done.set_result(None)
             return done
-        assert self._dedupe is not None
+        store, dedupe = self._opened_store()
         received.handled = True
         self._in_hand.discard(received.key)
-        # Submitted in order to the one store thread: a later read sees this mark.
-        written = self._store_thread.submit(self._dedupe.mark_handled, received.key)
+        # Queued in order for the one store thread: a later read sees this mark.
+        written = store.call(dedupe.mark_handled, received.key)
         self._marking.add(written)
         written.add_done_callback(self._forget_written)
         return asyncio.shield(written)  # the caller may drop or cancel it: the write goes on
+
+    def _opened_store(self) -> tuple[GroupCommit, DedupeStore]:
+        assert self._store is not None and self._dedupe is not None, "the receiver is open"
+        return self._store, self._dedupe
 
     def _forget_written(self, written: asyncio.Future[None]) -> None:
         """A written mark is forgotten; a failed one stays, raised at the next commit."""
@@ -407,12 +473,12 @@ class Receiver(Service):
         the refused ones answered 01 and 02 and remembered as handled."""
         if not fresh:
             return []
-        assert self._dedupe is not None
+        store, dedupe = self._opened_store()
         keys = [item.key for item in fresh]
         # One store call a batch: what was handled, and 01 for the rest where auto arrival
         # is on. Noting 01 before its notice is sent is safe: an unhandled delivery gets its
         # 01 sent whenever it is read again, whatever the state says.
-        seen = await self._store_thread.run(_sort_out, self._dedupe, keys, self._auto_arrival)
+        seen = await store.call(_sort_out, dedupe, keys, self._auto_arrival)
         new: dict[DedupeKey, ReceivedDocument] = {}
         refused: dict[DedupeKey, _Refused] = {}
         in_hand = self._in_hand
@@ -439,7 +505,7 @@ class Receiver(Service):
             ]
         await self._writer.write_notices(notices)  # one batch per partition of the outbox
         if refused:
-            await self._store_thread.run(_rejected, self._dedupe, list(refused))
+            await store.call(_rejected, dedupe, list(refused))
         in_hand.update(new)  # only now: a failure above reads the batch again
         return list(new.values())
 
@@ -515,15 +581,15 @@ class Receiver(Service):
             or notice.from_agency != notice.document_sender
         ):
             return
-        assert self._dedupe is not None
+        store, dedupe = self._opened_store()
         key = (notice.document_id, notice.to_agency)
-        current = await self._store_thread.run(self._dedupe.state, key)
+        current = await store.call(dedupe.state, key)
         try:
             state = current.after(notice.status_code, from_sender=True)
         except ImpossibleTransition as exc:
             log.warning("recall_ignored", document_id=notice.document_id, reason=str(exc))
             return
-        await self._store_thread.run(self._dedupe.set_state, key, state)
+        await store.call(dedupe.set_state, key, state)
 
     def __repr__(self) -> str:
         return f"<Receiver {self.agency} {self._lifecycle.state.value}>"

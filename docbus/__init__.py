@@ -41,6 +41,7 @@ from docbus._exceptions import (
     UnsafeXmlError,
     ValidationError,
 )
+from docbus._group_commit import GroupCommit
 from docbus._kafka import (
     RecordHeaders,
     connection_options,
@@ -106,6 +107,7 @@ __all__ = [
     "DocbusError",
     "EdxmlError",
     "EmbeddedBrokerError",
+    "GroupCommit",
     "HistogramTable",
     "InvalidDocumentError",
     "InvalidNoticeError",

@@ -6,17 +6,14 @@ everything else by its key (:mod:`schemas._topics`).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from aiokafka import AIOKafkaProducer
 
-from docbus._batches import PartitionBatches
 from docbus._client_metrics import ClientMetrics
 from docbus._exceptions import InvalidDocumentError, InvalidNoticeError
-from docbus._kafka import kafka_errors
 from docbus._settings import Settings
 from docbus._signing_window import SigningWindow
 from schemas import (
@@ -113,24 +110,24 @@ class OutboxWriter:
         self.metrics.notices_sent.labels(self.top_level, str(notice.status_code)).inc()
         return receipt
 
-    async def write_notices(self, notices: Sequence[StatusNotice]) -> None:
-        """Validate and send ``notices`` as one batch per partition, signed together
-        (:meth:`~schemas.RecordSigner.batch_headers`); return once the broker holds them
-        all (a receiver's arrival notices for a fetched batch)."""
+    async def write_notices(self, notices: Sequence[StatusNotice]) -> list[SendReceipt]:
+        """Validate and send ``notices`` at once, signed together; return once the broker
+        holds them all (a receiver's arrival notices for a fetched batch, its answers)."""
         if not notices:
-            return
+            return []
         values = [self._checked_notice(notice) for notice in notices]
-        batches = PartitionBatches(self._producer)
-        with kafka_errors(f"sending {len(notices)} notices to {self.topic}"):
-            for notice, data, headers in zip(
-                notices, values, self.signer.batch_headers(values), strict=True
-            ):
-                await batches.add(
-                    self.topic, data, key=notice.document_id.encode(), headers=headers
-                )
-            await asyncio.gather(*await batches.flush())
+        sent = await self._window.send_many(
+            [
+                (notice.document_id.encode(), value, None)
+                for notice, value in zip(notices, values, strict=True)
+            ]
+        )
         for notice in notices:
             self.metrics.notices_sent.labels(self.top_level, str(notice.status_code)).inc()
+        return [
+            SendReceipt(notice.document_id, metadata.topic, metadata.partition, metadata.offset)
+            for notice, metadata in zip(notices, sent, strict=True)
+        ]
 
     async def drain(self) -> None:
         """Send what waits in the signing window; return once the broker holds it all."""

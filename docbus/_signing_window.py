@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
@@ -52,6 +53,27 @@ class SigningWindow:
 
     async def send(self, key: bytes, value: bytes, partition: int | None) -> RecordMetadata:
         """Sign and send one record; its metadata once the broker holds it."""
+        metadata = self._submit(key, value, partition)
+        with kafka_errors(f"sending {key.decode(errors='replace')} to {self._topic}"):
+            return await metadata
+
+    async def send_many(
+        self, records: Sequence[tuple[bytes, bytes, int | None]]
+    ) -> list[RecordMetadata]:
+        """Sign and send ``(key, value, partition)`` records together, at once (their
+        window closes with them); their metadata once the broker holds them all."""
+        submitted = [self._submit(key, value, partition) for key, value, partition in records]
+        self._close()
+        outcomes = await asyncio.gather(*submitted, return_exceptions=True)
+        with kafka_errors(f"sending {len(records)} records to {self._topic}"):
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+        return list(outcomes)  # type: ignore[arg-type]  # no exceptions left
+
+    def _submit(
+        self, key: bytes, value: bytes, partition: int | None
+    ) -> asyncio.Future[RecordMetadata]:
         loop = asyncio.get_running_loop()
         mine = _Submitted(key, value, partition, loop.create_future())
         self._waiting.append(mine)
@@ -59,8 +81,7 @@ class SigningWindow:
             self._close()
         elif self._closing is None:
             self._closing = loop.call_later(self._linger_s, self._close)
-        with kafka_errors(f"sending {key.decode(errors='replace')} to {self._topic}"):
-            return await mine.metadata
+        return mine.metadata
 
     async def drain(self) -> None:
         """Close the open window and wait until what was handed over is acknowledged."""

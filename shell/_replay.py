@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from consumers import ReceivedDocument, Receiver
+from consumers import ReceivedDocument, Receiver, Reply
 from consumers.simulation import DeliveryLedger
 from docbus import Settings
 from docbus.directory import Directory
@@ -127,23 +127,42 @@ class _ModelClerk:
 
     async def run(self) -> None:
         async with asyncio.TaskGroup() as answering:
-            async for received in self._receiver:
-                self._ledger.delivered(received.document.document_id, received.recipient)
-                self._timeline.delivered(received.document)
-                answers = _answers_for(
-                    self._behaviour, self._seed, received.document, received.recipient
-                )
-                answering.create_task(self._answer(received, answers))
+            async for batch in self._receiver.batches():
+                plans = []
+                for received in batch:
+                    self._ledger.delivered(received.document.document_id, received.recipient)
+                    self._timeline.delivered(received.document)
+                    answers = _answers_for(
+                        self._behaviour, self._seed, received.document, received.recipient
+                    )
+                    plans.append((received, answers))
+                if self._speed is None:  # every answer of the batch at once, signed together
+                    answering.create_task(self._receiver.notify_many(_replies(plans)))
+                else:
+                    for received, answers in plans:
+                        answering.create_task(self._answer(received, answers, self._speed))
 
-    async def _answer(self, received: ReceivedDocument, answers: list[Answer]) -> None:
-        """Each answer in order; at a set speed, after the model's delay divided by it."""
+    async def _answer(
+        self, received: ReceivedDocument, answers: list[Answer], speed: float
+    ) -> None:
+        """Each answer in order, after the model's delay divided by ``speed``."""
         previous = 0.0
         for answer in answers:
-            if self._speed is not None:
-                await asyncio.sleep((answer.delay_s - previous) / self._speed)
-                previous = answer.delay_s
+            await asyncio.sleep((answer.delay_s - previous) / speed)
+            previous = answer.delay_s
             if answer.code != StatusCode.ARRIVED:  # the receiver SDK sent it on delivery
                 await received.notify(answer.code, answer.description)
+
+
+def _replies(plans: list[tuple[ReceivedDocument, list[Answer]]]) -> list[Reply]:
+    """Every answer of ``plans`` but arrival (the receiver SDK sent it on delivery), each
+    delivery's in order."""
+    return [
+        Reply(received, answer.code, answer.description)
+        for received, answers in plans
+        for answer in answers
+        if answer.code != StatusCode.ARRIVED
+    ]
 
 
 async def run_replay(

@@ -6,7 +6,7 @@ import asyncio
 import random
 from dataclasses import dataclass, field
 
-from consumers._receiver import Receiver
+from consumers._receiver import Receiver, Reply
 from schemas import BUS_AGENCY, StatusCode, StatusNotice
 
 __all__ = ["AcknowledgingAgency", "DeliveryLedger"]
@@ -85,12 +85,16 @@ class AcknowledgingAgency:
         self._rng = random.Random(seed)
 
     async def run(self) -> None:
-        """Handle documents until cancelled; notices are sent concurrently with receiving."""
+        """Handle documents until cancelled: each fetched batch answered at once (signed
+        together), concurrently with receiving the next."""
         async with asyncio.TaskGroup() as answers:
-            async for received in self._receiver:
-                self._ledger.delivered(received.document.document_id, received.recipient)
-                if self._rng.random() < self._reject_share:
-                    code, why = StatusCode.REJECTED, "Không thuộc thẩm quyền giải quyết"
-                else:
-                    code, why = StatusCode.ACCEPTED, "Đã tiếp nhận, vào sổ"
-                answers.create_task(received.notify(code, why))
+            async for batch in self._receiver.batches():
+                replies = []
+                for received in batch:
+                    self._ledger.delivered(received.document.document_id, received.recipient)
+                    if self._rng.random() < self._reject_share:
+                        code, why = StatusCode.REJECTED, "Không thuộc thẩm quyền giải quyết"
+                    else:
+                        code, why = StatusCode.ACCEPTED, "Đã tiếp nhận, vào sổ"
+                    replies.append(Reply(received, code, why))
+                answers.create_task(self._receiver.notify_many(replies))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import os
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from consumers import Receiver, SqliteDedupeStore
+from consumers import Receiver, Reply, SqliteDedupeStore
 from docbus import ClientMetrics, ClientStateError, Keystore, Settings, Signers
 from producers import Sender
 from schemas import (
@@ -22,6 +23,7 @@ from schemas import (
     HEADER_RECIPIENT,
     AgencyCode,
     Codec,
+    ImpossibleTransition,
     StatusCode,
     StatusNotice,
     is_express,
@@ -376,4 +378,103 @@ async def test_the_dedupe_store_is_never_called_on_the_event_loop(
         assert store.handled([first.key, second.key]) == {first.key, second.key}
     store.threads.discard(threading.get_ident())  # the test's own check just above
     assert len(store.threads) == 1
+    store.close()
+
+
+class _TransactionNotingStore(SqliteDedupeStore):
+    """A dedupe store that notes, per transaction, the marks and states written in it."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.transactions: list[list[str]] = []
+
+    @contextlib.contextmanager
+    def transaction(self):  # type: ignore[no-untyped-def]
+        self.transactions.append([])
+        with super().transaction():
+            yield
+
+    def mark_handled(self, key):  # type: ignore[no-untyped-def]
+        self.transactions[-1].append(f"mark {key[0]}")
+        super().mark_handled(key)
+
+    def set_state(self, key, state):  # type: ignore[no-untyped-def]
+        self.transactions[-1].append(f"state {key[0]} {state.status}")
+        super().set_state(key, state)
+
+
+async def _batches_of(receiver: Receiver, count: int, max_documents: int = 500) -> list[list]:
+    """Batches from ``receiver`` until ``count`` documents in all."""
+    got: list[list] = []
+    batches = receiver.batches(max_documents)
+    async with asyncio.timeout(30):
+        while sum(map(len, got)) < count:
+            got.append(await anext(batches))
+    return got
+
+
+async def test_a_batch_is_answered_at_once_signed_together_and_written_in_one_transaction(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """notify_many: six answers leave under one signature, and their states and marks are
+    written in one transaction; an impossible answer among them sends nothing at all."""
+    layout = await ensure_topics(settings, [G22, H29])
+    docs = [letter(number=n) for n in range(1, 7)]
+    await deliver(settings, docs)
+    store = _TransactionNotingStore(tmp_path / "dedupe.sqlite")
+    async with Receiver(agency=H29, settings=settings, dedupe=store) as receiver:
+        received = [r for batch in await _batches_of(receiver, 6) for r in batch]
+        (bad,) = [r for r in received if r.document == docs[0]]
+        with pytest.raises(ImpossibleTransition, match="no pending recall"):
+            await receiver.notify_many(
+                [Reply(r, StatusCode.ACCEPTED) for r in received if r is not bad]
+                + [Reply(bad, StatusCode.RECALL_AGREED)]
+            )
+        store.transactions.clear()
+        receipts = await receiver.notify_many(
+            [Reply(r, StatusCode.ACCEPTED, "Đã vào sổ") for r in received]
+        )
+        assert all(r.handled for r in received)
+        assert [r.document_id for r in receipts] == [r.document.document_id for r in received]
+    (written,) = [t for t in store.transactions if t]
+    assert sorted(written) == sorted(
+        [f"state {d.document_id} 03" for d in docs] + [f"mark {d.document_id}" for d in docs]
+    )
+    assert store.handled([(d.document_id, H29) for d in docs]) == {
+        (d.document_id, H29) for d in docs
+    }
+    records = await read_topic(settings, layout.outbox(H29), 12)
+    with pytest.raises(TimeoutError):  # the refused call sent nothing
+        await read_topic(settings, layout.outbox(H29), 13, timeout_s=2)
+    answers = [r for r in records if Codec().decode(r.value).status_code == "03"]
+    assert len(answers) == 6
+    signatures = {dict(r.headers)["docbus-signature"] for r in answers}
+    assert len(signatures) == 1 and all("docbus-proof" in dict(r.headers) for r in answers)
+    store.close()
+
+
+async def test_asking_for_the_next_batch_marks_the_previous_handled_in_one_transaction(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A batch left unanswered is handled once the next is asked for: its marks written
+    together, durably, before the next batch is handed over; after a restart the
+    receiver hands over only what was never handed."""
+    docs = [letter(number=n) for n in range(1, 6)]
+    await deliver(settings, docs)
+    store = _TransactionNotingStore(tmp_path / "dedupe.sqlite")
+    async with Receiver(agency=H29, settings=settings, dedupe=store) as receiver:
+        batches = receiver.batches(max_documents=3)
+        first = await anext(batches)
+        assert 1 <= len(first) <= 3
+        store.transactions.clear()
+        second = await anext(batches)
+        marks = [t for t in store.transactions if any(w.startswith("mark") for w in t)]
+        assert marks[0] == [f"mark {r.document.document_id}" for r in first]
+        assert store.handled([r.key for r in first]) == {r.key for r in first}
+        assert not {r.key for r in first} & {r.key for r in second}
+    handed = {r.document.document_id for r in first}
+    async with Receiver(agency=H29, settings=settings, dedupe=store) as again:
+        rest = [r for batch in await _batches_of(again, len(docs) - len(handed)) for r in batch]
+    assert handed.isdisjoint(r.document.document_id for r in rest)
+    assert handed | {r.document.document_id for r in rest} == {d.document_id for d in docs}
     store.close()
