@@ -10,14 +10,17 @@ from shell._demo import (
 )
 from shell._own_run import delete_prefixed_topics, own_run
 from shell._replay import (
+    SPAN_DOCUMENTS,
     ReplayProgress,
     ReplaySummary,
     day_spans,
     run_replay,
+    spans_of_documents,
 )
 from shell._runtime import bus_settings
 
 __all__ = [
+    "SPAN_DOCUMENTS",
     "DemoSummary",
     "EmbeddedBroker",
     "ProgressCallback",
@@ -31,4 +34,5 @@ __all__ = [
     "own_run",
     "run_demo",
     "run_replay",
+    "spans_of_documents",
 ]

@@ -14,7 +14,14 @@ import structlog
 
 from consumers import Receiver
 from consumers.simulation import DeliveryLedger
-from docbus import Keystore, Settings, all_finished, make_producer, start_producer
+from docbus import (
+    Keystore,
+    Settings,
+    TrustedKeys,
+    all_finished,
+    make_producer,
+    start_producer,
+)
 from docbus.directory import Directory
 from producers import Sender
 from router import ensure_bus_topics
@@ -66,7 +73,10 @@ async def receiving_agencies(
     refusals: RefusalWatch,
 ) -> AsyncIterator[None]:
     """Every agency's receiver with its clerk, answering on one shared producer; what the
-    receivers and the bus refuse is counted in ``refusals``."""
+    receivers and the bus refuse is counted in ``refusals``. The receivers share one
+    ring of trusted keys: a batch's signature, whose records reach many inboxes, is
+    checked once in the process, not once per inbox."""
+    trusted = TrustedKeys(Keystore(settings.keys_root))
     async with shared_producer(settings) as producer, contextlib.AsyncExitStack() as stack:
         receivers = [
             Receiver(
@@ -74,6 +84,7 @@ async def receiving_agencies(
                 settings=settings,
                 codec=codec,
                 producer=producer,
+                trusted_keys=trusted,
                 on_notice=refusals.watching(ledger.on_notice),
                 on_refused=refusals.refused,
             )

@@ -52,11 +52,13 @@ from shell.cli._progress import announce_start, progress_report
 )
 @click.option(
     "--segments",
-    type=click.IntRange(1, 366),
-    default=1,
+    type=str,
+    default="auto",
     show_default=True,
+    callback=lambda _ctx, _param, value: _segments(value),
     help="Replay the year in N spans of days, each on topics of its own deleted when it is "
-    "done, so the broker holds one span at a time (a full year: 12).",
+    "done, so the broker holds one span at a time; auto: the fewest spans of at most "
+    "300,000 documents (one at small scales, 43 for the whole of 2024).",
 )
 @click.option(
     "--only-span",
@@ -79,14 +81,14 @@ def replay(
     speed: float | None,
     seed: int,
     timeout_s: float,
-    segments: int,
+    segments: int | None,
     only_span: int | None,
     as_json: bool,
     report_dir: Path | None,
     **flags: Any,
 ) -> None:
     """Replay a year of national traffic through senders, a router and receivers; summarise."""
-    if only_span is not None and only_span > segments:
+    if only_span is not None and segments is not None and only_span > segments:
         raise click.BadParameter(f"there are only {segments} spans", param_hint="--only-span")
     if flags.get("log_level") is None:
         flags["log_level"] = "ERROR"
@@ -129,6 +131,19 @@ def replay(
         _print_summary(summary, Console())
     if not summary.completed or summary.lost or summary.duplicates_delivered:
         raise SystemExit(1)
+
+
+def _segments(value: str) -> int | None:
+    """``auto`` (None: the replay picks) or a number of spans from 1 to 366."""
+    if value == "auto":
+        return None
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= 366:
+        raise click.BadParameter(f"{value!r} is neither auto nor a number from 1 to 366")
+    return count
 
 
 def _speed(value: str) -> float | None:

@@ -18,7 +18,7 @@ from docbus import Settings, list_topics
 from docbus.directory import Directory
 from producers.simulation import YearWorkload
 from schemas import today_vn
-from shell import EmbeddedBroker, run_replay
+from shell import SPAN_DOCUMENTS, EmbeddedBroker, run_replay, spans_of_documents
 from shell._replay_report import CHARTS
 
 # Each span starts two router processes and 89 receivers: on a slow day (2026-12-02, when
@@ -40,7 +40,7 @@ async def test_a_small_replay_in_two_spans_matches_the_model(
         2024, directory=Directory.load(), scale=0.0002, seed=5, agencies_at=today_vn()
     )
     documents = list(model.documents())
-    assert summary.completed
+    assert summary.completed and summary.segments == 2
     assert summary.documents == model.total == len(documents) == 2440
     assert summary.deliveries == sum(len(d.recipients) for d in documents)
     assert summary.deliveries_received == summary.deliveries
@@ -82,6 +82,22 @@ async def test_only_one_span_is_replayed_when_asked(settings: Settings) -> None:
     assert summary.completed and summary.lost == 0 and summary.duplicates_delivered == 0
     with pytest.raises(ValueError, match="only_span"):
         await run_replay(settings, scale=0.0001, segments=2, only_span=3)
+
+
+def test_a_whole_year_is_cut_into_spans_the_broker_can_hold() -> None:
+    """The replay's own cut of 2024 at full scale: consecutive spans covering every day
+    once, none over SPAN_DOCUMENTS documents, each as full as the next day allows (so no
+    more spans than needed); at a small scale, one span."""
+    days = YearWorkload(2024, directory=Directory.load(), scale=1.0, seed=2024).days
+    spans = spans_of_documents(days)
+    assert [day for span in spans for day in span] == sorted(days)
+    held = [sum(days[day] for day in span) for span in spans]
+    assert max(held) <= SPAN_DOCUMENTS and sum(held) == 12_200_000
+    for total, following in zip(held, spans[1:], strict=False):
+        assert total + days[following[0]] > SPAN_DOCUMENTS  # the next day did not fit
+    assert 12_200_000 / SPAN_DOCUMENTS <= len(spans) <= 50
+    small = YearWorkload(2024, directory=Directory.load(), scale=0.001, seed=2024).days
+    assert spans_of_documents(small) == [sorted(small)]
 
 
 def test_cli_replay_at_a_set_speed_json_and_report(tmp_path: Path) -> None:
