@@ -19,16 +19,18 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from consumers._dedupe import DedupeKey, DedupeStore, SqliteDedupeStore
+from consumers._inboxes import InboxSource, OwnInbox, SharedInboxes
 from docbus import (
     ClientMetrics,
     CodecError,
@@ -43,10 +45,7 @@ from docbus import (
     SignatureError,
     TrustedKeys,
     ValidationError,
-    kafka_errors,
-    make_consumer,
     make_producer,
-    start_consumer,
     start_producer,
 )
 from schemas import (
@@ -150,7 +149,13 @@ class Reply:
 
 
 class Receiver(Service):
-    """Receives one agency's documents from its inbox, each once."""
+    """Receives one agency's documents from its inbox, each once.
+
+    By default it reads the inbox with a consumer of its own in the agency's receiver
+    group. A process hosting many agencies' receivers gives each the same ``inboxes``
+    (:class:`~consumers.SharedInboxes`: two consumers for all of them) and the same
+    ``trusted_keys`` (a batch signature whose records reach many inboxes is checked once).
+    """
 
     def __init__(
         self,
@@ -169,6 +174,7 @@ class Receiver(Service):
         metrics: ClientMetrics | None = None,
         signer: RecordSigner | None = None,
         trusted_keys: TrustedKeys | None = None,
+        inboxes: SharedInboxes | None = None,
     ) -> None:
         self.agency = agency
         self.top_level = AgencyCode.parse(agency).top_level
@@ -194,15 +200,16 @@ class Receiver(Service):
         self._on_refused = on_refused
         self._group_id = group_id or settings.group_id(f"receiver.{self.top_level}")
         self._topic = TopicLayout(settings.topic_prefix).inbox(self.top_level)
-        self._express = TopicPartition(self._topic, EXPRESS_PARTITION)
         self._express_checked = 0.0
         self._handed = 0
         self._auto_arrival = auto_arrival
         self._max_batch = max_batch_records
         self._poll_timeout_ms = poll_timeout_ms
-        self._consumer: AIOKafkaConsumer | None = None
+        self._inboxes = inboxes
+        self._source: InboxSource | None = None
         self._buffer: collections.deque[ReceivedDocument] = collections.deque()
-        #: deliveries taken but not handled yet (waiting in the buffer, or with the application)
+        #: deliveries taken and not yet marked handled in the store (waiting in the buffer,
+        #: with the application, or their mark on its way)
         self._in_hand: set[DedupeKey] = set()
         #: what was last handed over: handled once the next is asked for
         self._previous: list[ReceivedDocument] = []
@@ -220,7 +227,11 @@ class Receiver(Service):
     async def start(self) -> None:
         """Open the dedupe store, connect and join the agency's receiver group."""
         self._lifecycle.opening()
-        self._consumer = make_consumer(self._settings, group_id=self._group_id)
+        self._source = (
+            self._inboxes.attach(self._topic)
+            if self._inboxes is not None
+            else OwnInbox(self._settings, self._topic, self._group_id, who=self.agency)
+        )
         try:
             self._dedupe = self._dedupe_given or await self._store_thread.run(
                 SqliteDedupeStore, self._settings.home / f"receiver-{self.top_level}.sqlite"
@@ -228,8 +239,7 @@ class Receiver(Service):
             self._store = GroupCommit(self._store_thread, self._dedupe.transaction)
             if self._owns_producer:
                 await start_producer(self._producer, self._settings, repr(self))
-            self._consumer.subscribe([self._topic])
-            await start_consumer(self._consumer, f"starting the receiver for {self.agency}")
+            await self._source.start()
         except BaseException:
             await self._close()
             raise
@@ -250,9 +260,9 @@ class Receiver(Service):
         if fetching is not None:
             fetching.cancel()
             await asyncio.wait([fetching])
-        consumer, self._consumer = self._consumer, None
-        if consumer is not None:
-            await consumer.stop()
+        source, self._source = self._source, None
+        if source is not None:
+            await source.stop()
         await self._writer.drain()
         if self._owns_producer:
             await self._producer.stop()
@@ -363,13 +373,13 @@ class Receiver(Service):
         unmarked = {reply.received.key for reply in replies if not reply.received.handled}
         for reply in replies:  # the answer and the mark go to the store together
             reply.received.handled = True
-            self._in_hand.discard(reply.received.key)
-        await asyncio.gather(
-            *(
-                store.call(_answered, dedupe, key, state, key in unmarked)
-                for key, state in states.items()
-            )
-        )
+        written = []
+        for key, state in states.items():
+            writing = store.call(_answered, dedupe, key, state, key in unmarked)
+            if key in unmarked:
+                writing.add_done_callback(functools.partial(self._out_of_hand, key))
+            written.append(writing)
+        await asyncio.gather(*written)
         if self._trace_records:
             for reply in replies:
                 log.debug(
@@ -391,12 +401,18 @@ class Receiver(Service):
             return done
         store, dedupe = self._opened_store()
         received.handled = True
-        self._in_hand.discard(received.key)
         # Queued in order for the one store thread: a later read sees this mark.
         written = store.call(dedupe.mark_handled, received.key)
         self._marking.add(written)
         written.add_done_callback(self._forget_written)
+        written.add_done_callback(functools.partial(self._out_of_hand, received.key))
         return asyncio.shield(written)  # the caller may drop or cancel it: the write goes on
+
+    def _out_of_hand(self, key: DedupeKey, _written: asyncio.Future[Any]) -> None:
+        """A delivery leaves the hand once its mark is written, not before: a read of the
+        store made before the write, for a copy of it fetched meanwhile, then still finds
+        it in hand and skips the copy."""
+        self._in_hand.discard(key)
 
     def _opened_store(self) -> tuple[GroupCommit, DedupeStore]:
         assert self._store is not None and self._dedupe is not None, "the receiver is open"
@@ -409,23 +425,19 @@ class Receiver(Service):
 
     async def _commit(self) -> None:
         await self._marks_written()  # a committed offset never runs ahead of its marks
-        if not self._uncommitted or self._consumer is None:
+        if not self._uncommitted or self._source is None:
             return
         offsets, self._uncommitted = self._uncommitted, {}
         try:
-            with kafka_errors(f"committing {self._topic}"):
-                await self._consumer.commit(offsets)
+            await self._source.commit(offsets)
         except Exception as exc:
             if not isinstance(exc.__cause__, CommitFailedError | IllegalStateError):
                 raise
             log.warning("commit_failed_after_rebalance", agency=self.agency, error=str(exc))
 
     async def _fetch(self) -> None:
-        assert self._consumer is not None
-        with kafka_errors(f"fetching {self._topic}"):
-            batch = await self._consumer.getmany(
-                timeout_ms=self._poll_timeout_ms, max_records=self._max_batch
-            )
+        assert self._source is not None
+        batch = await self._source.fetch(self._poll_timeout_ms, self._max_batch)
         self._buffer.extend(await self._take(batch))
 
     async def _take_express(self) -> None:
@@ -434,19 +446,17 @@ class Receiver(Service):
         if (
             now - self._express_checked < _EXPRESS_CHECK_S
             or self._fetching is not None
-            or self._consumer is None
-            or self._express not in self._consumer.assignment()
+            or self._source is None
         ):
             return
         self._express_checked = now
-        with kafka_errors(f"fetching {self._topic}"):
-            batch = await self._consumer.getmany(self._express, timeout_ms=0)
+        batch = await self._source.fetch_express()
         if batch:
             self._buffer.extendleft(reversed(await self._take(batch)))
 
     async def _take(self, batch: dict[TopicPartition, list[Any]]) -> list[ReceivedDocument]:
         """The fresh documents of ``batch``, express lane first; its offsets to commit."""
-        assert self._consumer is not None
+        assert self._source is not None
         try:
             fresh: list[ReceivedDocument | _Refused] = []
             read = 0
@@ -460,8 +470,7 @@ class Receiver(Service):
                         fresh.append(item)
             deliveries = await self._fresh_deliveries(fresh)
         except BaseException:
-            for tp, records in batch.items():  # read the batch again next time: nothing lost
-                self._consumer.seek(tp, records[0].offset)
+            self._source.unread(batch)  # read the batch again next time: nothing lost
             raise
         self._uncommitted.update({tp: records[-1].offset + 1 for tp, records in batch.items()})
         return deliveries

@@ -62,6 +62,7 @@ from docbus._keystore import (
     Signers,
     TrustedKeys,
 )
+from docbus._lanes import LANES, Lane, lane_names, make_lanes
 from docbus._lifecycle import (
     Lifecycle,
     Service,
@@ -87,6 +88,7 @@ __all__ = [
     "DEFAULT_OVERLAP_DAYS",
     "DEFAULT_VALID_DAYS",
     "ENV_PREFIX",
+    "LANES",
     "LATENCY_BUCKETS",
     "BadMarkerError",
     "BlobError",
@@ -113,6 +115,7 @@ __all__ = [
     "InvalidNoticeError",
     "KeptThread",
     "Keystore",
+    "Lane",
     "Lifecycle",
     "MalformedAgencyCodeError",
     "MalformedRecordError",
@@ -143,9 +146,11 @@ __all__ = [
     "default_home",
     "delete_topics",
     "kafka_errors",
+    "lane_names",
     "list_topics",
     "make_admin",
     "make_consumer",
+    "make_lanes",
     "make_producer",
     "produce_in_batches",
     "register_build_info",

@@ -14,13 +14,7 @@ from router._directory_feed import (
     DirectoryFollower,
     publish_directory,
 )
-from router._lanes import (
-    LANES,
-    Lane,
-    lane_names,
-    producer_linger_ms,
-    router_lanes,
-)
+from router._lanes import producer_linger_ms
 from router._manifest import DEADLETTER_RETENTION_MS, strimzi_topics
 from router._metrics import RouterMetrics
 from router._routing import (
@@ -36,12 +30,10 @@ __all__ = [
     "COMPACTED",
     "DEADLETTER_RETENTION_MS",
     "HEADER_DIRECTORY_VERSION",
-    "LANES",
     "Acl",
     "DirectoryCallback",
     "DirectoryFollower",
     "IncomingRecord",
-    "Lane",
     "Outgoing",
     "Principal",
     "Routed",
@@ -53,10 +45,8 @@ __all__ = [
     "delete_bus_topics",
     "ensure_bus_topics",
     "kafka_acls_script",
-    "lane_names",
     "producer_linger_ms",
     "publish_directory",
-    "router_lanes",
     "strimzi_topics",
     "strimzi_users",
 ]

@@ -20,10 +20,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from docbus import (
+    LANES,
     BrokerError,
     ClientStateError,
     KeptThread,
     Keystore,
+    Lane,
     Lifecycle,
     MetricsServer,
     PartitionBatches,
@@ -31,6 +33,8 @@ from docbus import (
     Settings,
     all_finished,
     kafka_errors,
+    lane_names,
+    make_lanes,
     make_producer,
     start_consumer,
     start_producer,
@@ -38,7 +42,7 @@ from docbus import (
 from docbus.directory import Directory
 from router._directory_feed import DirectoryFollower
 from router._lag import partition_lag
-from router._lanes import LANES, Lane, lane_names, producer_linger_ms, router_lanes
+from router._lanes import producer_linger_ms
 from router._metrics import RouterMetrics
 from router._parking import Parking
 from router._revocations import Revocations
@@ -221,7 +225,7 @@ class Router(Service):
             self._producer = make_producer(
                 self._settings, linger_ms=producer_linger_ms(self._settings, self._lane_names)
             )
-            self._lanes = router_lanes(self._settings, self._group_id, self._lane_names)
+            self._lanes = make_lanes(self._settings, self._group_id, self._lane_names)
             await start_producer(self._producer, self._settings, "the router")
             for lane in self._lanes:
                 lane.subscribe(self._layout.outbox_pattern, on_revoked=self._forget)

@@ -17,9 +17,9 @@ from collections.abc import Collection
 from dataclasses import astuple, dataclass
 from multiprocessing.connection import Connection
 
-from docbus import Settings, all_finished, configure_logging
+from docbus import LANES, Settings, all_finished, configure_logging
 from docbus.process import status_bytes, tune_service_heap
-from router import LANES, Router
+from router import Router
 from shell._child import HelperProcess, Ready, run_child
 from shell._priority import BULK_NICE, lower_process_priority
 

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from consumers import Receiver
+from consumers import Receiver, SharedInboxes
 from consumers.simulation import DeliveryLedger
 from docbus import (
     Keystore,
@@ -25,7 +25,7 @@ from docbus import (
 from docbus.directory import Directory
 from producers import Sender
 from router import ensure_bus_topics
-from schemas import BUS_AGENCY, Codec
+from schemas import BUS_AGENCY, AgencyCode, Codec, TopicLayout
 from shell._refusals import RefusalWatch
 from shell._router_process import RouterProcesses
 
@@ -73,11 +73,22 @@ async def receiving_agencies(
     refusals: RefusalWatch,
 ) -> AsyncIterator[None]:
     """Every agency's receiver with its clerk, answering on one shared producer; what the
-    receivers and the bus refuse is counted in ``refusals``. The receivers share one
-    ring of trusted keys: a batch's signature, whose records reach many inboxes, is
+    receivers and the bus refuse is counted in ``refusals``. The receivers read their
+    inboxes through two shared consumers (:class:`~consumers.SharedInboxes`) and share
+    one ring of trusted keys: a batch's signature, whose records reach many inboxes, is
     checked once in the process, not once per inbox."""
     trusted = TrustedKeys(Keystore(settings.keys_root))
-    async with shared_producer(settings) as producer, contextlib.AsyncExitStack() as stack:
+    layout = TopicLayout(settings.topic_prefix)
+    inboxes = SharedInboxes(
+        settings,
+        {layout.inbox(AgencyCode.parse(code).top_level) for code in codes},
+        group_id=settings.group_id("receivers.simulated"),
+    )
+    async with (
+        shared_producer(settings) as producer,
+        inboxes,
+        contextlib.AsyncExitStack() as stack,
+    ):
         receivers = [
             Receiver(
                 agency=code,
@@ -85,6 +96,7 @@ async def receiving_agencies(
                 codec=codec,
                 producer=producer,
                 trusted_keys=trusted,
+                inboxes=inboxes,
                 on_notice=refusals.watching(ledger.on_notice),
                 on_refused=refusals.refused,
             )

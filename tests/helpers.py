@@ -12,9 +12,18 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
-from docbus import Keystore, Settings, create_missing_topics, make_producer
+from docbus import Keystore, Settings, Signers, create_missing_topics, make_producer
 from producers import official_letter
-from schemas import Document, TopicLayout, today_vn
+from schemas import (
+    EXPRESS_PARTITION,
+    HEADER_RECIPIENT,
+    AgencyCode,
+    Codec,
+    Document,
+    TopicLayout,
+    is_express,
+    today_vn,
+)
 
 G22 = "000.00.00.G22"  # Government Office
 G12 = "000.00.00.G12"  # Finance
@@ -225,3 +234,28 @@ async def accept_all(receiver) -> None:  # type: ignore[no-untyped-def]
 
     async for received in receiver:
         await received.notify(StatusCode.ACCEPTED)
+
+
+async def deliver(settings: Settings, documents, recipient: str = H29) -> None:  # type: ignore[no-untyped-def]
+    """Put deliveries straight into the recipient's inbox, as the router would."""
+    layout = await ensure_topics(settings, [G22, recipient])
+    codec = Codec()
+    signers = Signers(Keystore(settings.keys_root))
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        acks = []
+        for doc in documents:
+            value = codec.encode(doc)
+            signature = signers(AgencyCode.parse(doc.sender).top_level).headers(value)
+            ack = await producer.send(
+                layout.inbox(recipient),
+                value,
+                key=doc.document_id.encode(),
+                headers=[(HEADER_RECIPIENT, recipient.encode()), *signature],
+                partition=EXPRESS_PARTITION if is_express(doc.priority) else None,
+            )
+            acks.append(ack)
+        await asyncio.gather(*acks)
+    finally:
+        await producer.stop()

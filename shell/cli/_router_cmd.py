@@ -8,10 +8,10 @@ from typing import Any
 
 import click
 
-from docbus import configure_logging
+from docbus import LANES, configure_logging
 from docbus.directory import Directory
 from docbus.process import tune_service_heap
-from router import LANES, Router, ensure_bus_topics
+from router import Router, ensure_bus_topics
 from shell._runtime import bus_settings
 from shell.cli._common import (
     bus_options,

@@ -16,23 +16,20 @@ from pathlib import Path
 import pytest
 
 from consumers import Receiver, Reply, SqliteDedupeStore
-from docbus import ClientMetrics, ClientStateError, Keystore, Settings, Signers
+from docbus import ClientMetrics, ClientStateError, Settings
 from producers import Sender
 from schemas import (
-    EXPRESS_PARTITION,
-    HEADER_RECIPIENT,
-    AgencyCode,
     Codec,
     ImpossibleTransition,
     StatusCode,
     StatusNotice,
-    is_express,
 )
 from tests.helpers import (
     G22,
     H29,
     NoticeCollector,
     cli_env,
+    deliver,
     ensure_topics,
     eventually,
     letter,
@@ -42,33 +39,6 @@ from tests.helpers import (
     scrape,
     take,
 )
-
-
-async def deliver(settings: Settings, documents, recipient: str = H29) -> None:  # type: ignore[no-untyped-def]
-    """Put deliveries straight into the recipient's inbox, as the router would."""
-    from docbus import make_producer
-
-    layout = await ensure_topics(settings, [G22, recipient])
-    codec = Codec()
-    signers = Signers(Keystore(settings.keys_root))
-    producer = make_producer(settings)
-    await producer.start()
-    try:
-        acks = []
-        for doc in documents:
-            value = codec.encode(doc)
-            signature = signers(AgencyCode.parse(doc.sender).top_level).headers(value)
-            ack = await producer.send(
-                layout.inbox(recipient),
-                value,
-                key=doc.document_id.encode(),
-                headers=[(HEADER_RECIPIENT, recipient.encode()), *signature],
-                partition=EXPRESS_PARTITION if is_express(doc.priority) else None,
-            )
-            acks.append(ack)
-        await asyncio.gather(*acks)
-    finally:
-        await producer.stop()
 
 
 async def test_a_redelivered_document_reaches_the_application_once(settings: Settings) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from consumers import Receiver
-from docbus import Settings, produce_in_batches
+from docbus import Settings, make_lanes, produce_in_batches
 from producers import Sender
-from router import Router, producer_linger_ms, router_lanes
+from router import Router, producer_linger_ms
 from schemas import Codec, TopicLayout
 from tests.helpers import G22, H29, ensure_topics, eventually, in_background, letter
 
@@ -110,7 +110,7 @@ async def test_only_the_bulk_lane_waits_for_its_fetches_to_gather(
     settings = (
         settings.for_embedded(address) if embedded else settings.replace(bootstrap_servers=address)
     )
-    express, bulk = router_lanes(settings, "docbus-router")
+    express, bulk = make_lanes(settings, "docbus-router")
     try:
         assert (express.name, bulk.name) == ("express", "bulk")
         assert (bulk.consumer._fetch_min_bytes, bulk.consumer._fetch_max_wait_ms) == (
