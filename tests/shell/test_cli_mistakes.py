@@ -126,6 +126,7 @@ MISTAKES = [
     ),
     Mistake("replay a year without figures", ("replay", "--year", "1999"), "'1999'"),
     Mistake("replay more than the year", ("replay", "--scale", "2"), "--scale"),
+    Mistake("replay in no spans", ("replay", "--segments", "0"), "neither auto nor a number"),
     Mistake("demo of no documents", ("demo", "--documents", "-5"), "--documents"),
     Mistake("bench of too few documents", ("bench", "router", "--documents", "0"), "0"),
 ]
