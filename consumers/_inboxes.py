@@ -91,14 +91,18 @@ class OwnInbox:
     async def fetch(self, timeout_ms: int, max_records: int) -> Fetched:
         """The next records of the inbox."""
         with kafka_errors(f"fetching {self._topic}"):
-            return await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
+            fetched: Fetched = await self._consumer.getmany(
+                timeout_ms=timeout_ms, max_records=max_records
+            )
+        return fetched
 
     async def fetch_express(self) -> Fetched:
         """What the express partition holds already fetched or at once."""
         if self._express not in self._consumer.assignment():
             return {}
         with kafka_errors(f"fetching {self._topic}"):
-            return await self._consumer.getmany(self._express, timeout_ms=0)
+            fetched: Fetched = await self._consumer.getmany(self._express, timeout_ms=0)
+        return fetched
 
     def unread(self, fetched: Fetched) -> None:
         """Seek back to the first record of each partition of ``fetched``."""

@@ -233,10 +233,13 @@ class Receiver(Service):
             else OwnInbox(self._settings, self._topic, self._group_id, who=self.agency)
         )
         try:
-            self._dedupe = self._dedupe_given or await self._store_thread.run(
-                SqliteDedupeStore, self._settings.home / f"receiver-{self.top_level}.sqlite"
-            )
-            self._store = GroupCommit(self._store_thread, self._dedupe.transaction)
+            dedupe = self._dedupe_given
+            if dedupe is None:
+                dedupe = await self._store_thread.run(
+                    SqliteDedupeStore, self._settings.home / f"receiver-{self.top_level}.sqlite"
+                )
+            self._dedupe = dedupe
+            self._store = GroupCommit(self._store_thread, dedupe.transaction)
             if self._owns_producer:
                 await start_producer(self._producer, self._settings, repr(self))
             await self._source.start()

@@ -69,7 +69,7 @@ class SigningWindow:
             for outcome in outcomes:
                 if isinstance(outcome, BaseException):
                     raise outcome
-        return list(outcomes)  # type: ignore[arg-type]  # no exceptions left
+        return [outcome for outcome in outcomes if not isinstance(outcome, BaseException)]
 
     def _submit(
         self, key: bytes, value: bytes, partition: int | None

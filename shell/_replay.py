@@ -192,6 +192,7 @@ async def run_replay(
     freeze_heap: bool = False,
     segments: int | None = 1,
     only_span: int | None = None,
+    span_documents: int = SPAN_DOCUMENTS,
 ) -> ReplaySummary:
     """Replay ``year`` at ``scale`` through the whole bus; summarise.
 
@@ -203,7 +204,7 @@ async def run_replay(
     its own (``<prefix>-p<i>``) deleted when the span is complete, so the broker holds
     one span's records at a time; the elapsed time includes each span's start-up.
     ``segments`` None cuts the year by :func:`spans_of_documents`: consecutive spans of at
-    most :data:`SPAN_DOCUMENTS` documents (one span at small scales; a whole year at full
+    most ``span_documents`` (:data:`SPAN_DOCUMENTS`) documents (one span at small scales; a whole year at full
     scale in 43).
     ``only_span`` K replays the K-th of those spans alone (1-based): the largest span's
     broker peak is the whole year's, measured in a fraction of the time.
@@ -216,7 +217,7 @@ async def run_replay(
     if segments is not None and segments < 1:
         raise ValueError(f"segments must be at least 1, got {segments}")
     cut = (
-        spans_of_documents(model.days)
+        spans_of_documents(model.days, span_documents)
         if segments is None
         else day_spans(list(model.days), segments)
     )
