@@ -6,10 +6,14 @@ import asyncio
 import random
 from dataclasses import dataclass, field
 
+import structlog
+
 from consumers._receiver import Receiver, Reply
 from schemas import BUS_AGENCY, StatusCode, StatusNotice
 
 __all__ = ["AcknowledgingAgency", "DeliveryLedger"]
+
+log = structlog.get_logger("docbus.simulation")
 
 DeliveryKey = tuple[str, str]
 NoticeKey = tuple[str, str, str]
@@ -97,4 +101,17 @@ class AcknowledgingAgency:
                     else:
                         code, why = StatusCode.ACCEPTED, "Đã tiếp nhận, vào sổ"
                     replies.append(Reply(received, code, why))
-                answers.create_task(self._receiver.notify_many(replies))
+                answers.create_task(self._answer(replies))
+
+    async def _answer(self, replies: list[Reply]) -> None:
+        """Send a batch's answers; a failure is logged at once (then ends the clerk)."""
+        try:
+            await self._receiver.notify_many(replies)
+        except Exception as exc:
+            log.error(
+                "answers_failed",
+                agency=self._receiver.agency,
+                answers=len(replies),
+                error=repr(exc),
+            )
+            raise
