@@ -69,7 +69,13 @@ async def test_rebuild_gives_the_live_states(settings: Settings, tmp_path: Path)
         await at_h29.notify(StatusCode.RECALL_AGREED)
         await told.wait_for(3 + 4 + 1)
         assert router.tracker is not None
-        live = snapshot(router.tracker, [first.document_id, second.document_id])
+        # The router writes a batch's tracking beside its acks, not before them: G22 may
+        # hold the 15 a moment before the store does.
+        async with asyncio.timeout(20):
+            while live := snapshot(router.tracker, [first.document_id, second.document_id]):
+                if all(d[3] != StatusCode.RECALL_REQUESTED for d in live[first.document_id][1]):
+                    break
+                await asyncio.sleep(0.05)
     states = {r: (s, rc) for r, _, s, rc, _, _ in live[first.document_id][1]}
     assert states == {H29: ("03", "15"), G12: ("06", None)}
     assert live[second.document_id][1][0][2] == "02"
