@@ -357,13 +357,8 @@ class Receiver(Service):
         keys = list(dict.fromkeys(reply.received.key for reply in replies))
         # Read from the store each time: another receiver of the agency (another process)
         # may have noted a recall for these deliveries since.
-        states = dict(
-            zip(
-                keys,
-                await asyncio.gather(*map(store.call, [dedupe.state] * len(keys), keys)),
-                strict=True,
-            )
-        )
+        read = await asyncio.gather(*(store.call(dedupe.state, key) for key in keys))
+        states = dict(zip(keys, read, strict=True))
         for reply in replies:
             key = reply.received.key
             states[key] = states[key].after(str(reply.code), from_sender=False)
