@@ -227,12 +227,12 @@ class Receiver(Service):
     async def start(self) -> None:
         """Open the dedupe store, connect and join the agency's receiver group."""
         self._lifecycle.opening()
-        self._source = (
-            self._inboxes.attach(self._topic)
-            if self._inboxes is not None
-            else OwnInbox(self._settings, self._topic, self._group_id, who=self.agency)
-        )
         try:
+            self._source = (
+                self._inboxes.attach(self._topic)  # ValueError: not one of the shared
+                if self._inboxes is not None
+                else OwnInbox(self._settings, self._topic, self._group_id, who=self.agency)
+            )
             dedupe = self._dedupe_given
             if dedupe is None:
                 dedupe = await self._store_thread.run(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -15,6 +16,8 @@ from shell._own_run import own_run
 from shell._replay import ReplaySummary, run_replay
 from shell.cli._common import bus_options, emit_json, run_async, settings_from
 from shell.cli._progress import announce_start, progress_report
+
+_N = TypeVar("_N", int, float)
 
 
 @click.command()
@@ -135,28 +138,36 @@ def replay(
 
 def _segments(value: str) -> int | None:
     """``auto`` (None: the replay picks) or a number of spans from 1 to 366."""
-    if value == "auto":
-        return None
-    try:
-        count = int(value)
-    except ValueError:
-        count = 0
-    if not 1 <= count <= 366:
-        raise click.BadParameter(f"{value!r} is neither auto nor a number from 1 to 366")
-    return count
+    return _keyword_or_number(
+        value,
+        "auto",
+        int,
+        lambda n: 1 <= n <= 366,
+        f"{value!r} is neither auto nor a number from 1 to 366",
+    )
 
 
 def _speed(value: str) -> float | None:
     """``max`` (None) or a positive factor."""
-    if value == "max":
+    return _keyword_or_number(
+        value, "max", float, lambda n: n > 0, f"expected 'max' or a positive number, got {value!r}"
+    )
+
+
+def _keyword_or_number(
+    value: str, keyword: str, kind: type[_N], fits: Callable[[_N], bool], expected: str
+) -> _N | None:
+    """None for ``keyword``, else ``value`` as a ``kind`` that ``fits`` (BadParameter
+    saying ``expected`` otherwise)."""
+    if value == keyword:
         return None
     try:
-        factor = float(value)
+        number = kind(value)
     except ValueError:
-        factor = 0.0
-    if factor <= 0:
-        raise click.BadParameter(f"expected 'max' or a positive number, got {value!r}")
-    return factor
+        raise click.BadParameter(expected) from None
+    if not fits(number):
+        raise click.BadParameter(expected)
+    return number
 
 
 def _ms(value: float | None) -> str:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from consumers import Receiver, SharedInboxes
-from docbus import Settings
+from docbus import ClientStateError, Settings
 from schemas import StatusCode, TopicLayout
-from tests.helpers import G12, H29, H41, deliver, ensure_topics, letter, take
+from tests.helpers import G12, G22, H29, H41, deliver, ensure_topics, letter, take
 
 AGENCIES = (H29, H41, G12)
 
@@ -90,3 +92,15 @@ async def test_an_inbox_nobody_reads_is_paused_and_holds_no_one_back(settings: S
             assert sorted(r.document.document_id for r in every) == sorted(
                 d.document_id for d in backlog
             )
+
+
+async def test_a_receiver_of_an_inbox_not_shared_is_refused_by_name(settings: Settings) -> None:
+    """A receiver given shared inboxes that do not hold its agency's inbox fails to start,
+    naming the inbox; the receiver is left closed."""
+    await ensure_topics(settings, (*AGENCIES, G22))
+    async with _shared(settings) as inboxes:
+        stranger = Receiver(agency=G22, settings=settings, inboxes=inboxes)
+        with pytest.raises(ValueError, match=r"inbox\.000\.00\.00\.G22 is not one of these"):
+            await stranger.start()
+        with pytest.raises(ClientStateError):
+            await anext(stranger)
