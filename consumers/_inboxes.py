@@ -192,7 +192,12 @@ class SharedInboxes(Service):
             task.cancel()
         await asyncio.gather(*reading, return_exceptions=True)
         lanes, self._lanes = self._lanes, []
-        await asyncio.gather(*(lane.consumer.stop() for lane in lanes), return_exceptions=True)
+        stopped = await asyncio.gather(
+            *(lane.consumer.stop() for lane in lanes), return_exceptions=True
+        )
+        for lane, outcome in zip(lanes, stopped, strict=True):
+            if isinstance(outcome, BaseException):
+                log.warning("inbox_lane_stop_failed", lane=lane.name, error=repr(outcome))
 
     async def _read(self, lane: Lane) -> None:
         """Fetch the lane's partitions and hand each record to its inbox's mailbox."""

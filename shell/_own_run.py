@@ -10,6 +10,7 @@ a temporary home whatever ``DOCBUS_HOME``, ``DOCBUS_KEYS_DIR`` or
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
 import tempfile
@@ -43,13 +44,25 @@ async def own_run(
                 yield run, None
             finally:
                 try:
-                    await delete_prefixed_topics(run)
+                    await delete_prefixed_topics(run, rounds=3)
                 except DocbusError as exc:  # the run's own failure says more
                     log.warning("run_topics_left", prefix=run.topic_prefix, error=str(exc))
 
 
-async def delete_prefixed_topics(settings: Settings) -> None:
-    """Delete every topic named ``<prefix>.…`` or ``<prefix>-…`` (a replay's spans)."""
+async def delete_prefixed_topics(settings: Settings, *, rounds: int = 1) -> None:
+    """Delete every topic named ``<prefix>.…`` or ``<prefix>-…`` (a replay's spans).
+
+    With ``rounds`` > 1, look again a second after each deletion and delete what came
+    back: a client of the run whose metadata request was still on its way can make the
+    broker create a topic again (auto-creation)."""
     prefix = settings.topic_prefix
-    names = await list_topics(settings)
-    await delete_topics(settings, [n for n in names if n.startswith((f"{prefix}.", f"{prefix}-"))])
+    for round_ in range(rounds):
+        names = await list_topics(settings)
+        left = [n for n in names if n.startswith((f"{prefix}.", f"{prefix}-"))]
+        if not left:
+            return
+        if round_:
+            log.warning("run_topics_recreated", prefix=prefix, topics=len(left))
+        await delete_topics(settings, left)
+        if round_ + 1 < rounds:
+            await asyncio.sleep(1.0)
