@@ -51,7 +51,6 @@ from docbus import (
 from schemas import (
     EXPRESS_PARTITION,
     HEADER_RECIPIENT,
-    AgencyCode,
     Codec,
     DeliveryState,
     Document,
@@ -64,6 +63,7 @@ from schemas import (
     TopicLayout,
     check_document,
     header_value,
+    top_level_of,
 )
 
 __all__ = ["NoticeHandler", "ReceivedDocument", "Receiver", "RefusalHandler", "Reply"]
@@ -177,7 +177,7 @@ class Receiver(Service):
         inboxes: SharedInboxes | None = None,
     ) -> None:
         self.agency = agency
-        self.top_level = AgencyCode.parse(agency).top_level
+        self.top_level = top_level_of(agency)
         self._settings = settings
         self._keys = trusted_keys or TrustedKeys(Keystore(settings.keys_root))
         self._codec = codec if codec is not None else Codec()

@@ -19,7 +19,6 @@ from docbus._signing_window import SigningWindow
 from schemas import (
     EXPRESS_PARTITION,
     VN_TIME,
-    AgencyCode,
     Codec,
     Document,
     RecordSigner,
@@ -28,6 +27,7 @@ from schemas import (
     check_document,
     check_notice,
     is_express,
+    top_level_of,
 )
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ class OutboxWriter:
         self.agency = agency
         self._directory = directory
         self.metrics = metrics if metrics is not None else ClientMetrics()
-        self.top_level = AgencyCode.parse(agency).top_level
+        self.top_level = top_level_of(agency)
         self.signer = signer
         self._settings = settings
         self._producer = producer
@@ -83,7 +83,7 @@ class OutboxWriter:
     async def write_document(self, document: Document) -> SendReceipt:
         """Validate and send ``document``; return once the broker holds it."""
         check_document(document)
-        if AgencyCode.parse(document.sender).top_level != self.top_level:
+        if top_level_of(document.sender) != self.top_level:
             raise InvalidDocumentError(
                 [f"sender {document.sender} is not a unit of {self.top_level}"]
             )
@@ -136,7 +136,7 @@ class OutboxWriter:
     def _checked_notice(self, notice: StatusNotice) -> bytes:
         """``notice`` encoded, once it is valid and this agency's."""
         check_notice(notice)
-        if AgencyCode.parse(notice.from_agency).top_level != self.top_level:
+        if top_level_of(notice.from_agency) != self.top_level:
             raise InvalidNoticeError(
                 [f"notice sender {notice.from_agency} is not a unit of {self.top_level}"]
             )

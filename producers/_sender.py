@@ -34,6 +34,8 @@ from schemas import (
     RecordSigner,
     StatusCode,
     StatusNotice,
+    is_party_id,
+    top_level_of,
 )
 
 __all__ = ["Sender"]
@@ -62,7 +64,7 @@ class Sender(Service):
         directory: Directory | None = None,
     ) -> None:
         self._settings = settings
-        top_level = AgencyCode.parse(agency).top_level
+        top_level = top_level_of(agency)
         # The key first: a missing one then leaves no client behind to close.
         signer = signer or Keystore(settings.keys_root).signer(top_level)
         self._owns_producer = producer is None
@@ -146,12 +148,12 @@ class Sender(Service):
         """Every status notice about this agency's documents, from now on, as it comes."""
         self._lifecycle.require_open()
         watcher = await self._watching()
-        top = AgencyCode.parse(self.agency).top_level
+        top = top_level_of(self.agency)
         async with watcher.subscription() as notices:
             while True:
                 watched = await notices.get()
-                if AgencyCode.is_valid(watched.notice.document_sender) and (
-                    AgencyCode.parse(watched.notice.document_sender).top_level == top
+                if is_party_id(watched.notice.document_sender) and (
+                    top_level_of(watched.notice.document_sender) == top
                 ):
                     yield watched.notice
 

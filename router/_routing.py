@@ -29,7 +29,6 @@ from schemas import (
     HEADER_REDIRECTED_TO,
     HEADER_SIGNATURE,
     VN_TIME,
-    AgencyCode,
     Codec,
     DocumentEnvelope,
     KeyRing,
@@ -41,6 +40,7 @@ from schemas import (
     check_notice,
     is_express,
     today_vn,
+    top_level_of,
 )
 
 __all__ = ["IncomingRecord", "Outgoing", "Routed", "RoutingCore"]
@@ -290,7 +290,7 @@ class RoutingCore:
 
     @staticmethod
     def _require_owner(owner: str, code: str, role: str) -> None:
-        if AgencyCode.parse(code).top_level != owner:
+        if top_level_of(code) != owner:
             raise RoutingRejected(
                 "sender_mismatch", f"{role} {code} does not belong to the outbox owner {owner}"
             )

@@ -1,6 +1,6 @@
 """The wire contract: Avro schemas (every version kept), the codec, the models, the topic layout."""
 
-from schemas._agency_code import GROUP_PREFIX, AgencyCode
+from schemas._agency_code import GROUP_PREFIX, AgencyCode, is_party_id, top_level_of
 from schemas._codec import DOCUMENT_SCHEMA, MARKER, NOTICE_SCHEMA, Codec, Message
 from schemas._envelope import ENVELOPE_FIELDS, DocumentEnvelope
 from schemas._errors import (
@@ -152,10 +152,12 @@ __all__ = [
     "from_json",
     "header_value",
     "is_express",
+    "is_party_id",
     "key_id_for",
     "notice_problems",
     "record_day",
     "signing_agency",
     "to_json",
     "today_vn",
+    "top_level_of",
 ]

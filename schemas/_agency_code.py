@@ -1,4 +1,5 @@
-"""Agency codes of QCVN 102:2016: ``V1V2V3.Z1Z2.Y1Y2.MX1X2``, level 4 down to level 1."""
+"""Party ids: agency codes of QCVN 102:2016 (``V1V2V3.Z1Z2.Y1Y2.MX1X2``, level 4 down to
+level 1) and the other ids real exchanges use (``vxp.saas.03``, ``020100107370``, ``G12``)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,18 @@ from dataclasses import dataclass
 
 from schemas._errors import MalformedAgencyCodeError
 
-__all__ = ["GROUP_PREFIX", "AgencyCode"]
+__all__ = ["GROUP_PREFIX", "AgencyCode", "is_party_id", "top_level_of"]
 
 #: A recipient that names a group of agencies rather than one: ``group:<name>``.
 GROUP_PREFIX = "group:"
 _GROUP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 _PATTERN = re.compile(r"^(\d{3})\.(\d{2})\.(\d{2})\.([A-Z]\d{2})$")
+#: Ids outside the national scheme: the platform's hosted tenants (``vxp.saas.03``),
+#: enterprises known by tax code (``020100107370``), external gateways, short aliases.
+_OTHER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+#: What starts like a national code must be one (``000.00.00.XYZ`` is a typo, not an id).
+_NATIONAL_LOOK = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +80,24 @@ class AgencyCode:
 
     def __str__(self) -> str:
         return f"{self.level4}.{self.level3}.{self.level2}.{self.level1}"
+
+
+def is_party_id(code: str) -> bool:
+    """Whether ``code`` can name a party: an agency code, or another id of 1-64 letters,
+    digits, ``.``, ``_`` and ``-`` (the directory decides whether the party exists)."""
+    if _NATIONAL_LOOK.match(code):
+        return AgencyCode.is_valid(code)
+    return bool(_OTHER_ID.match(code))
+
+
+def top_level_of(code: str) -> str:
+    """The top-level party ``code`` belongs to: an agency code's level-1 agency, or the id
+    itself for a party outside the national scheme (it has no sub-units)."""
+    if _NATIONAL_LOOK.match(code):
+        return AgencyCode.parse(code).top_level
+    if not _OTHER_ID.match(code):
+        raise MalformedAgencyCodeError(
+            f"{code!r} is not an agency code of the form 000.00.00.G22 or a party id "
+            "(1-64 letters, digits, '.', '_', '-')"
+        )
+    return code

@@ -351,6 +351,8 @@ class Document:
     to_places: tuple[str, ...] = ()
     #: The edXML header's XML-DSig ``Signature`` element as XML text; ``None``: unsigned.
     signature: str | None = None
+    #: Elements the bus does not model, kept to be written back: (parent path, their XML).
+    extensions: tuple[tuple[str, str], ...] = ()
 
     @property
     def code(self) -> str:
@@ -387,6 +389,7 @@ class Document:
             "appendixes": list(self.appendixes),
             "to_places": list(self.to_places),
             "signature": self.signature,
+            "extensions": dict(self.extensions),
         }
 
     @classmethod
@@ -422,6 +425,7 @@ class Document:
             appendixes=tuple(r.get("appendixes", ())),
             to_places=tuple(r.get("to_places", ())),
             signature=r.get("signature"),
+            extensions=tuple(r.get("extensions", {}).items()),
         )
 
 
@@ -452,6 +456,8 @@ class StatusNotice:
     promulgation_date: dt.date | None = None
     description: str = ""
     staff: StaffInfo = field(default_factory=StaffInfo)
+    #: Elements the bus does not model, kept to be written back: (parent path, their XML).
+    extensions: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def about(
@@ -491,6 +497,7 @@ class StatusNotice:
             "description": self.description,
             "timestamp": self.timestamp,
             "staff": self.staff.to_record(),
+            "extensions": dict(self.extensions),
         }
 
     @classmethod
@@ -509,4 +516,5 @@ class StatusNotice:
             description=r["description"],
             timestamp=r["timestamp"],
             staff=StaffInfo(**r["staff"]),
+            extensions=tuple(r.get("extensions", {}).items()),
         )

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
-from schemas._agency_code import AgencyCode
+from schemas._agency_code import top_level_of
 from schemas._envelope import DocumentEnvelope
 from schemas._errors import ConfigurationError, DirectoryError, SignatureError
 from schemas._merkle import proofs_and_root, root_from_proof
@@ -85,7 +85,7 @@ def signing_agency(message: Document | DocumentEnvelope | StatusNotice) -> str:
     if code == BUS_AGENCY:
         return BUS_AGENCY
     try:
-        return AgencyCode.parse(code).top_level
+        return top_level_of(code)
     except DirectoryError as exc:
         raise SignatureError("key_not_owner", f"sender {code!r} is not an agency code") from exc
 

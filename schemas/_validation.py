@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from schemas._agency_code import AgencyCode
+from schemas._agency_code import AgencyCode, is_party_id
 from schemas._envelope import DocumentEnvelope
 from schemas._errors import InvalidDocumentError, InvalidNoticeError
 from schemas._models import (
@@ -40,14 +40,17 @@ MAX_TEXT = 500
 MAX_ATTACHMENT_NAME = 200
 MAX_RECIPIENTS = 1000
 MAX_DOCUMENT_ID = 200
-_DOCUMENT_ID = re.compile(r"^(?P<organ>[^,]+),(?P<date>\d{4}/\d{2}/\d{2}),(?P<code>[^,]+/[^,]+)$")
+#: ``<sender code>,<yyyy/MM/dd>,<number>/<notation>``, the national form.
+_NATIONAL_DOCUMENT_ID = re.compile(r"^[^,\s]+,\d{4}/\d{2}/\d{2},[^,]+/[^,]+$")
+#: Other ids real systems give documents: UUIDs, ``GW-20251014073327634-773``.
+_OPAQUE_DOCUMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def envelope_problems(doc: Document | DocumentEnvelope) -> list[str]:
     """The rules of ``doc``'s routing envelope it breaks: id, sender, recipients, priority."""
     problems: list[str] = []
-    _check_id(doc.document_id, doc.sender, problems)
+    _check_id(doc.document_id, problems)
     _check_code("sender", doc.sender, problems)
     _check_recipients(doc.recipients, problems)
     problem = code_list_problem(Priority, doc.priority, "priority")
@@ -111,22 +114,25 @@ def check_notice(notice: StatusNotice) -> None:
         raise InvalidNoticeError(problems)
 
 
-def _check_id(document_id: str, sender: str, problems: list[str]) -> None:
+def _check_id(document_id: str, problems: list[str]) -> None:
+    """A document id is kept as given: the national form, or an opaque id (UUID and the
+    like). Its agency part is not checked against the sender: gateways relay documents
+    under the id their originating organisation gave them."""
     if len(document_id) > MAX_DOCUMENT_ID:
         problems.append(f"document_id is longer than {MAX_DOCUMENT_ID} characters")
-        return
-    match = _DOCUMENT_ID.match(document_id)
-    if match is None:
+    elif not (_NATIONAL_DOCUMENT_ID.match(document_id) or _OPAQUE_DOCUMENT_ID.match(document_id)):
         problems.append(
-            f"document_id {document_id!r} is not '<sender code>,<yyyy/MM/dd>,<number>/<notation>'"
+            f"document_id {document_id!r} is neither '<sender code>,<yyyy/MM/dd>,<number>/"
+            "<notation>' nor an opaque id (letters, digits, '.', '_', ':', '-')"
         )
-    elif match["organ"] != sender:
-        problems.append(f"document_id names {match['organ']!r}, not the sender {sender!r}")
 
 
 def _check_code(field_name: str, code: str, problems: list[str]) -> None:
-    if not AgencyCode.is_valid(code):
-        problems.append(f"{field_name} {code!r} is not an agency code of the form 000.00.00.G22")
+    if not is_party_id(code):
+        problems.append(
+            f"{field_name} {code!r} is not an agency code of the form 000.00.00.G22 "
+            "or a party id like vxp.saas.03"
+        )
 
 
 def _check_recipients(recipients: tuple[str, ...], problems: list[str]) -> None:

@@ -25,7 +25,7 @@ from docbus import (
 from docbus.directory import Directory
 from producers import Sender
 from router import ensure_bus_topics
-from schemas import BUS_AGENCY, AgencyCode, Codec, TopicLayout
+from schemas import BUS_AGENCY, Codec, TopicLayout, top_level_of
 from shell._refusals import RefusalWatch
 from shell._router_process import RouterProcesses
 
@@ -81,7 +81,7 @@ async def receiving_agencies(
     layout = TopicLayout(settings.topic_prefix)
     inboxes = SharedInboxes(
         settings,
-        {layout.inbox(AgencyCode.parse(code).top_level) for code in codes},
+        {layout.inbox(top_level_of(code)) for code in codes},
         group_id=settings.group_id("receivers.simulated"),
     )
     async with (

@@ -7,13 +7,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from docbus._exceptions import ConfigurationError
-from schemas import AgencyCode
+from schemas import AgencyCode, is_party_id
 
-__all__ = ["GOVERNMENT_KINDS", "KINDS", "PROVINCE_KINDS", "RECEIVE_ALL", "Agency"]
+__all__ = ["GOVERNMENT_KINDS", "KINDS", "OUTSIDE_KINDS", "PROVINCE_KINDS", "RECEIVE_ALL", "Agency"]
 
 GOVERNMENT_KINDS = frozenset({"ministry", "ministerial_agency"})
 PROVINCE_KINDS = frozenset({"province", "city"})
-KINDS = GOVERNMENT_KINDS | PROVINCE_KINDS | {"party"}
+#: Parties outside the national code scheme, known by the ids they really use: the
+#: national platform's hosted tenants (``vxp.saas.03``) and external organisations and
+#: gateways (an enterprise by its tax code). They have no sub-units.
+OUTSIDE_KINDS = frozenset({"hosted", "external"})
+KINDS = GOVERNMENT_KINDS | PROVINCE_KINDS | OUTSIDE_KINDS | {"party"}
 #: ``receiver`` of a closed agency whose successors all receive for it.
 RECEIVE_ALL = "all"
 
@@ -32,6 +36,8 @@ class Agency:
     successors: tuple[str, ...] = ()
     receiver: str | None = None
     illustrative: bool = False
+    #: Other ids the same party is known under in real files (``G12``); resolved to ``code``.
+    aliases: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Agency:
@@ -48,6 +54,7 @@ class Agency:
                 successors=tuple(raw.get("successors") or ()),
                 receiver=raw.get("receiver"),
                 illustrative=bool(raw.get("illustrative", False)),
+                aliases=tuple(raw.get("aliases") or ()),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise ConfigurationError(f"directory entry {raw!r:.80} is malformed: {exc}") from exc
@@ -59,8 +66,16 @@ class Agency:
     def problems(self) -> list[str]:
         """What is wrong with this entry on its own."""
         problems = []
-        if not AgencyCode.is_valid(self.code) or AgencyCode.parse(self.code).level != 1:
+        if self.kind in OUTSIDE_KINDS:
+            if AgencyCode.is_valid(self.code) or not is_party_id(self.code):
+                problems.append(f"a {self.kind} party has an id outside the national scheme")
+        elif not AgencyCode.is_valid(self.code) or AgencyCode.parse(self.code).level != 1:
             problems.append("code is not a top-level agency code")
+        problems += [
+            f"alias {alias!r} is not a party id outside the national scheme"
+            for alias in self.aliases
+            if AgencyCode.is_valid(alias) or not is_party_id(alias)
+        ]
         if self.kind not in KINDS:
             problems.append(f"unknown kind {self.kind!r}")
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
@@ -101,6 +116,7 @@ class Agency:
             "successors": list(self.successors),
             "receiver": self.receiver,
             "illustrative": self.illustrative,
+            **({"aliases": list(self.aliases)} if self.aliases else {}),
         }
 
 

@@ -18,9 +18,9 @@ from docbus._exceptions import (
     UnknownAgencyError,
     UnknownRecipientError,
 )
-from docbus.directory._agency import GOVERNMENT_KINDS, PROVINCE_KINDS, Agency
+from docbus.directory._agency import GOVERNMENT_KINDS, OUTSIDE_KINDS, PROVINCE_KINDS, Agency
 from docbus.directory._units import Unit, generate_units
-from schemas import BUS_AGENCY, GROUP_PREFIX, AgencyCode, KeyRing
+from schemas import BUS_AGENCY, GROUP_PREFIX, KeyRing, top_level_of
 
 __all__ = ["BUILTIN_GROUPS", "Directory", "Group", "Resolution"]
 
@@ -79,6 +79,8 @@ class Directory:
         self._by_code: dict[str, list[Agency]] = {}
         for agency in self._agencies:
             self._by_code.setdefault(agency.code, []).append(agency)
+        #: Other ids a party is known under → its code.
+        self._aliases = {alias: a.code for a in self._agencies for alias in a.aliases}
         self._starts = {
             code: [a.valid_from or dt.date.min for a in entries]
             for code, entries in self._by_code.items()
@@ -158,6 +160,10 @@ class Directory:
         """Every top-level code that ever had an agency (each needs an outbox and an inbox)."""
         return list(self._by_code)
 
+    def canonical(self, code: str) -> str:
+        """``code``, or the code of the party that ``code`` is an alias of."""
+        return self._aliases.get(code, code)
+
     def history(self, code: str) -> list[Agency]:
         """Every agency that has held top-level ``code``, oldest first."""
         return list(self._by_code.get(code, ()))
@@ -187,6 +193,8 @@ class Directory:
         if self._units is None:
             units: dict[str, Unit] = {}
             for code, entries in self._by_code.items():
+                if entries[-1].kind in OUTSIDE_KINDS:
+                    continue  # known by its own id only
                 for unit in generate_units(code, entries[-1].kind):
                     units[unit.code] = unit
             self._units = units
@@ -199,18 +207,18 @@ class Directory:
     # -- resolution -----------------------------------------------------------------------
 
     def resolve(self, code: str, at: dt.date) -> Resolution:
-        """Who receives for agency or unit ``code`` on day ``at``, following successors."""
+        """Who receives for agency or unit ``code`` (or an alias) on day ``at``, following
+        successors."""
+        code = self.canonical(code)
         top = code
         if code not in self._by_code:
             units = self._units if self._units is not None else self.units
             if code not in units:
-                parsed = AgencyCode.parse(code)  # malformed: MalformedAgencyCodeError
-                if parsed.top_level not in self._by_code:
-                    raise UnknownAgencyError(
-                        f"no agency {parsed.top_level} in directory {self.version}"
-                    )
+                parent = top_level_of(code)  # malformed: MalformedAgencyCodeError
+                if parent not in self._by_code:
+                    raise UnknownAgencyError(f"no agency {parent} in directory {self.version}")
                 raise UnknownAgencyError(
-                    f"no unit {code} under {parsed.top_level} in directory {self.version}"
+                    f"no unit {code} under {parent} in directory {self.version}"
                 )
             top = _TOP_LEVEL_PREFIX + code[len(_TOP_LEVEL_PREFIX) :]  # units are well-formed
         agency = self.agency_at(top, at)
@@ -277,6 +285,17 @@ class Directory:
             for successor in agency.successors:
                 if successor not in self._by_code:
                     problems.append(f"{agency.code} names an unknown successor {successor}")
+        problems += [
+            f"alias {alias} of {code} is also a code"
+            for alias, code in self._aliases.items()
+            if alias in self._by_code
+        ]
+        problems += [
+            f"alias {alias} names {a.code} and {self._aliases[alias]}"
+            for a in self._agencies
+            for alias in a.aliases
+            if self._aliases[alias] != a.code
+        ]
         for group in self.groups.values():
             if group.name in BUILTIN_GROUPS:
                 problems.append(f"group {group.name} shadows a built-in group")

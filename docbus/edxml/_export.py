@@ -2,9 +2,11 @@
 a :class:`StatusNotice` as a status message.
 
 The layout follows the national SDK's files (``edXML`` root, ``edXMLEnvelope`` with
-header and manifest, ``AttachmentEncoded`` after the envelope) and its ``Bussiness``
-spelling, which the systems already connected read. Attachments are base64-encoded as
-they stream from the blob store, so a large one is never held whole.
+header and manifest, ``AttachmentEncoded`` after the envelope, a status as a
+``MessageHeader`` carrying ``StatusCode``) and its ``Bussiness`` spelling, which the
+systems already connected read. The elements an import kept in ``extensions`` are
+written back at the end of their parent. Attachments are base64-encoded as they stream
+from the blob store, so a large one is never held whole.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from xml.sax.saxutils import escape, quoteattr
 from docbus._blobs import BlobStore
 from docbus._exceptions import EdxmlError
 from docbus.edxml._dates import format_date, format_timestamp
+from docbus.edxml._extensions import kept_names, kept_xml
 from docbus.edxml._import import EDXML_NS
 from schemas import (
     Attachment,
@@ -59,6 +62,12 @@ class _Writer:
     def raw(self, text: str) -> None:
         self._out.write(f"{'  ' * self._depth}{text}\n")
 
+    def kept(self, extensions: tuple[tuple[str, str], ...], key: str) -> None:
+        """The elements an import kept under ``key``, written back as they were read."""
+        text = kept_xml(extensions, key)
+        if text:
+            self.raw(text)
+
     def stream(self, name: str, lines: Iterator[str]) -> None:
         self._out.write(f"{'  ' * self._depth}<{name}>\n")
         for line in lines:
@@ -68,7 +77,8 @@ class _Writer:
 
 def _start(w: _Writer) -> None:
     w.raw('<?xml version="1.0" encoding="UTF-8"?>')
-    w.open("edXML", f" xmlns={quoteattr(EDXML_NS)}")
+    # the prefix is declared on the root too, so kept elements after the envelope are bound
+    w.open("edXML", f" xmlns={quoteattr(EDXML_NS)} xmlns:edXML={quoteattr(EDXML_NS)}")
     w.open("edXML:edXMLEnvelope", f" xmlns:edXML={quoteattr(EDXML_NS)}")
     w.open("edXML:edXMLHeader")
 
@@ -76,19 +86,24 @@ def _start(w: _Writer) -> None:
 def write_document(document: Document, out: IO[str], *, blobs: BlobStore) -> None:
     """Write ``document`` as an edXML document message to ``out`` (UTF-8 text)."""
     w = _Writer(out)
+    kept = document.extensions
     _start(w)
     _message_header(w, document)
     w.open("edXML:TraceHeaderList")
     # a document made on the bus may have no hop yet: its sender's, so sent_at survives
-    for hop in document.trace or (TraceHop(document.sender, document.sent_at),):
+    for index, hop in enumerate(document.trace or (TraceHop(document.sender, document.sent_at),)):
         w.open("edXML:TraceHeader")
-        w.leaf("edXML:OrganId", hop.organ_id)
+        if hop.organ_id:
+            w.leaf("edXML:OrganId", hop.organ_id)
         w.leaf("edXML:Timestamp", format_timestamp(hop.timestamp))
+        w.kept(kept, f"TraceHeader/{index}")
         w.close("edXML:TraceHeader")
-    _business(w, document.business, document.recipients)
+    _business(w, document.business, document.recipients, kept)
+    w.kept(kept, "TraceHeaderList")
     w.close("edXML:TraceHeaderList")
     if document.signature:
         w.raw(document.signature)
+    w.kept(kept, "edXMLHeader")
     w.close("edXML:edXMLHeader")
     w.open("edXML:edXMLBody")
     w.open("edXML:edXMLManifest", ' version="1.0"')
@@ -104,7 +119,9 @@ def write_document(document: Document, out: IO[str], *, blobs: BlobStore) -> Non
         w.leaf("edXML:AttachmentName", a.name)
         w.close("edXML:Reference")
     w.close("edXML:edXMLManifest")
+    w.kept(kept, "edXMLBody")
     w.close("edXML:edXMLBody")
+    w.kept(kept, "edXMLEnvelope")
     w.close("edXML:edXMLEnvelope")
     if document.attachments:
         w.open("AttachmentEncoded")
@@ -114,6 +131,7 @@ def write_document(document: Document, out: IO[str], *, blobs: BlobStore) -> Non
             w.leaf("ContentType", a.content_type)
             w.leaf("Description", a.description)
             w.leaf("AttachmentName", a.name)
+            w.kept(kept, f"Attachment/{a.content_id}")
             w.stream("ContentTransferEncoded", _base64_lines(a, blobs))
             w.close("Attachment")
         w.close("AttachmentEncoded")
@@ -121,26 +139,37 @@ def write_document(document: Document, out: IO[str], *, blobs: BlobStore) -> Non
 
 
 def _message_header(w: _Writer, d: Document) -> None:
-    organs = {o.organ_id: o for o in d.organs}
+    unused = list(d.organs)  # a sender and a recipient may share an id with other details
+
+    def details(code: str) -> Organ:
+        found = next((o for o in unused if o.organ_id == code), None)
+        if found is None:
+            return next((o for o in d.organs if o.organ_id == code), Organ(code))
+        unused.remove(found)
+        return found
+
     w.open("edXML:MessageHeader")
-    _organ(w, "edXML:From", organs.get(d.sender, Organ(d.sender)))
+    _organ(w, "edXML:From", details(d.sender))
     for code in d.recipients:
-        _organ(w, "edXML:To", organs.get(code, Organ(code)))
+        _organ(w, "edXML:To", details(code))
     for r in d.response_for:
         _response_for(w, r)
     w.leaf("edXML:DocumentId", d.document_id)
     w.open("edXML:Code")
     w.leaf("edXML:CodeNumber", d.code_number)
     w.leaf("edXML:CodeNotation", d.code_notation)
+    w.kept(d.extensions, "MessageHeader/Code")
     w.close("edXML:Code")
     w.open("edXML:PromulgationInfo")
     w.leaf("edXML:Place", d.promulgation_place)
     w.leaf("edXML:PromulgationDate", format_date(d.promulgation_date))
+    w.kept(d.extensions, "MessageHeader/PromulgationInfo")
     w.close("edXML:PromulgationInfo")
     w.open("edXML:DocumentType")
     w.leaf("edXML:Type", d.document_type.type)
     w.leaf("edXML:TypeDetail", d.document_type.type_detail)
     w.leaf("edXML:TypeName", d.document_type.type_name)
+    w.kept(d.extensions, "MessageHeader/DocumentType")
     w.close("edXML:DocumentType")
     w.leaf("edXML:Subject", d.subject)
     w.leaf("edXML:Content", d.content)
@@ -148,6 +177,7 @@ def _message_header(w: _Writer, d: Document) -> None:
     w.leaf("edXML:Competence", d.signer.competence)
     w.leaf("edXML:Position", d.signer.position)
     w.leaf("edXML:FullName", d.signer.full_name)
+    w.kept(d.extensions, "MessageHeader/SignerInfo")
     w.close("edXML:SignerInfo")
     if d.due_date is not None:
         w.leaf("edXML:DueDate", format_date(d.due_date))
@@ -165,8 +195,10 @@ def _message_header(w: _Writer, d: Document) -> None:
     for appendix in d.appendixes:
         w.leaf("edXML:Appendix", appendix)
     w.close("edXML:Appendixes")
+    w.kept(d.extensions, "MessageHeader/OtherInfo")
     w.close("edXML:OtherInfo")
     w.leaf("edXML:SteeringType", int(d.steering_type))
+    w.kept(d.extensions, "MessageHeader")
     w.close("edXML:MessageHeader")
 
 
@@ -204,7 +236,10 @@ def _staff(w: _Writer, staff: StaffInfo) -> None:
     w.close("edXML:StaffInfo")
 
 
-def _business(w: _Writer, b: Business, recipients: tuple[str, ...]) -> None:
+def _business(
+    w: _Writer, b: Business, recipients: tuple[str, ...], kept: tuple[tuple[str, str], ...]
+) -> None:
+    as_read = kept_names(kept, "TraceHeaderList/Bussiness")
     w.open("edXML:Bussiness")
     w.leaf("edXML:BussinessDocType", int(b.business_type))
     w.leaf("edXML:BussinessDocReason", b.reason)
@@ -212,7 +247,7 @@ def _business(w: _Writer, b: Business, recipients: tuple[str, ...]) -> None:
         w.leaf("edXML:DocumentId", b.related_document_id)
     w.leaf("edXML:Paper", b.paper)
     _staff(w, b.staff)
-    if b.receiver_changes:
+    if b.receiver_changes and "BussinessDocumentInfo" not in as_read:
         w.open("edXML:BussinessDocumentInfo")
         w.leaf("edXML:DocumentInfo", 0)
         w.leaf("edXML:DocumentReceiver", 1)
@@ -224,7 +259,8 @@ def _business(w: _Writer, b: Business, recipients: tuple[str, ...]) -> None:
             w.close("edXML:Receiver")
         w.close("edXML:ReceiverList")
         w.close("edXML:BussinessDocumentInfo")
-    if b.related_document_id and b.business_type == BusinessType.REPLACE:
+    replaces = b.related_document_id and b.business_type == BusinessType.REPLACE
+    if replaces and "ReplacementInfoList" not in as_read:
         w.open("edXML:ReplacementInfoList")
         w.open("edXML:ReplacementInfo")
         w.leaf("edXML:DocumentId", b.related_document_id)
@@ -234,6 +270,7 @@ def _business(w: _Writer, b: Business, recipients: tuple[str, ...]) -> None:
         w.close("edXML:OrganIdList")
         w.close("edXML:ReplacementInfo")
         w.close("edXML:ReplacementInfoList")
+    w.kept(kept, "TraceHeaderList/Bussiness")
     w.close("edXML:Bussiness")
 
 
@@ -256,28 +293,34 @@ def _base64_lines(attachment: Attachment, blobs: BlobStore) -> Iterator[str]:
 
 
 def write_status(notice: StatusNotice, out: IO[str]) -> None:
-    """Write ``notice`` as an edXML status message to ``out`` (UTF-8 text)."""
+    """Write ``notice`` as an edXML status message to ``out`` (UTF-8 text): a
+    ``MessageHeader`` carrying the status, as the national SDK writes it."""
     w = _Writer(out)
+    kept = notice.extensions
     _start(w)
-    w.open("edXML:Status")
-    _response_for(
-        w,
-        ResponseFor(
-            organ_id=notice.document_sender,
-            code=notice.document_code,
-            document_id=notice.document_id,
-            promulgation_date=notice.promulgation_date,
-        ),
-    )
-    _organ(w, "edXML:From", Organ(notice.from_agency))
+    w.open("edXML:MessageHeader")
+    w.open("edXML:From")
+    w.leaf("edXML:OrganId", notice.from_agency)
+    w.kept(kept, "Status/From")
+    w.close("edXML:From")
     if notice.to_agency != notice.document_sender:
-        _organ(w, "edXML:To", Organ(notice.to_agency))
+        w.open("edXML:To")
+        w.leaf("edXML:OrganId", notice.to_agency)
+        w.close("edXML:To")
+    w.open("edXML:ResponseFor")
+    w.leaf("edXML:OrganId", notice.document_sender)
+    w.leaf("edXML:Code", notice.document_code)
+    if notice.promulgation_date is not None:
+        w.leaf("edXML:PromulgationDate", format_date(notice.promulgation_date))
+    w.leaf("edXML:DocumentId", notice.document_id)
+    w.kept(kept, "Status/ResponseFor")
+    w.close("edXML:ResponseFor")
     _staff(w, notice.staff)
     w.leaf("edXML:StatusCode", notice.status_code)
     w.leaf("edXML:Description", notice.description)
     w.leaf("edXML:Timestamp", format_timestamp(notice.timestamp))
-    w.close("edXML:Status")
+    w.kept(kept, "Status")
+    w.close("edXML:MessageHeader")
     w.close("edXML:edXMLHeader")
-    w.leaf("edXML:edXMLBody", "")
     w.close("edXML:edXMLEnvelope")
     w.close("edXML")

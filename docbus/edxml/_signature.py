@@ -20,6 +20,8 @@ from signxml.algorithms import DigestAlgorithm, SignatureMethod
 from signxml.exceptions import InvalidInput, InvalidSignature
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
+from docbus.edxml._tree import with_usual_prefixes
+
 __all__ = ["XMLDSIG_NS", "SignatureCheck", "SignatureStatus", "check_signature"]
 
 XMLDSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
@@ -58,7 +60,11 @@ def check_signature(source: Path | bytes) -> SignatureCheck:
     network and entity loading off.
     """
     data = source.read_bytes() if isinstance(source, Path) else source
-    tree = etree.fromstring(data, parser=_safe_parser())
+    try:
+        tree = etree.fromstring(data, parser=_safe_parser())
+    except etree.XMLSyntaxError:  # an undeclared xlink/edXML prefix, as the import allows
+        data = with_usual_prefixes(data)
+        tree = etree.fromstring(data, parser=_safe_parser())
     signature = tree.find(f".//{{{XMLDSIG_NS}}}Signature")
     if signature is None:
         return SignatureCheck("absent")

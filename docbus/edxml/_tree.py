@@ -2,14 +2,23 @@
 
 Parsing is expat through defusedxml: a DTD's entity declarations and external references
 are refused with :class:`UnsafeXmlError` and nothing is ever fetched. The base64 text of
-each ``ContentTransferEncoded`` element is decoded chunk by chunk as the parser delivers
-it and written to the blob store, so a 50 MB attachment never sits in memory whole.
-Every other element keeps its text, up to :data:`MAX_ELEMENT_TEXT` characters.
+each ``ContentTransferEncoded`` element (``AttachmentData`` in some gateways' files) is
+decoded chunk by chunk as the parser delivers it and written to the blob store, so a 50 MB
+attachment never sits in memory whole. Every other element keeps its text, up to
+:data:`MAX_ELEMENT_TEXT` characters.
+
+The national SDK's own sample message writes ``xlink:href`` on its manifest references
+without declaring the ``xlink`` prefix, and an ``edXML:AttachmentEncoded`` outside the
+envelope that declares ``edXML``; systems built from it do the same. A file refused for
+an unbound prefix is read once more with those two prefixes declared on its root element
+(where it does not declare them itself). Any other unbound prefix is still malformed XML.
 """
 
 from __future__ import annotations
 
 import binascii
+import io
+import re
 import xml.sax
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +32,19 @@ import defusedxml.expatreader
 from docbus._blobs import BlobStore, BlobWriter, StoredBlob
 from docbus._exceptions import EdxmlError, UnsafeXmlError
 
-__all__ = ["MAX_ELEMENTS", "MAX_ELEMENT_TEXT", "Element", "read_tree"]
+__all__ = ["MAX_ELEMENTS", "MAX_ELEMENT_TEXT", "Element", "read_tree", "with_usual_prefixes"]
 
 #: Text longer than this in any element but an attachment's content is refused.
 MAX_ELEMENT_TEXT = 1 << 20
 #: A file with more elements than this is refused (a real message has a few hundred).
 MAX_ELEMENTS = 1_000_000
-_ENCODED_CONTENT = "ContentTransferEncoded"
+_ENCODED_CONTENT = frozenset({"ContentTransferEncoded", "AttachmentData"})
+#: Prefixes real files use without declaring them, and the namespaces they mean.
+_USUAL_PREFIXES = {
+    b"xlink": b"http://www.w3.org/1999/xlink",
+    b"edXML": b"http://www.mic.gov.vn/TBT/QCVN_102_2016",
+}
+_ROOT_START = re.compile(rb"<(?![?!])[A-Za-z_][\w.:-]*(?P<attributes>[^>]*)")
 _WHITESPACE = str.maketrans("", "", " \t\r\n")
 
 
@@ -44,7 +59,7 @@ class Element:
     attributes: dict[str, str] = field(default_factory=dict)
     children: list[Element] = field(default_factory=list)
     text_parts: list[str] = field(default_factory=list)
-    #: For a ``ContentTransferEncoded`` element: the decoded bytes, stored.
+    #: For a ``ContentTransferEncoded`` (or ``AttachmentData``) element: the bytes, stored.
     blob: StoredBlob | None = None
 
     @property
@@ -163,7 +178,7 @@ class _TreeBuilder(ContentHandler):
             self.root = element
         self._stack.append(element)
         self._text_sizes.append(0)
-        if local == _ENCODED_CONTENT:
+        if local in _ENCODED_CONTENT:
             writer = self._blobs.writer()
             self._open_writers.append(writer)
             self._sink = _Base64Sink(writer, element)
@@ -171,7 +186,7 @@ class _TreeBuilder(ContentHandler):
     def endElementNS(self, name: tuple[str | None, str], qname: str | None) -> None:
         element = self._stack.pop()
         self._text_sizes.pop()
-        if self._sink is not None and element.name == _ENCODED_CONTENT:
+        if self._sink is not None and element.name in _ENCODED_CONTENT:
             element.blob = self._sink.finish()
             self._sink = None
 
@@ -203,8 +218,56 @@ class _Parser(defusedxml.expatreader.DefusedExpatParser):  # type: ignore[misc]
         self._parser.buffer_size = 1 << 16
 
 
-def read_tree(source: Path | IO[bytes], blobs: BlobStore) -> Element:
-    """Parse ``source`` into an :class:`Element` tree; attachments go to ``blobs``."""
+def read_tree(source: Path | bytes, blobs: BlobStore) -> Element:
+    """Parse ``source`` (a file, or a message's bytes) into an :class:`Element` tree;
+    attachments go to ``blobs``."""
+    try:
+        return _read_tree(source, blobs, declare_prefixes=False)
+    except EdxmlError as exc:
+        if "unbound prefix" not in str(exc):
+            raise
+        return _read_tree(source, blobs, declare_prefixes=True)
+
+
+def with_usual_prefixes(head: bytes) -> bytes:
+    """``head`` (the start of a file) with ``xlink`` and ``edXML`` declared on its root
+    element where it does not declare them itself."""
+    match = _ROOT_START.search(head)
+    if match is None:
+        return head
+    missing = b"".join(
+        b" xmlns:" + prefix + b'="' + uri + b'"'
+        for prefix, uri in _USUAL_PREFIXES.items()
+        if b"xmlns:" + prefix + b"=" not in match["attributes"]
+    )
+    return head[: match.end()] + missing + head[match.end() :]
+
+
+class _DeclaringPrefixes(io.RawIOBase):
+    """A byte stream with the usual undeclared prefixes declared on its root start tag."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__()
+        self._raw = raw
+        self._head: bytes | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head is None:
+            self._head = with_usual_prefixes(self._raw.read(1 << 16))
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._raw.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _read_tree(source: Path | bytes, blobs: BlobStore, *, declare_prefixes: bool) -> Element:
     builder = _TreeBuilder(blobs)
     parser = _Parser(
         namespaceHandling=1, forbid_dtd=False, forbid_entities=True, forbid_external=True
@@ -215,9 +278,10 @@ def read_tree(source: Path | IO[bytes], blobs: BlobStore) -> Element:
     try:
         if isinstance(source, Path):  # opened here: a missing file is an OSError, not a URL
             with source.open("rb") as stream:
-                parser.parse(stream)
+                parser.parse(_declaring(stream) if declare_prefixes else stream)
         else:
-            parser.parse(source)
+            data = io.BytesIO(source)
+            parser.parse(_declaring(data) if declare_prefixes else data)
     except defusedxml.EntitiesForbidden as exc:
         builder.discard_open_blobs()
         raise UnsafeXmlError(_entity_message(exc)) from None
@@ -241,7 +305,7 @@ def read_tree(source: Path | IO[bytes], blobs: BlobStore) -> Element:
         raise
     except OSError as exc:
         builder.discard_open_blobs()
-        raise EdxmlError(f"cannot read {source}: {exc.strerror or exc}") from exc
+        raise EdxmlError(f"cannot read {source!s}: {exc.strerror or exc}") from exc
     if builder.root is None:
         raise EdxmlError("empty XML document")
     return builder.root
@@ -254,3 +318,7 @@ def _entity_message(exc: Any) -> str:
         f"entity {exc.name!r} declared{where}: entity declarations are refused "
         f"({kind} attack); nothing was expanded or fetched"
     )
+
+
+def _declaring(stream: IO[bytes]) -> IO[bytes]:
+    return io.BufferedReader(_DeclaringPrefixes(stream))

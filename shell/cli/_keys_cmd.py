@@ -11,7 +11,7 @@ from rich.table import Table
 
 from docbus import DEFAULT_OVERLAP_DAYS, DEFAULT_VALID_DAYS, DocbusError, Keystore, Settings
 from docbus.directory import Directory
-from schemas import BUS_AGENCY, AgencyCode, AgencyKey, today_vn
+from schemas import BUS_AGENCY, AgencyKey, today_vn, top_level_of
 from shell.cli._common import emit_json
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -26,7 +26,7 @@ def _agency(code: str) -> str:
     if code == BUS_AGENCY:
         return code
     try:
-        top = AgencyCode.parse(code).top_level
+        top = top_level_of(code)
     except DocbusError as exc:
         raise click.BadParameter(str(exc), param_hint="--agency") from exc
     if top != code or code not in Directory.load():

@@ -222,3 +222,41 @@ def test_recipients_are_checked_on_the_send_date(directory: Directory) -> None:
     assert raised.value.recipient == "000.00.00.Z99"
     with pytest.raises(UnknownRecipientError, match="no group 'nobody'"):
         directory.check_recipients(["group:nobody"], after)
+
+
+def test_parties_known_by_the_ids_they_really_use(directory: Directory) -> None:
+    """A hosted tenant and an enterprise by its tax code are parties with no sub-units; an
+    alias resolves to its party's code (where deliveries go); an unknown well-formed id is
+    unknown, a malformed one malformed."""
+    assert directory.resolve("vxp.saas.03", JULY).recipients == ("vxp.saas.03",)
+    assert directory.resolve("020100107370", JULY).agencies[0].kind == "external"
+    assert directory.resolve("G12", JULY).recipients == ("000.00.00.G12",)
+    assert directory.canonical("G12") == "000.00.00.G12"
+    assert not any(u.code.startswith("vxp") for u in directory.units.values())
+    with pytest.raises(UnknownAgencyError, match=r"no agency vxp\.saas\.99"):
+        directory.resolve("vxp.saas.99", JULY)
+    with pytest.raises(MalformedAgencyCodeError):
+        directory.resolve("vxp saas 03", JULY)
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"code": "000.00.00.G77", "kind": "hosted"}, "id outside the national scheme"),
+        ({"code": "vxp.saas.77", "kind": "ministry"}, "not a top-level agency code"),
+        ({"code": "vxp.saas.77", "kind": "hosted", "aliases": ["G22"]}, "alias G22"),
+        ({"code": "vxp.saas.77", "kind": "hosted", "aliases": ["G12"]}, "alias G12 names"),
+        ({"code": "vxp.saas.77", "kind": "hosted", "aliases": ["000.00.00.G12"]}, "alias"),
+    ],
+)
+def test_a_party_outside_the_scheme_is_checked(
+    directory: Directory, change: dict, problem: str
+) -> None:
+    """A hosted or external party has an id outside the national scheme; an alias is one
+    too, names one party only and is nobody's code."""
+    raw = directory.to_json()
+    raw["agencies"].append({"name": "Thử nghiệm", **change})
+    if "G22" in change.get("aliases", ()):
+        raw["agencies"].append({"code": "G22", "name": "Trùng", "kind": "external"})
+    with pytest.raises(ConfigurationError, match=problem):
+        Directory.from_json(raw)

@@ -137,7 +137,8 @@ def test_keys_cli_generate_rotate_list(tmp_path: Path) -> None:
     ("agency", "message"),
     [
         ("000.00.05.G22", "not a top-level agency"),
-        ("G22", "is not an agency code"),
+        ("G22", "not a top-level agency"),  # a well-formed id, but no such party
+        ("G 22", "is not an agency code"),
         ("000.00.00.Z99", "not a top-level agency"),
     ],
 )

@@ -58,8 +58,8 @@ MISTAKES = [
     ),
     Mistake(
         "send from a bad code",
-        ("send", "--from", "nonsense", "--to", H29, "--subject", "x"),
-        "'nonsense' is not an agency code",
+        ("send", "--from", "non sense", "--to", H29, "--subject", "x"),
+        "'non sense' is not an agency code",
     ),
     Mistake(
         "send to an unreachable broker",
@@ -108,7 +108,7 @@ MISTAKES = [
         ("edxml", "export", "--agency", H29, "--out", "/proc/docbus/out"),
         "/proc/docbus",
     ),
-    Mistake("generate a key for a bad code", ("keys", "generate", "--agency", "bad"), "'bad'"),
+    Mistake("generate a key for a bad code", ("keys", "generate", "--agency", "b@d"), "'b@d'"),
     Mistake(
         "rotate on a bad date",
         ("keys", "rotate", "--agency", G22, "--starts", "tomorrow"),

@@ -80,9 +80,9 @@ BAD_FILES: dict[str, tuple[bytes, type[EdxmlError], str]] = {
         "breaks the edXML rules: priority must be 0-4",
     ),
     "agency code malformed": (
-        _variant("<edXML:OrganId>000.00.00.H41", "<edXML:OrganId>H41"),
+        _variant("<edXML:OrganId>000.00.00.H41", "<edXML:OrganId>H 41"),
         EdxmlError,
-        "recipient 'H41' is not an agency code",
+        "recipient 'H 41' is not an agency code",
     ),
     "attachment name too long": (
         _variant("<AttachmentName>7816-VPCP-KTTH.pdf", "<AttachmentName>" + "tệp-" * 60 + ".pdf"),

@@ -16,6 +16,7 @@ from tests.helpers import G22, ensure_topics, letter, read_topic
 from tests.shell.test_cli import docbus
 
 G12, H29, H41 = "000.00.00.G12", "000.00.00.H29", "000.00.00.H41"
+REAL = Path(__file__).parents[2] / "data" / "edxml" / "real"
 DOCUMENT_ID = "000.00.00.G22,2025/10/15,7816/VPCP-KTTH"
 
 
@@ -186,3 +187,46 @@ async def test_export_of_a_missing_blob_stops_and_loses_nothing(
     imported = import_edxml(written, blobs=BlobStore(settings.blob_root))
     assert isinstance(imported, ImportedDocument)
     assert imported.document.document_id == doc.document_id
+
+
+async def test_real_files_from_parties_outside_the_scheme(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A hosted tenant's message (vxp.saas.03 to vxp.saas.02, a UUID id) and an enterprise's
+    (by tax code, to the Ministry of Finance as both G12 and 000.00.00.G12) are routed,
+    tracked and exported back under the ids they came with; alias and code make one delivery."""
+    tenant_file = REAL / "api-gateway-ioffice/bdb98a62-a2be-4c25-9075-8dcdbcdb1402.edxml"
+    enterprise_file = REAL / "api-gateway-ioffice/knobstick.edxml"
+    await ensure_topics(settings, ["vxp.saas.03", "vxp.saas.02", "020100107370", G12])
+    blobs = BlobStore(settings.blob_root)
+    tenant = import_edxml(tenant_file, blobs=blobs)
+    enterprise = import_edxml(enterprise_file, blobs=blobs)
+    assert isinstance(tenant, ImportedDocument) and isinstance(enterprise, ImportedDocument)
+    async with Router(settings=settings):
+        sent = await docbus(
+            settings, "edxml", "import", "--send", str(tenant_file), str(enterprise_file)
+        )
+        assert sent.returncode == 0, sent.stderr
+        exports = {}
+        for agency in ("vxp.saas.02", G12):
+            run = await docbus(
+                settings, "edxml", "export", "--agency", agency, "--out",
+                str(tmp_path / agency), "--max", "1", "--json",
+            )  # fmt: skip
+            assert run.returncode == 0, run.stderr
+            (entry,) = [json.loads(line) for line in run.stdout.splitlines()]
+            exports[agency] = import_edxml(Path(entry["file"]), blobs=blobs)
+        again = await docbus(
+            settings, "edxml", "export", "--agency", G12, "--out", str(tmp_path / "again"),
+            "--timeout", "2",
+        )  # fmt: skip
+        assert "0 documents and 0 status notices exported" in again.stderr, again.stderr
+        tracked = await docbus(settings, "track", tenant.document.document_id, "--json")
+        tracked_g12 = await docbus(settings, "track", enterprise.document.document_id, "--json")
+    for agency, original in (("vxp.saas.02", tenant), (G12, enterprise)):
+        delivered = exports[agency]
+        assert isinstance(delivered, ImportedDocument)
+        assert delivered.document == original.document  # ids, aliases and extensions as given
+    assert enterprise.document.recipients == ("G12", G12)
+    assert [r["code"] for r in json.loads(tracked.stdout)["recipients"]] == ["vxp.saas.02"]
+    assert [r["code"] for r in json.loads(tracked_g12.stdout)["recipients"]] == [G12]

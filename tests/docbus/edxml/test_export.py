@@ -111,7 +111,8 @@ def test_missing_blob_is_a_clear_error(blobs: BlobStore) -> None:
 
 
 def test_status_export(blobs: BlobStore) -> None:
-    """A notice from the bus is written as a status message in Vietnam time."""
+    """A notice from the bus is written as a status message in Vietnam time, a
+    ``MessageHeader`` carrying the status as the national SDK writes it."""
     notice = StatusNotice.about(
         letter(G22, (H29,)), from_agency=H29, to_agency=G22, status_code="03"
     )
@@ -119,8 +120,8 @@ def test_status_export(blobs: BlobStore) -> None:
         notice, timestamp=dt.datetime(2025, 10, 15, 3, 2, 0, 123456, tzinfo=dt.UTC)
     )
     root = etree.fromstring(_export(notice, blobs))
-    status = root.find(".//e:Status", NS)
-    assert status is not None
+    status = root.find(".//e:MessageHeader", NS)
+    assert status is not None and root.find(".//e:Status", NS) is None
     assert status.findtext("e:StatusCode", namespaces=NS) == "03"
     assert status.findtext("e:Timestamp", namespaces=NS) == "2025/10/15 10:02:00"
     assert status.find("e:To", NS) is None  # addressed to the document's sender
