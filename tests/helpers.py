@@ -17,12 +17,12 @@ from producers import official_letter
 from schemas import (
     EXPRESS_PARTITION,
     HEADER_RECIPIENT,
-    AgencyCode,
     Codec,
     Document,
     TopicLayout,
     is_express,
     today_vn,
+    top_level_of,
 )
 
 G22 = "000.00.00.G22"  # Government Office
@@ -247,7 +247,7 @@ async def deliver(settings: Settings, documents, recipient: str = H29) -> None: 
         acks = []
         for doc in documents:
             value = codec.encode(doc)
-            signature = signers(AgencyCode.parse(doc.sender).top_level).headers(value)
+            signature = signers(top_level_of(doc.sender)).headers(value)
             ack = await producer.send(
                 layout.inbox(recipient),
                 value,

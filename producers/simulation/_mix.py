@@ -18,7 +18,7 @@ import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from docbus.directory import GOVERNMENT_KINDS, PROVINCE_KINDS, Agency, Directory
+from docbus.directory import GOVERNMENT_KINDS, OUTSIDE_KINDS, PROVINCE_KINDS, Agency, Directory
 from producers._documents import new_document_id
 from schemas import VN_TIME, Attachment, Document, DocumentType, Priority, Signer, today_vn
 
@@ -82,7 +82,10 @@ class DocumentMix:
         at: dt.date | None = None,
     ) -> None:
         self._rng = random.Random(seed)
-        self._agencies = directory.open_at(at or today_vn())
+        # the national bodies the yearly figures count; parties known by other ids are not
+        self._agencies = [
+            a for a in directory.open_at(at or today_vn()) if a.kind not in OUTSIDE_KINDS
+        ]
         self._ministries = [a.code for a in self._agencies if a.kind in GOVERNMENT_KINDS]
         self._provinces = [a.code for a in self._agencies if a.kind in PROVINCE_KINDS]
         self._departments = _departments(directory, [a.code for a in self._agencies])

@@ -30,7 +30,7 @@ from consumers.simulation import AcknowledgingAgency, DeliveryLedger
 from docbus import Settings, make_consumer, produce_in_batches
 from docbus.directory import Directory
 from producers.simulation import DocumentMix
-from schemas import HEADER_RECIPIENT, AgencyCode, Codec, TopicLayout, today_vn
+from schemas import HEADER_RECIPIENT, Codec, TopicLayout, today_vn, top_level_of
 from shell import EmbeddedBroker
 from shell._simulated_bus import SimulatedBus, simulated_bus, wait_complete
 from tests.helpers import cli_env, eventually
@@ -143,7 +143,7 @@ async def preload_documents(bus: SimulatedBus, count: int, seed: int) -> int:
         bus.settings,
         (
             (
-                layout.outbox(AgencyCode.parse(d.sender).top_level),
+                layout.outbox(top_level_of(d.sender)),
                 d.document_id.encode(),
                 codec.encode(d),
             )

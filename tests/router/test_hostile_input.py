@@ -211,7 +211,7 @@ def catalogue(
         Case("100,000 recipients", "invalid_document", doc(recipients=("H",) * 100_000)),
         Case("no recipients", "invalid_document", doc(recipients=())),
         Case("duplicate recipients", "invalid_document", doc(recipients=(H29, H29))),
-        Case("malformed recipient code", "invalid_document", doc(recipients=("not-a-code",))),
+        Case("malformed recipient code", "invalid_document", doc(recipients=("not a code",))),
         Case("priority 9", "invalid_document", doc(priority=9)),
         Case("document id of 300 characters", "invalid_document", doc(document_id="x" * 300)),
         # -- a signed document whose envelope routes but whose content is broken

@@ -66,7 +66,7 @@ async def test_send_then_receive_with_a_status(settings: Settings) -> None:
 async def test_bad_send_is_a_clear_error(settings: Settings) -> None:
     """An invalid document exits 1 with the rule it broke, and no traceback."""
     await ensure_topics(settings, [G22])
-    run = await docbus(settings, "send", "--from", G22, "--to", "nowhere", "--subject", "x")
+    run = await docbus(settings, "send", "--from", G22, "--to", "no where", "--subject", "x")
     assert run.returncode == 1
     assert "error:" in run.stderr and "not an agency code" in run.stderr
     assert "Traceback" not in run.stderr

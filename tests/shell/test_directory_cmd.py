@@ -65,4 +65,4 @@ async def test_publish_to_the_directory_topic(settings: Settings) -> None:
     result = await docbus(settings, "directory", "publish", "--json")
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
-    assert out["agencies"] == 89 and out["offset"] == 0
+    assert out["agencies"] == 92 and out["offset"] == 0
