@@ -486,7 +486,9 @@ class Router(Service):
                         parked.tp, parked.record, batches, parked.deadline
                     )
                     outcomes += [routed] if routed is not None else []
-                    offsets[parked.tp] = self._commit_offset(parked.tp)
+                    offset = self._commit_offset(parked.tp)
+                    if offset is not None:
+                        offsets[parked.tp] = offset
             if self._tracker is not None:  # one store read for the ids the cache forgot
                 tracker = self._tracker
                 forgotten = tracker.forgotten(
@@ -514,7 +516,9 @@ class Router(Service):
                     outcomes += [routed] if routed is not None else []
                 else:
                     self._next_offsets[tp] = records[-1].offset + 1
-                    offsets[tp] = self._commit_offset(tp)
+                    offset = self._commit_offset(tp)
+                    assert offset is not None  # just read
+                    offsets[tp] = offset
             acks += await batches.flush()
         return outcomes, acks, offsets
 
@@ -527,12 +531,14 @@ class Router(Service):
             return False
         return now < deadline or now - self._backlog_at < self._parking.grace_s
 
-    def _commit_offset(self, tp: TopicPartition) -> int:
-        """Where ``tp`` may be committed to: past what was read, but not past a parked record."""
+    def _commit_offset(self, tp: TopicPartition) -> int | None:
+        """Where ``tp`` may be committed to: past what was read, but not past a parked
+        record; ``None`` when neither is known (a partition this router no longer reads
+        and has nothing parked of: committing it is the new owner's business)."""
         parked = self._parking.first_offset(tp)
         read = self._next_offsets.get(tp)
         if parked is None or read is None:
-            return parked if read is None else read  # type: ignore[return-value]
+            return parked if read is None else read
         return min(parked, read)
 
     async def _route_record(
