@@ -149,11 +149,11 @@ def _message_header(w: _Writer, d: Document) -> None:
         return found
 
     w.open("edXML:MessageHeader")
-    _organ(w, "edXML:From", details(d.sender))
+    _organ(w, "edXML:From", details(d.sender), kept_xml(d.extensions, "MessageHeader/From"))
     for code in d.recipients:
-        _organ(w, "edXML:To", details(code))
-    for r in d.response_for:
-        _response_for(w, r)
+        _organ(w, "edXML:To", details(code), kept_xml(d.extensions, f"MessageHeader/To/{code}"))
+    for index, r in enumerate(d.response_for):
+        _response_for(w, r, kept_xml(d.extensions, f"MessageHeader/ResponseFor/{index}"))
     w.leaf("edXML:DocumentId", d.document_id)
     w.open("edXML:Code")
     w.leaf("edXML:CodeNumber", d.code_number)
@@ -202,17 +202,19 @@ def _message_header(w: _Writer, d: Document) -> None:
     w.close("edXML:MessageHeader")
 
 
-def _response_for(w: _Writer, r: ResponseFor) -> None:
+def _response_for(w: _Writer, r: ResponseFor, kept: str = "") -> None:
     w.open("edXML:ResponseFor")
     w.leaf("edXML:OrganId", r.organ_id)
     w.leaf("edXML:Code", r.code)
     if r.promulgation_date is not None:
         w.leaf("edXML:PromulgationDate", format_date(r.promulgation_date))
     w.leaf("edXML:DocumentId", r.document_id)
+    if kept:
+        w.raw(kept)
     w.close("edXML:ResponseFor")
 
 
-def _organ(w: _Writer, tag: str, organ: Organ) -> None:
+def _organ(w: _Writer, tag: str, organ: Organ, kept: str = "") -> None:
     w.open(tag)
     w.leaf("edXML:OrganId", organ.organ_id)
     w.leaf("edXML:OrganizationInCharge", organ.organization_in_charge)
@@ -222,10 +224,12 @@ def _organ(w: _Writer, tag: str, organ: Organ) -> None:
     w.leaf("edXML:Telephone", organ.telephone)
     w.leaf("edXML:Fax", organ.fax)
     w.leaf("edXML:Website", organ.website)
+    if kept:
+        w.raw(kept)
     w.close(tag)
 
 
-def _staff(w: _Writer, staff: StaffInfo) -> None:
+def _staff(w: _Writer, staff: StaffInfo, kept: str = "") -> None:
     w.open("edXML:StaffInfo")
     w.leaf("edXML:Department", staff.department)
     w.leaf("edXML:Staff", staff.full_name)
@@ -233,6 +237,8 @@ def _staff(w: _Writer, staff: StaffInfo) -> None:
         w.leaf("edXML:Position", staff.position)
     w.leaf("edXML:Mobile", staff.mobile)
     w.leaf("edXML:Email", staff.email)
+    if kept:
+        w.raw(kept)
     w.close("edXML:StaffInfo")
 
 
@@ -246,7 +252,7 @@ def _business(
     if b.related_document_id and b.business_type in (BusinessType.REVOKE, BusinessType.UPDATE):
         w.leaf("edXML:DocumentId", b.related_document_id)
     w.leaf("edXML:Paper", b.paper)
-    _staff(w, b.staff)
+    _staff(w, b.staff, kept_xml(kept, "TraceHeaderList/Bussiness/StaffInfo"))
     if b.receiver_changes and "BussinessDocumentInfo" not in as_read:
         w.open("edXML:BussinessDocumentInfo")
         w.leaf("edXML:DocumentInfo", 0)
@@ -315,7 +321,7 @@ def write_status(notice: StatusNotice, out: IO[str]) -> None:
     w.leaf("edXML:DocumentId", notice.document_id)
     w.kept(kept, "Status/ResponseFor")
     w.close("edXML:ResponseFor")
-    _staff(w, notice.staff)
+    _staff(w, notice.staff, kept_xml(kept, "Status/StaffInfo"))
     w.leaf("edXML:StatusCode", notice.status_code)
     w.leaf("edXML:Description", notice.description)
     w.leaf("edXML:Timestamp", format_timestamp(notice.timestamp))

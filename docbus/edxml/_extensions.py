@@ -1,15 +1,24 @@
 """The elements of a real edXML file that the bus does not model, kept to be written back.
 
-An import records, for each parent element it reads (``MessageHeader/OtherInfo``,
-``TraceHeaderList/Bussiness``, an ``Attachment`` …), the children it does not turn into a
-field, as XML text in file order: ``OtherInfo/Direction``, a ``Bussiness/DocumentId`` on a
-new document, ``BussinessDocumentInfo`` and ``ReplacementInfoList`` whole (the bus reads
-what it routes on from them, but keeps their exact wording), an ``edXMLBody/Content``, a
+An import records, for each parent element it reads (``MessageHeader`` and its ``From``,
+each ``To`` and ``ResponseFor``, ``Code``, ``PromulgationInfo``, ``DocumentType``,
+``SignerInfo``, ``OtherInfo``; ``TraceHeaderList``, each ``TraceHeader``, ``Bussiness``
+and its ``StaffInfo``; ``edXMLHeader``, ``edXMLBody``, ``edXMLEnvelope``; each
+``Attachment``; a status's header, ``From``, ``ResponseFor`` and ``StaffInfo``), the
+children it does not turn into a field, as XML text in file order:
+``OtherInfo/Direction``, a ``Bussiness/DocumentId`` on a new document,
+``BussinessDocumentInfo`` and ``ReplacementInfoList`` whole (the bus reads what it routes
+on from them, but keeps their exact wording), an ``edXMLBody/Content``, a
 ``TraceHeader`` with no timestamp. The export writes each parent's kept elements back at
 the end of that parent, so import → export → import gives the same value.
 
 The XML text is canonical (edXML elements with the ``edXML:`` prefix, attributes by local
 name, sorted, whitespace-only text dropped), so reading it back gives the same text.
+
+Not kept: attributes of the modelled elements (``TraceHeaderList id=…``), the children
+of manifest ``Reference`` elements beyond the attachment's fields, comments, and the
+whitespace and order of the modelled elements, which the export writes in the SDK's
+layout. A ``<ResponseFor />`` with nothing in it is read as absent.
 """
 
 from __future__ import annotations

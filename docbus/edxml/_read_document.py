@@ -19,6 +19,8 @@ from docbus._exceptions import EdxmlError
 from docbus.edxml._dates import format_date, parse_date, parse_timestamp
 from docbus.edxml._extensions import ExtensionsBuilder
 from docbus.edxml._reading import (
+    ORGAN_FIELDS,
+    STAFF_FIELDS,
     at,
     code,
     has_text,
@@ -79,6 +81,7 @@ _BUSINESS_FIELDS = (
     "Paper",
     "StaffInfo",
 )
+_RESPONSE_FOR_FIELDS = ("OrganId", "Code", "PromulgationDate", "DocumentId")
 _ATTACHMENT_FIELDS = (
     "ContentId",
     "AttachmentName",
@@ -121,7 +124,13 @@ def read_document(
     document_id = text(header, "DocumentId") or (
         f"{sender.organ_id},{format_date(promulgation_date)},{code_number}/{code_notation}"
     )
-    response_for = tuple(_response_for(e) for e in header.all("ResponseFor") if has_text(e))
+    given = [e for e in header.all("ResponseFor") if has_text(e)]
+    response_for = tuple(_response_for(e) for e in given)
+    for index, element in enumerate(given):
+        kept.keep(f"MessageHeader/ResponseFor/{index}", element, _RESPONSE_FOR_FIELDS)
+    kept.keep("MessageHeader/From", sender_element, ORGAN_FIELDS)
+    for element in header.all("To"):
+        kept.keep(f"MessageHeader/To/{text(element, 'OrganId')}", element, ORGAN_FIELDS)
     steering = value(header, "SteeringType", whole_number, int(SteeringType.NOT_STEERING))
     _keep_unmodelled(kept, root, envelope, header, signature is not None)
     document = Document(
@@ -259,6 +268,7 @@ def _business(
         element,
         (*_BUSINESS_FIELDS, *(("DocumentId",) if changes_target else ())),
     )
+    kept.keep("TraceHeaderList/Bussiness/StaffInfo", element.child("StaffInfo"), STAFF_FIELDS)
     return Business(
         business_type=business_type,
         reason=text(element, "BussinessDocReason|BusinessDocReason"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from docbus._exceptions import EdxmlError
 from docbus.edxml._dates import parse_date, parse_timestamp
 from docbus.edxml._extensions import ExtensionsBuilder
-from docbus.edxml._reading import code, staff, text, value
+from docbus.edxml._reading import STAFF_FIELDS, code, staff, text, value
 from docbus.edxml._tree import Element
 from schemas import StatusCode, StatusNotice, notice_problems
 
@@ -58,6 +58,7 @@ def read_status(status: Element) -> StatusNotice:
     kept.keep("Status", status, STATUS_FIELDS)
     kept.keep("Status/ResponseFor", response_for, _RESPONSE_FOR_FIELDS)
     kept.keep("Status/From", status.child("From"), ("OrganId",))
+    kept.keep("Status/StaffInfo", status.child("StaffInfo"), STAFF_FIELDS)
     notice = StatusNotice(
         document_id=text(response_for, "DocumentId", required=True),
         document_sender=document_sender,

@@ -148,3 +148,29 @@ def test_every_shape_is_met_by_the_corpus(blobs: BlobStore) -> None:
     assert any(h.organ_id == "" for d in documents for h in d.trace)
     assert any(d.sender.startswith("vxp.saas.") for d in documents)
     assert any("G12" in d.recipients for d in documents)  # the Ministry of Finance's alias
+
+
+def test_elements_the_bus_does_not_model_survive_anywhere(blobs: BlobStore) -> None:
+    """An element the bus has no field for, in a party, a StaffInfo, a ResponseFor or the
+    header itself, is written back in its place and reads back the same."""
+    original = (REAL / "tltvbqn/edoc_revocation.edxml").read_bytes().decode("utf-8")
+    extra = "<edXML:MaDinhDanh>VN-1</edXML:MaDinhDanh>"
+    changed = (
+        original.replace("</edXML:From>", f"{extra}</edXML:From>", 1)
+        .replace("</edXML:StaffInfo>", f"{extra}</edXML:StaffInfo>", 1)
+        .replace("</edXML:ResponseFor>", f"{extra}</edXML:ResponseFor>", 1)
+        .replace("</edXML:MessageHeader>", f"{extra}</edXML:MessageHeader>", 1)
+    )
+    document = value_of(import_edxml(changed.encode(), blobs=blobs))
+    assert isinstance(document, Document)
+    kept = dict(document.extensions)
+    for key in (
+        "MessageHeader/From",
+        "TraceHeaderList/Bussiness/StaffInfo",
+        "MessageHeader/ResponseFor/0",
+        "MessageHeader",
+    ):
+        assert extra in kept[key], key
+    written = exported(document, blobs)
+    assert written.decode().count(extra) == 4
+    assert value_of(import_edxml(written, blobs=blobs)) == document
