@@ -313,14 +313,13 @@ def write_status(notice: StatusNotice, out: IO[str]) -> None:
         w.open("edXML:To")
         w.leaf("edXML:OrganId", notice.to_agency)
         w.close("edXML:To")
-    w.open("edXML:ResponseFor")
-    w.leaf("edXML:OrganId", notice.document_sender)
-    w.leaf("edXML:Code", notice.document_code)
-    if notice.promulgation_date is not None:
-        w.leaf("edXML:PromulgationDate", format_date(notice.promulgation_date))
-    w.leaf("edXML:DocumentId", notice.document_id)
-    w.kept(kept, "Status/ResponseFor")
-    w.close("edXML:ResponseFor")
+    responded = ResponseFor(
+        organ_id=notice.document_sender,
+        code=notice.document_code,
+        document_id=notice.document_id,
+        promulgation_date=notice.promulgation_date,
+    )
+    _response_for(w, responded, kept_xml(kept, "Status/ResponseFor"))
     _staff(w, notice.staff, kept_xml(kept, "Status/StaffInfo"))
     w.leaf("edXML:StatusCode", notice.status_code)
     w.leaf("edXML:Description", notice.description)

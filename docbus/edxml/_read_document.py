@@ -22,6 +22,7 @@ from docbus.edxml._reading import (
     ORGAN_FIELDS,
     STAFF_FIELDS,
     at,
+    check_rules,
     code,
     has_text,
     organ,
@@ -182,11 +183,7 @@ def read_document(
         signature=signature,
         extensions=kept.result(),
     )
-    problems = document_problems(document)
-    if problems:
-        raise EdxmlError(
-            "the document breaks the edXML rules: " + "; ".join(problems), element=header.where()
-        )
+    check_rules(document_problems(document), "document", header)
     return document
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from docbus._exceptions import EdxmlError
 from docbus.edxml._dates import parse_date, parse_timestamp
 from docbus.edxml._extensions import ExtensionsBuilder
-from docbus.edxml._reading import STAFF_FIELDS, code, staff, text, value
+from docbus.edxml._reading import STAFF_FIELDS, check_rules, code, staff, text, value
 from docbus.edxml._tree import Element
 from schemas import StatusCode, StatusNotice, notice_problems
 
@@ -72,11 +72,7 @@ def read_status(status: Element) -> StatusNotice:
         staff=staff(status.child("StaffInfo")),
         extensions=kept.result(),
     )
-    problems = notice_problems(notice)
-    if problems:
-        raise EdxmlError(
-            "the status breaks the edXML rules: " + "; ".join(problems), element=status.where()
-        )
+    check_rules(notice_problems(notice), "status", status)
     return notice
 
 

@@ -14,6 +14,7 @@ __all__ = [
     "ORGAN_FIELDS",
     "STAFF_FIELDS",
     "at",
+    "check_rules",
     "code",
     "has_text",
     "organ",
@@ -93,6 +94,14 @@ def code(kind: type[_E], raw: object, field_name: str, element: Element) -> _E:
     if problem is not None:
         raise EdxmlError(f"the message breaks the edXML rules: {problem}", element=element.where())
     return kind(raw)
+
+
+def check_rules(problems: list[str], what: str, element: Element) -> None:
+    """Refuse ``what`` (a document, a status) with every edXML rule it breaks, if any."""
+    if problems:
+        raise EdxmlError(
+            f"the {what} breaks the edXML rules: " + "; ".join(problems), element=element.where()
+        )
 
 
 def organ(element: Element) -> Organ:
