@@ -14,6 +14,7 @@ from shell.cli._demo_cmd import demo
 from shell.cli._directory_cmd import directory
 from shell.cli._edxml_cmd import edxml
 from shell.cli._errors import OneLineErrors
+from shell.cli._gateway_cmd import gateway
 from shell.cli._keys_cmd import keys
 from shell.cli._receive_cmd import receive
 from shell.cli._replay_cmd import replay
@@ -45,6 +46,7 @@ for command in (
     demo,
     directory,
     edxml,
+    gateway,
     keys,
     receive,
     replay,

@@ -14,6 +14,7 @@ from docbus.directory import Directory
 from router.tracking import DeliveryRow, Tracker, open_store, rebuild_tracking
 from schemas import DeliveryState
 from shell._runtime import bus_settings
+from shell._tracked import delivery_json, document_json, is_overdue
 from shell.cli._common import bus_options, emit_json, run_async, settings_from
 
 
@@ -55,7 +56,7 @@ def track(
             late = tracker.overdue(now, agency)
             if as_json:
                 emit_json(
-                    {"overdue": len(late), "deliveries": [_delivery_json(d, now) for d in late]}
+                    {"overdue": len(late), "deliveries": [delivery_json(d, now) for d in late]}
                 )
             else:
                 _print_deliveries(f"{len(late)} overdue deliveries", late, now)
@@ -71,50 +72,16 @@ async def _rebuild(settings: Settings, tracker: Tracker) -> Any:
 
 
 def _show_document(tracker: Tracker, document_id: str, now: dt.datetime, as_json: bool) -> None:
-    document = tracker.store.document(document_id)
-    if document is None:
+    state = document_json(tracker, document_id, now)
+    if state is None:
         raise click.ClickException(f"no document {document_id} is tracked")
-    deliveries = tracker.store.deliveries(document_id)
     if as_json:
-        emit_json(
-            {
-                "document_id": document_id,
-                "sender": document.sender,
-                "subject": document.subject,
-                "priority": document.priority,
-                "sent_at": document.sent_at,
-                "effect": None
-                if document.effect is None
-                else {"kind": document.effect, "by": document.effect_by},
-                "recipients": [_delivery_json(d, now) for d in deliveries],
-            }
-        )
+        emit_json(state)
         return
-    effect = f"  ({document.effect} by {document.effect_by})" if document.effect else ""
-    _print_deliveries(f"{document_id}: {document.subject}{effect}", deliveries, now)
-
-
-def _delivery_json(delivery: DeliveryRow, now: dt.datetime) -> dict[str, Any]:
-    state = DeliveryState(delivery.status, delivery.recall)
-    return {
-        "document_id": delivery.document_id,
-        "code": delivery.recipient,
-        "agency": delivery.agency,
-        "status": delivery.status,
-        "recall": delivery.recall,
-        "state": state.label,
-        "deadline": delivery.deadline,
-        "overdue": _is_overdue(delivery, now),
-        "history": [
-            {"code": h.code, "at": h.at, "by": h.by_agency, "description": h.description}
-            for h in delivery.history
-        ],
-    }
-
-
-def _is_overdue(delivery: DeliveryRow, now: dt.datetime) -> bool:
-    waiting = delivery.status in (None, "01") and delivery.recall != "15"
-    return waiting and dt.datetime.fromisoformat(delivery.deadline) < now
+    effect = state["effect"]
+    note = f"  ({effect['kind']} by {effect['by']})" if effect else ""
+    deliveries = tracker.store.deliveries(document_id)
+    _print_deliveries(f"{document_id}: {state['subject']}{note}", deliveries, now)
 
 
 def _print_deliveries(title: str, deliveries: list[DeliveryRow], now: dt.datetime) -> None:
@@ -128,7 +95,7 @@ def _print_deliveries(title: str, deliveries: list[DeliveryRow], now: dt.datetim
             d.recipient,
             DeliveryState(d.status, d.recall).label,
             d.deadline,
-            "yes" if _is_overdue(d, now) else "",
+            "yes" if is_overdue(d, now) else "",
             history,
         )
     Console().print(table)

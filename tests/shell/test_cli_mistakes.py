@@ -80,6 +80,13 @@ MISTAKES = [
     ),
     Mistake("track an unknown id", ("track", "nonsense"), "no document nonsense"),
     Mistake("track nothing", ("track",), "give a DOCUMENT_ID"),
+    Mistake("a gateway token for nobody", ("gateway", "token"), "give --agency CODE"),
+    Mistake(
+        "a gateway token for a bad code",
+        ("gateway", "token", "--agency", "000.00.00.Z99"),
+        "not a party of the directory",
+    ),
+    Mistake("revoke a token never issued", ("gateway", "token", "--revoke", "x"), "no live token"),
     Mistake(
         "rebuild from an unreachable broker",
         ("track", "--rebuild", "--bootstrap-servers", _dead()),

@@ -1,0 +1,80 @@
+"""``docbus gateway``: the HTTP gateway, and its agencies' tokens."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+import uvicorn
+
+from docbus import Settings
+from docbus.directory import Directory
+from schemas import BUS_AGENCY
+from shell._runtime import bus_settings
+from shell.cli._common import bus_options, run_async, settings_from
+from shell.gateway import TokenStore, create_app
+
+__all__ = ["gateway"]
+
+
+def token_store(settings: Settings) -> TokenStore:
+    """The tokens of the gateways sharing this docbus home."""
+    return TokenStore(settings.home / "gateway-tokens.sqlite")
+
+
+@click.group(invoke_without_command=True)
+@bus_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8080, show_default=True, help="Port to listen on.")
+@click.pass_context
+def gateway(ctx: click.Context, /, host: str, port: int, **flags: Any) -> None:
+    """Serve the HTTP gateway: agencies' systems send and track documents over HTTP
+    (OpenAPI at /openapi.json). Tokens: `docbus gateway token --agency CODE`."""
+    if ctx.invoked_subcommand is not None:
+        return
+    run_async(_serve(settings_from(**flags), host, port))
+
+
+async def _serve(settings: Settings, host: str, port: int) -> None:
+    async with bus_settings(settings, announce=sys.stderr) as (live, _):
+        tokens = token_store(live)
+        config = uvicorn.Config(
+            create_app(live, tokens=tokens),
+            host=host,
+            port=port,
+            log_level="warning",
+            timeout_keep_alive=5,  # an idle client does not hold its connection
+            limit_concurrency=512,
+        )
+        click.echo(f"gateway on http://{host}:{port} (OpenAPI: /openapi.json)", err=True)
+        try:
+            await uvicorn.Server(config).serve()
+        finally:
+            tokens.close()
+
+
+@gateway.command("token")
+@click.option("--agency", help="The directory party the token acts for.")
+@click.option("--operator", is_flag=True, help="An operator's token (sees every document).")
+@click.option("--revoke", "revoked", metavar="TOKEN", help="End TOKEN instead.")
+def token(agency: str | None, operator: bool, revoked: str | None) -> None:
+    """Issue a bearer token for AGENCY's system (printed as the last word; only its hash is
+    kept), or --revoke one."""
+    tokens = token_store(Settings.from_env())
+    try:
+        if revoked:
+            if not tokens.revoke(revoked):
+                raise click.ClickException("no live token matches (already revoked?)")
+            click.echo("revoked")
+            return
+        if not agency:
+            raise click.UsageError("give --agency CODE (or --revoke TOKEN)")
+        if agency != BUS_AGENCY and agency not in Directory.load():
+            raise click.BadParameter(
+                f"{agency} is not a party of the directory", param_hint="--agency"
+            )
+        issued = tokens.issue(agency, role="operator" if operator else "agency")
+        click.echo(f"token for {agency}: {issued}")
+    finally:
+        tokens.close()

@@ -1,0 +1,6 @@
+"""The HTTP gateway for agency systems without the Python SDK (``docbus gateway``)."""
+
+from shell.gateway._app import GatewayLimits, create_app
+from shell.gateway._tokens import Caller, Role, TokenStore
+
+__all__ = ["Caller", "GatewayLimits", "Role", "TokenStore", "create_app"]

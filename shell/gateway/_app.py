@@ -1,0 +1,308 @@
+"""The HTTP gateway: agencies without Python send and track documents over HTTP.
+
+The gateway holds the agencies' signing keys (the keystore of its docbus home), knows the
+calling system by its bearer token, and sends as that token's agency through the same
+sender SDK the CLI uses. Every answer that is not a success is ``application/problem+json``.
+"""
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+
+from docbus import BlobStore, BrokerError, DocbusError, Settings, __version__
+from docbus.directory import Directory
+from docbus.edxml import ImportedDocument, import_edxml
+from producers import Sender, official_letter
+from router.tracking import Tracker, open_store
+from schemas import VN_TIME, Document, check_document, from_json, to_json, top_level_of
+from shell._tracked import document_json
+from shell.gateway._problems import Problem, install_problem_handlers, problem_schema
+from shell.gateway._tokens import Caller, TokenStore
+
+__all__ = ["GatewayLimits", "create_app"]
+
+_XML_TYPES = ("application/xml", "text/xml")
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayLimits:
+    """What one request and one token may take."""
+
+    max_body_bytes: int = 64 << 20
+    requests_per_second: float = 20.0
+    burst: int = 40
+
+
+@dataclass(slots=True)
+class _Bucket:
+    tokens: float
+    at: float
+
+
+@dataclass(slots=True)
+class _Gateway:
+    """What the routes share: settings, directory, tokens, open senders, the tracker."""
+
+    settings: Settings
+    tokens: TokenStore
+    directory: Directory
+    limits: GatewayLimits
+    blobs: BlobStore
+    senders: dict[str, Sender] = field(default_factory=dict)
+    opening: asyncio.Lock = field(default_factory=asyncio.Lock)
+    buckets: dict[str, _Bucket] = field(default_factory=dict)
+    tracker: Tracker | None = None
+
+    async def sender(self, agency: str) -> Sender:
+        """The sender of ``agency``, started on its first use and kept."""
+        async with self.opening:
+            sender = self.senders.get(agency)
+            if sender is None:
+                sender = Sender(agency=agency, settings=self.settings, directory=self.directory)
+                await sender.start()
+                self.senders[agency] = sender
+        return sender
+
+    def admit(self, token: str) -> None:
+        """Take one request from ``token``'s bucket, or refuse it with 429."""
+        now = time.monotonic()
+        limits = self.limits
+        bucket = self.buckets.setdefault(token, _Bucket(limits.burst, now))
+        bucket.tokens = min(
+            limits.burst, bucket.tokens + (now - bucket.at) * limits.requests_per_second
+        )
+        bucket.at = now
+        if bucket.tokens < 1:
+            wait = (1 - bucket.tokens) / limits.requests_per_second
+            raise Problem(
+                429,
+                "rate-limited",
+                f"more than {limits.requests_per_second:g} requests a second for this token",
+                headers={"Retry-After": str(max(1, round(wait)))},
+            )
+        bucket.tokens -= 1
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        self.tracker = Tracker(
+            open_store(dsn=self.settings.tracking_dsn, state_dir=self.settings.home)
+        )
+        try:
+            yield
+        finally:
+            for sender in self.senders.values():
+                await sender.stop()
+            self.tracker.store.close()
+
+
+def create_app(
+    settings: Settings,
+    *,
+    tokens: TokenStore,
+    directory: Directory | None = None,
+    limits: GatewayLimits | None = None,
+) -> FastAPI:
+    """The gateway's ASGI application for the bus ``settings`` point at."""
+    gateway = _Gateway(
+        settings=settings,
+        tokens=tokens,
+        directory=directory if directory is not None else Directory.load(),
+        limits=limits or GatewayLimits(),
+        blobs=BlobStore(settings.blob_root),
+    )
+    app = FastAPI(
+        title="docbus gateway",
+        version=__version__,
+        description="Send and track official documents on the docbus for systems without "
+        "the Python SDK. Authenticate with `Authorization: Bearer <token>` "
+        "(`docbus gateway token --agency CODE`).",
+        lifespan=gateway.lifespan,
+        responses={code: problem_schema() for code in (401, 403, 422, 429)},
+    )
+    install_problem_handlers(app)
+
+    async def caller(request: Request) -> Caller:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        challenge = {"WWW-Authenticate": 'Bearer realm="docbus"'}
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Problem(
+                401, "unauthorized", "send Authorization: Bearer <token>", headers=challenge
+            )
+        found = tokens.caller(token.strip())
+        if found is None:
+            raise Problem(401, "unauthorized", "the token is unknown or revoked", headers=challenge)
+        gateway.admit(token.strip())
+        return found
+
+    @app.get("/v1/agencies", summary="The directory: every party open on a day")
+    async def agencies(
+        _: Annotated[Caller, Depends(caller)],
+        at: Annotated[
+            dt.date | None, Query(description="The day (default: today, Vietnam time).")
+        ] = None,
+    ) -> dict[str, Any]:
+        day = at or dt.datetime.now(VN_TIME).date()
+        return {
+            "version": gateway.directory.version,
+            "at": day.isoformat(),
+            "agencies": [
+                {
+                    "code": a.code,
+                    "name": a.name,
+                    "name_en": a.name_en,
+                    "kind": a.kind,
+                    "aliases": list(a.aliases),
+                }
+                for a in gateway.directory.open_at(day)
+            ],
+        }
+
+    @app.post(
+        "/v1/documents",
+        status_code=202,
+        summary="Send a document as the token's agency",
+        responses={413: problem_schema(), 415: problem_schema(), 503: problem_schema()},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["sender", "recipients", "subject"],
+                            "properties": {
+                                "sender": {"type": "string"},
+                                "recipients": {"type": "array", "items": {"type": "string"}},
+                                "subject": {"type": "string"},
+                            },
+                            "additionalProperties": True,
+                        }
+                    },
+                    "application/xml": {"schema": {"type": "string"}},
+                },
+            }
+        },
+    )
+    async def send_document(
+        request: Request, who: Annotated[Caller, Depends(caller)]
+    ) -> JSONResponse:
+        body = await _read_limited(request, gateway.limits.max_body_bytes)
+        document = _document_of(request.headers.get("content-type", ""), body, gateway.blobs)
+        if top_level_of(document.sender) != who.agency:
+            raise Problem(
+                403, "forbidden", f"this token sends as {who.agency}, not as {document.sender}"
+            )
+        try:
+            check_document(document)
+            gateway.directory.check_recipients(
+                document.recipients, document.sent_at.astimezone(VN_TIME).date()
+            )
+            sender = await gateway.sender(who.agency)
+            receipt = await sender.send(document)
+        except BrokerError as exc:
+            raise Problem(503, "bus-unavailable", str(exc)) from exc
+        except DocbusError as exc:
+            raise Problem(422, _kind(exc), str(exc)) from exc
+        return JSONResponse(
+            {
+                "document_id": receipt.document_id,
+                "topic": receipt.topic,
+                "partition": receipt.partition,
+                "offset": receipt.offset,
+            },
+            status_code=202,
+        )
+
+    @app.get(
+        "/v1/documents/{document_id:path}",
+        summary="A document's state with each recipient",
+        responses={404: problem_schema()},
+    )
+    async def document_state(
+        document_id: str, who: Annotated[Caller, Depends(caller)]
+    ) -> dict[str, Any]:
+        assert gateway.tracker is not None
+        state = document_json(gateway.tracker, document_id, dt.datetime.now(dt.UTC))
+        if state is None:
+            raise Problem(404, "not-found", f"no document {document_id} is tracked")
+        parties = {top_level_of(state["sender"]), *(r["agency"] for r in state["recipients"])}
+        if who.role != "operator" and who.agency not in parties:
+            raise Problem(403, "forbidden", f"{who.agency} neither sent nor received {document_id}")
+        return state
+
+    return app
+
+
+def _kind(exc: DocbusError) -> str:
+    """The problem type of an SDK refusal: its bounded kind, hyphenated."""
+    kind = getattr(exc, "kind", "") or "refused"
+    return str(kind).replace("_", "-")
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 past ``limit`` bytes (announced or streamed)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Problem(413, "too-large", f"the body is over {limit:,} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Problem(413, "too-large", f"the body is over {limit:,} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _document_of(content_type: str, body: bytes, blobs: BlobStore) -> Document:
+    """The document a request carries, as JSON (the schema's field names) or edXML."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media in _XML_TYPES:
+        try:
+            imported = import_edxml(body, blobs=blobs)
+        except DocbusError as exc:
+            raise Problem(422, "invalid-edxml", str(exc)) from exc
+        if not isinstance(imported, ImportedDocument):
+            raise Problem(422, "not-a-document", "this edXML is a status message, not a document")
+        return imported.document
+    if media != "application/json":
+        raise Problem(415, "unsupported-media-type", "send application/json or application/xml")
+    try:
+        given = json.loads(body)
+    except ValueError as exc:
+        raise Problem(400, "malformed-json", f"the body is not JSON: {exc}") from None
+    return _document_from_json(given)
+
+
+def _document_from_json(given: Any) -> Document:
+    """A document from the fields given, the rest filled as ``docbus send`` fills them."""
+    if not isinstance(given, dict):
+        raise Problem(422, "invalid-document", "the body must be a JSON object")
+    missing = [f for f in ("sender", "recipients", "subject") if not given.get(f)]
+    if missing:
+        raise Problem(422, "invalid-document", f"required: {', '.join(missing)}")
+    if "status_code" in given:
+        raise Problem(422, "not-a-document", "a status is sent to /v1/inbox/{delivery}/status")
+    now = dt.datetime.now(dt.UTC)
+    try:
+        letter = official_letter(
+            sender=str(given["sender"]),
+            recipients=[str(r) for r in given["recipients"]],
+            subject=str(given["subject"]),
+            number=str(given.get("code_number") or now.strftime("%H%M%S%f")),
+            notation=str(given.get("code_notation") or "VP"),
+            priority=given.get("priority", 0),
+            sent_at=now,
+        )
+        document = from_json({**to_json(letter), **given})
+    except DocbusError as exc:
+        raise Problem(422, "invalid-document", str(exc)) from exc
+    assert isinstance(document, Document)
+    return document

@@ -1,0 +1,202 @@
+"""Tests for ``docbus gateway``: agency systems send and track documents over HTTP, driven
+with curl (a client that is not Python) against a real uvicorn server and the bus."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from docbus import Settings
+from router import Router
+from shell.gateway import GatewayLimits, TokenStore, create_app
+from tests.helpers import G22, H29, ensure_topics, eventually, run_docbus
+
+REAL = Path(__file__).parents[1] / "data" / "edxml" / "real"
+PROBLEM = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    content_type: str
+    body: str
+
+    def json(self) -> dict:  # type: ignore[type-arg]
+        return json.loads(self.body)
+
+
+async def curl(url: str, *args: str) -> Answer:
+    """One request with curl: its status, content type and body."""
+    process = await asyncio.create_subprocess_exec(
+        "curl", "-sS", "-o", "-", "-w", "\n%{http_code} %{content_type}", *args, url,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    body, _, tail = out.decode().rpartition("\n")
+    status, _, content_type = tail.partition(" ")
+    return Answer(int(status), content_type, body)
+
+
+def bearer(token: str) -> tuple[str, str]:
+    return ("-H", f"Authorization: Bearer {token}")
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    settings: Settings, tokens: TokenStore, limits: GatewayLimits | None = None
+) -> AsyncIterator[str]:
+    """The gateway on a free port of 127.0.0.1, in this event loop: its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = create_app(settings, tokens=tokens, limits=limits)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    await eventually(lambda: server.started, timeout_s=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_a_token_is_printed_once_and_only_its_hash_kept(tmp_path: Path) -> None:
+    """`gateway token` prints the token as its last word; the store holds its hash only;
+    `--revoke` ends it; a party the directory does not have gets none."""
+    env = {**os.environ, "DOCBUS_HOME": str(tmp_path)}
+    issued = await run_docbus("gateway", "token", "--agency", G22, env=env)
+    assert issued.returncode == 0, issued.stderr
+    token = issued.stdout.split()[-1]
+    assert token.startswith("dbg_") and len(token) > 40
+    stored = (tmp_path / "gateway-tokens.sqlite").read_bytes()
+    assert token.encode() not in stored
+    rows = sqlite3.connect(tmp_path / "gateway-tokens.sqlite").execute("SELECT agency FROM tokens")
+    assert [r[0] for r in rows] == [G22]
+    assert TokenStore(tmp_path / "gateway-tokens.sqlite").caller(token) is not None
+    revoked = await run_docbus("gateway", "token", "--revoke", token, env=env)
+    assert revoked.returncode == 0 and "revoked" in revoked.stdout
+    assert TokenStore(tmp_path / "gateway-tokens.sqlite").caller(token) is None
+    unknown = await run_docbus("gateway", "token", "--agency", "000.00.00.Z99", env=env)
+    assert unknown.returncode == 2 and "not a party of the directory" in unknown.stderr
+
+
+async def test_send_and_track_with_curl(settings: Settings, tmp_path: Path) -> None:
+    """A system without Python sends JSON with only sender, recipients and subject, and
+    tracks it; the recipient's system can read the same document's state."""
+    await ensure_topics(settings, [G22, H29])
+    tokens = TokenStore(tmp_path / "tokens.sqlite")
+    g22, h29 = tokens.issue(G22), tokens.issue(H29)
+    body = {"sender": G22, "recipients": [H29], "subject": "V/v thử cổng HTTP"}
+    async with Router(settings=settings), serving(settings, tokens) as url:
+        sent = await curl(
+            f"{url}/v1/documents", "-X", "POST", *bearer(g22),
+            "-H", "Content-Type: application/json", "--data-binary", json.dumps(body),
+        )  # fmt: skip
+        assert sent.status == 202, sent.body
+        document_id = sent.json()["document_id"]
+        assert document_id.startswith(f"{G22},")
+
+        async def tracked() -> Answer:
+            return await curl(f"{url}/v1/documents/{document_id}", *bearer(g22))
+
+        answer = await tracked()
+        for _ in range(100):
+            if answer.status == 200:
+                break
+            await asyncio.sleep(0.1)
+            answer = await tracked()
+        assert answer.status == 200, answer.body
+        state = answer.json()
+        assert state["subject"] == body["subject"]
+        assert [r["code"] for r in state["recipients"]] == [H29]
+        by_recipient = await curl(f"{url}/v1/documents/{document_id}", *bearer(h29))
+        assert by_recipient.status == 200
+
+
+async def test_an_edxml_file_from_a_hosted_tenant(settings: Settings, tmp_path: Path) -> None:
+    """A real edXML message posted as application/xml is sent as its tenant, its UUID
+    document id kept."""
+    await ensure_topics(settings, ["vxp.saas.03", "vxp.saas.02"])
+    tokens = TokenStore(tmp_path / "tokens.sqlite")
+    tenant = tokens.issue("vxp.saas.03")
+    message = REAL / "api-gateway-ioffice/bdb98a62-a2be-4c25-9075-8dcdbcdb1402.edxml"
+    async with serving(settings, tokens) as url:
+        sent = await curl(
+            f"{url}/v1/documents", "-X", "POST", *bearer(tenant),
+            "-H", "Content-Type: application/xml", "--data-binary", f"@{message}",
+        )  # fmt: skip
+    assert sent.status == 202, sent.body
+    assert sent.json()["document_id"] == "bdb98a62-a2be-4c25-9075-8dcdbcdb1402"
+
+
+async def test_every_refusal_is_a_problem(settings: Settings, tmp_path: Path) -> None:
+    """401 without or with a bad or revoked token, 403 for another agency's sending or
+    document, 404, 413, 415, 422 and 429: each problem+json with its type."""
+    await ensure_topics(settings, [G22, H29])
+    tokens = TokenStore(tmp_path / "tokens.sqlite")
+    g22, h29, gone = tokens.issue(G22), tokens.issue(H29), tokens.issue(G22)
+    tokens.revoke(gone)
+    json_type = ("-H", "Content-Type: application/json")
+
+    def letter(**fields: object) -> tuple[str, ...]:
+        body = {"sender": G22, "recipients": [H29], "subject": "Thử", **fields}
+        return ("-X", "POST", *json_type, "--data-binary", json.dumps(body))
+
+    limits = GatewayLimits(max_body_bytes=4096, requests_per_second=1, burst=12)
+    async with serving(settings, tokens, limits) as url:
+        documents = f"{url}/v1/documents"
+        cases = [
+            (await curl(documents, *letter()), 401, "unauthorized"),
+            (await curl(documents, *letter(), "-H", "Authorization: Bearer nope"), 401, None),
+            (await curl(documents, *letter(), *bearer(gone)), 401, "unauthorized"),
+            (await curl(documents, *letter(), *bearer(h29)), 403, "forbidden"),
+            (await curl(documents, *letter(subject="x" * 501), *bearer(g22)), 422, None),
+            (await curl(documents, *letter(recipients=["vxp.saas.99"]), *bearer(g22)), 422, None),
+            (
+                await curl(documents, "-X", "POST", *bearer(g22), "--data-binary", "x",
+                           "-H", "Content-Type: text/plain"),
+                415, "unsupported-media-type",
+            ),
+            (await curl(documents, *letter(content="x" * 5000), *bearer(g22)), 413, "too-large"),
+            (await curl(f"{url}/v1/documents/nothing-like-it", *bearer(g22)), 404, "not-found"),
+        ]  # fmt: skip
+        for answer, status, kind in cases:
+            assert answer.status == status, (status, answer.body)
+            assert answer.content_type == PROBLEM, answer
+            problem = answer.json()
+            assert problem["status"] == status and problem["detail"]
+            if kind is not None:
+                assert problem["type"] == f"/problems/{kind}"
+        assert cases[4][0].json()["type"] == "/problems/invalid-document"
+        assert "vxp.saas.99" in cases[5][0].json()["detail"]
+        statuses = [(await curl(f"{url}/v1/agencies", *bearer(h29))).status for _ in range(14)]
+        assert statuses[0] == 200 and statuses[-1] == 429
+
+
+async def test_the_openapi_document_is_the_contract(settings: Settings, tmp_path: Path) -> None:
+    """OpenAPI 3.1 at /openapi.json lists every route with its problem responses; the
+    agencies route answers the directory, aliases included."""
+    tokens = TokenStore(tmp_path / "tokens.sqlite")
+    async with serving(settings, tokens) as url:
+        spec = (await curl(f"{url}/openapi.json")).json()
+        listed = await curl(f"{url}/v1/agencies?at=2025-10-13", *bearer(tokens.issue(G22)))
+    assert spec["openapi"].startswith("3.1")
+    assert {"/v1/documents", "/v1/documents/{document_id}", "/v1/agencies"} <= set(spec["paths"])
+    post = spec["paths"]["/v1/documents"]["post"]
+    assert {"application/json", "application/xml"} <= set(post["requestBody"]["content"])
+    assert PROBLEM in post["responses"]["403"]["content"]
+    agencies = {a["code"]: a for a in listed.json()["agencies"]}
+    assert agencies["000.00.00.G12"]["aliases"] == ["G12"] and "vxp.saas.03" in agencies
