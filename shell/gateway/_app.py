@@ -8,26 +8,38 @@ sender SDK the CLI uses. Every answer that is not a success is ``application/pro
 import asyncio
 import contextlib
 import datetime as dt
+import io
 import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
 
+from consumers import ReceivedDocument
 from docbus import BlobStore, BrokerError, DocbusError, Settings, __version__
 from docbus.directory import Directory
-from docbus.edxml import ImportedDocument, import_edxml
+from docbus.edxml import ImportedDocument, import_edxml, write_document
 from producers import Sender, official_letter
 from router.tracking import Tracker, open_store
-from schemas import VN_TIME, Document, check_document, from_json, to_json, top_level_of
+from schemas import (
+    VN_TIME,
+    Document,
+    ImpossibleTransition,
+    check_document,
+    from_json,
+    to_json,
+    top_level_of,
+)
 from shell._tracked import document_json
+from shell.gateway._inbox import AgencyInbox
 from shell.gateway._problems import Problem, install_problem_handlers, problem_schema
 from shell.gateway._tokens import Caller, TokenStore
 
-__all__ = ["GatewayLimits", "create_app"]
+__all__ = ["GatewayLimits", "StatusAnswer", "create_app"]
 
 _XML_TYPES = ("application/xml", "text/xml")
 
@@ -57,6 +69,7 @@ class _Gateway:
     limits: GatewayLimits
     blobs: BlobStore
     senders: dict[str, Sender] = field(default_factory=dict)
+    inboxes: dict[str, AgencyInbox] = field(default_factory=dict)
     opening: asyncio.Lock = field(default_factory=asyncio.Lock)
     buckets: dict[str, _Bucket] = field(default_factory=dict)
     tracker: Tracker | None = None
@@ -70,6 +83,16 @@ class _Gateway:
                 await sender.start()
                 self.senders[agency] = sender
         return sender
+
+    async def inbox(self, agency: str) -> AgencyInbox:
+        """The inbox of ``agency``, read from its first use on and kept."""
+        async with self.opening:
+            inbox = self.inboxes.get(agency)
+            if inbox is None:
+                inbox = AgencyInbox(agency, self.settings)
+                await inbox.start()
+                self.inboxes[agency] = inbox
+        return inbox
 
     def admit(self, token: str) -> None:
         """Take one request from ``token``'s bucket, or refuse it with 429."""
@@ -98,6 +121,8 @@ class _Gateway:
         try:
             yield
         finally:
+            for inbox in self.inboxes.values():
+                await inbox.stop()
             for sender in self.senders.values():
                 await sender.stop()
             self.tracker.store.close()
@@ -238,7 +263,120 @@ def create_app(
             raise Problem(403, "forbidden", f"{who.agency} neither sent nor received {document_id}")
         return state
 
+    async def agency_inbox(who: Caller) -> AgencyInbox:
+        if who.role != "agency":
+            raise Problem(403, "forbidden", "an operator's token has no inbox")
+        try:
+            return await gateway.inbox(who.agency)
+        except DocbusError as exc:
+            raise Problem(503, "bus-unavailable", str(exc)) from exc
+
+    def pending_one(inbox: AgencyInbox, delivery: str) -> ReceivedDocument:
+        received = inbox.get(delivery)
+        if received is None:
+            raise Problem(404, "not-found", f"no delivery {delivery} is waiting for {inbox.agency}")
+        return received
+
+    @app.get("/v1/inbox", summary="Deliveries to the token's agency not yet answered")
+    async def inbox_list(
+        who: Annotated[Caller, Depends(caller)],
+        wait: Annotated[float, Query(ge=0, le=60, description="Seconds to wait for one.")] = 0,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> dict[str, Any]:
+        inbox = await agency_inbox(who)
+        try:
+            pending = await inbox.pending(wait, limit)
+        except DocbusError as exc:
+            raise Problem(503, "bus-unavailable", str(exc)) from exc
+        return {"items": [_summary(delivery, received) for delivery, received in pending]}
+
+    @app.get(
+        "/v1/inbox/{delivery}",
+        summary="One delivery, as JSON or (Accept: application/xml) edXML",
+        responses={404: problem_schema(), 200: {"content": {"application/xml": {}}}},
+    )
+    async def inbox_item(
+        delivery: str, request: Request, who: Annotated[Caller, Depends(caller)]
+    ) -> Response:
+        received = pending_one(await agency_inbox(who), delivery)
+        if "xml" in request.headers.get("accept", ""):
+            out = io.StringIO()
+            write_document(received.document, out, blobs=gateway.blobs)
+            return Response(out.getvalue(), media_type="application/xml")
+        return JSONResponse(
+            {
+                **_summary(delivery, received),
+                "document": to_json(received.document),
+                "attachments": [
+                    {
+                        "content_id": a.content_id,
+                        "name": a.name,
+                        "content_type": a.content_type,
+                        "size_bytes": a.size_bytes,
+                        "href": f"/v1/inbox/{delivery}/attachments/{a.content_id}",
+                    }
+                    for a in received.document.attachments
+                ],
+            }
+        )
+
+    @app.get(
+        "/v1/inbox/{delivery}/attachments/{content_id}",
+        summary="An attachment of a delivery, its bytes",
+        responses={404: problem_schema()},
+    )
+    async def inbox_attachment(
+        delivery: str, content_id: str, who: Annotated[Caller, Depends(caller)]
+    ) -> Response:
+        received = pending_one(await agency_inbox(who), delivery)
+        found = next((a for a in received.document.attachments if a.content_id == content_id), None)
+        if found is None:
+            raise Problem(404, "not-found", f"no attachment {content_id} in {delivery}")
+        if found.content is not None:
+            return Response(found.content, media_type=found.content_type)
+        assert found.blob_ref is not None
+        return FileResponse(gateway.blobs.path(found.blob_ref), media_type=found.content_type)
+
+    @app.post(
+        "/v1/inbox/{delivery}/status",
+        summary="Answer a delivery with a status; it is then never handed out again",
+        responses={404: problem_schema(), 409: problem_schema()},
+    )
+    async def inbox_status(
+        delivery: str, answer: StatusAnswer, who: Annotated[Caller, Depends(caller)]
+    ) -> dict[str, str]:
+        inbox = await agency_inbox(who)
+        pending_one(inbox, delivery)
+        try:
+            await inbox.answer(delivery, answer.status_code, answer.description)
+        except ImpossibleTransition as exc:
+            raise Problem(409, "impossible-transition", str(exc)) from exc
+        except DocbusError as exc:
+            raise Problem(503, "bus-unavailable", str(exc)) from exc
+        return {"delivery_id": delivery, "status_code": answer.status_code}
+
     return app
+
+
+class StatusAnswer(BaseModel):
+    """A recipient's answer to a delivery."""
+
+    status_code: Literal["01", "02", "03", "04", "05", "06", "15", "16"]
+    description: str = Field("", max_length=500)
+
+
+def _summary(delivery: str, received: ReceivedDocument) -> dict[str, Any]:
+    document = received.document
+    return {
+        "delivery_id": delivery,
+        "document_id": document.document_id,
+        "recipient": received.recipient,
+        "sender": document.sender,
+        "subject": document.subject,
+        "priority": int(document.priority),
+        "sent_at": document.sent_at.isoformat(),
+        "attachments": len(document.attachments),
+    }
 
 
 def _kind(exc: DocbusError) -> str:

@@ -148,6 +148,7 @@ async def test_every_refusal_is_a_problem(settings: Settings, tmp_path: Path) ->
     await ensure_topics(settings, [G22, H29])
     tokens = TokenStore(tmp_path / "tokens.sqlite")
     g22, h29, gone = tokens.issue(G22), tokens.issue(H29), tokens.issue(G22)
+    operator = tokens.issue("docbus", role="operator")
     tokens.revoke(gone)
     json_type = ("-H", "Content-Type: application/json")
 
@@ -172,6 +173,9 @@ async def test_every_refusal_is_a_problem(settings: Settings, tmp_path: Path) ->
             ),
             (await curl(documents, *letter(content="x" * 5000), *bearer(g22)), 413, "too-large"),
             (await curl(f"{url}/v1/documents/nothing-like-it", *bearer(g22)), 404, "not-found"),
+            (await curl(f"{url}/v1/inbox"), 401, "unauthorized"),
+            (await curl(f"{url}/v1/inbox", *bearer(operator)), 403, "forbidden"),
+            (await curl(f"{url}/v1/inbox/0123", *bearer(g22)), 404, "not-found"),
         ]  # fmt: skip
         for answer, status, kind in cases:
             assert answer.status == status, (status, answer.body)
@@ -194,9 +198,103 @@ async def test_the_openapi_document_is_the_contract(settings: Settings, tmp_path
         spec = (await curl(f"{url}/openapi.json")).json()
         listed = await curl(f"{url}/v1/agencies?at=2025-10-13", *bearer(tokens.issue(G22)))
     assert spec["openapi"].startswith("3.1")
-    assert {"/v1/documents", "/v1/documents/{document_id}", "/v1/agencies"} <= set(spec["paths"])
+    assert {
+        "/v1/documents",
+        "/v1/documents/{document_id}",
+        "/v1/agencies",
+        "/v1/inbox",
+        "/v1/inbox/{delivery}",
+        "/v1/inbox/{delivery}/status",
+    } <= set(spec["paths"])
     post = spec["paths"]["/v1/documents"]["post"]
     assert {"application/json", "application/xml"} <= set(post["requestBody"]["content"])
     assert PROBLEM in post["responses"]["403"]["content"]
     agencies = {a["code"]: a for a in listed.json()["agencies"]}
     assert agencies["000.00.00.G12"]["aliases"] == ["G12"] and "vxp.saas.03" in agencies
+
+
+async def test_the_inbox_with_curl(settings: Settings, tmp_path: Path) -> None:
+    """send → inbox (long poll) → the delivery as JSON, as edXML and its attachment →
+    status 03, after which it is never handed out again → the sender tracks 03."""
+    await ensure_topics(settings, [G22, H29])
+    tokens = TokenStore(tmp_path / "tokens.sqlite")
+    g22, h29 = tokens.issue(G22), tokens.issue(H29)
+    async with Router(settings=settings), serving(settings, tokens) as url:
+        empty = await curl(f"{url}/v1/inbox?wait=0", *bearer(h29))
+        assert empty.status == 200 and empty.json() == {"items": []}
+        sent = await curl(
+            f"{url}/v1/documents", "-X", "POST", *bearer(g22),
+            "-H", "Content-Type: application/json", "--data-binary",
+            json.dumps({"sender": G22, "recipients": [H29], "subject": "V/v hộp thư qua HTTP"}),
+        )  # fmt: skip
+        assert sent.status == 202, sent.body
+        listed = await curl(f"{url}/v1/inbox?wait=20", *bearer(h29))
+        (item,) = listed.json()["items"]
+        assert item["document_id"] == sent.json()["document_id"] and item["recipient"] == H29
+        delivery = item["delivery_id"]
+        as_json = await curl(f"{url}/v1/inbox/{delivery}", *bearer(h29))
+        assert as_json.json()["document"]["subject"] == "V/v hộp thư qua HTTP"
+        as_xml = await curl(
+            f"{url}/v1/inbox/{delivery}", *bearer(h29), "-H", "Accept: application/xml"
+        )
+        assert as_xml.content_type.startswith("application/xml")
+        assert "V/v hộp thư qua HTTP" in as_xml.body
+        not_mine = await curl(f"{url}/v1/inbox/{delivery}", *bearer(g22))
+        assert not_mine.status == 404
+        bad_code = await curl(
+            f"{url}/v1/inbox/{delivery}/status", "-X", "POST", *bearer(h29),
+            "-H", "Content-Type: application/json", "--data-binary", '{"status_code": "13"}',
+        )  # fmt: skip
+        assert bad_code.status == 422 and bad_code.content_type == PROBLEM
+        answered = await curl(
+            f"{url}/v1/inbox/{delivery}/status", "-X", "POST", *bearer(h29),
+            "-H", "Content-Type: application/json",
+            "--data-binary", '{"status_code": "03", "description": "Đã vào sổ"}',
+        )  # fmt: skip
+        assert answered.status == 200, answered.body
+        again = await curl(f"{url}/v1/inbox?wait=1", *bearer(h29))
+        assert again.json() == {"items": []}
+        twice = await curl(
+            f"{url}/v1/inbox/{delivery}/status", "-X", "POST", *bearer(h29),
+            "-H", "Content-Type: application/json", "--data-binary", '{"status_code": "05"}',
+        )  # fmt: skip
+        assert twice.status == 404
+
+        async def status_seen() -> bool:
+            state = await curl(f"{url}/v1/documents/{item['document_id']}", *bearer(g22))
+            return state.status == 200 and state.json()["recipients"][0]["status"] == "03"
+
+        for _ in range(100):
+            if await status_seen():
+                break
+            await asyncio.sleep(0.1)
+        assert await status_seen()
+
+
+async def test_a_delivery_handed_out_survives_a_gateway_restart(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A gateway that stops between hand-out and status hands the delivery out again after
+    its restart; once answered, no restart hands it out again."""
+    await ensure_topics(settings, [G22, H29])
+    tokens = TokenStore(tmp_path / "tokens.sqlite")
+    g22, h29 = tokens.issue(G22), tokens.issue(H29)
+    async with Router(settings=settings):
+        async with serving(settings, tokens) as url:
+            sent = await curl(
+                f"{url}/v1/documents", "-X", "POST", *bearer(g22),
+                "-H", "Content-Type: application/json", "--data-binary",
+                json.dumps({"sender": G22, "recipients": [H29], "subject": "V/v khởi động lại"}),
+            )  # fmt: skip
+            assert sent.status == 202
+            (first,) = (await curl(f"{url}/v1/inbox?wait=20", *bearer(h29))).json()["items"]
+        async with serving(settings, tokens) as url:  # the gateway comes back
+            (again,) = (await curl(f"{url}/v1/inbox?wait=20", *bearer(h29))).json()["items"]
+            assert again["delivery_id"] == first["delivery_id"]
+            answered = await curl(
+                f"{url}/v1/inbox/{again['delivery_id']}/status", "-X", "POST", *bearer(h29),
+                "-H", "Content-Type: application/json", "--data-binary", '{"status_code": "03"}',
+            )  # fmt: skip
+            assert answered.status == 200
+        async with serving(settings, tokens) as url:
+            assert (await curl(f"{url}/v1/inbox?wait=2", *bearer(h29))).json() == {"items": []}
