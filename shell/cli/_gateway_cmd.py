@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any
 
 import click
 import uvicorn
 
-from docbus import Settings
+from docbus import MetricsServer, Settings
 from docbus.directory import Directory
 from schemas import BUS_AGENCY
 from shell._runtime import bus_settings
-from shell.cli._common import bus_options, run_async, settings_from
-from shell.gateway import TokenStore, create_app
+from shell.cli._common import bus_options, metrics_options, run_async, settings_from
+from shell.gateway import GatewayMetrics, TokenStore, create_app
 
 __all__ = ["gateway"]
 
@@ -25,6 +26,7 @@ def token_store(settings: Settings) -> TokenStore:
 
 @click.group(invoke_without_command=True)
 @bus_options
+@metrics_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=8080, show_default=True, help="Port to listen on.")
 @click.pass_context
@@ -37,10 +39,17 @@ def gateway(ctx: click.Context, /, host: str, port: int, **flags: Any) -> None:
 
 
 async def _serve(settings: Settings, host: str, port: int) -> None:
-    async with bus_settings(settings, announce=sys.stderr) as (live, _):
+    async with contextlib.AsyncExitStack() as stack:
+        live, _ = await stack.enter_async_context(bus_settings(settings, announce=sys.stderr))
         tokens = token_store(live)
+        stack.callback(tokens.close)
+        metrics = GatewayMetrics()
+        if live.metrics_port is not None:  # /metrics, /healthz, /readyz beside the API
+            served = MetricsServer(metrics.registry, port=live.metrics_port, host=live.metrics_host)
+            await stack.enter_async_context(served)
+            click.echo(f"gateway metrics: {served.url}", err=True)
         config = uvicorn.Config(
-            create_app(live, tokens=tokens),
+            create_app(live, tokens=tokens, metrics=metrics),
             host=host,
             port=port,
             log_level="warning",
@@ -48,10 +57,7 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
             limit_concurrency=512,
         )
         click.echo(f"gateway on http://{host}:{port} (OpenAPI: /openapi.json)", err=True)
-        try:
-            await uvicorn.Server(config).serve()
-        finally:
-            tokens.close()
+        await uvicorn.Server(config).serve()
 
 
 @gateway.command("token")

@@ -36,6 +36,7 @@ from schemas import (
 )
 from shell._tracked import document_json
 from shell.gateway._inbox import AgencyInbox
+from shell.gateway._metrics import GatewayMetrics
 from shell.gateway._problems import Problem, install_problem_handlers, problem_schema
 from shell.gateway._tokens import Caller, TokenStore
 
@@ -73,6 +74,7 @@ class _Gateway:
     opening: asyncio.Lock = field(default_factory=asyncio.Lock)
     buckets: dict[str, _Bucket] = field(default_factory=dict)
     tracker: Tracker | None = None
+    metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
 
     async def sender(self, agency: str) -> Sender:
         """The sender of ``agency``, started on its first use and kept."""
@@ -134,14 +136,17 @@ def create_app(
     tokens: TokenStore,
     directory: Directory | None = None,
     limits: GatewayLimits | None = None,
+    metrics: GatewayMetrics | None = None,
 ) -> FastAPI:
-    """The gateway's ASGI application for the bus ``settings`` point at."""
+    """The gateway's ASGI application for the bus ``settings`` point at; ``metrics``
+    (default: new ones) count what it answers."""
     gateway = _Gateway(
         settings=settings,
         tokens=tokens,
         directory=directory if directory is not None else Directory.load(),
         limits=limits or GatewayLimits(),
         blobs=BlobStore(settings.blob_root),
+        metrics=metrics if metrics is not None else GatewayMetrics(),
     )
     app = FastAPI(
         title="docbus gateway",
@@ -153,6 +158,15 @@ def create_app(
         responses={code: problem_schema() for code in (401, 403, 422, 429)},
     )
     install_problem_handlers(app)
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
+        response: Response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        gateway.metrics.requests.labels(route, request.method, str(response.status_code)).inc()
+        gateway.metrics.latency.labels(route, request.method).observe(time.perf_counter() - started)
+        return response
 
     async def caller(request: Request) -> Caller:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -232,6 +246,7 @@ def create_app(
             )
             sender = await gateway.sender(who.agency)
             receipt = await sender.send(document)
+            gateway.metrics.documents_sent.labels(who.agency).inc()
         except BrokerError as exc:
             raise Problem(503, "bus-unavailable", str(exc)) from exc
         except DocbusError as exc:
@@ -285,7 +300,8 @@ def create_app(
     ) -> dict[str, Any]:
         inbox = await agency_inbox(who)
         try:
-            pending = await inbox.pending(wait, limit)
+            with gateway.metrics.long_polls.track_inprogress():
+                pending = await inbox.pending(wait, limit)
         except DocbusError as exc:
             raise Problem(503, "bus-unavailable", str(exc)) from exc
         return {"items": [_summary(delivery, received) for delivery, received in pending]}
@@ -349,6 +365,7 @@ def create_app(
         pending_one(inbox, delivery)
         try:
             await inbox.answer(delivery, answer.status_code, answer.description)
+            gateway.metrics.statuses_posted.labels(answer.status_code).inc()
         except ImpossibleTransition as exc:
             raise Problem(409, "impossible-transition", str(exc)) from exc
         except DocbusError as exc:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import uvicorn
 
-from docbus import Settings
+from docbus import MetricsServer, Settings
 from router import Router
-from shell.gateway import GatewayLimits, TokenStore, create_app
+from shell.gateway import GatewayLimits, GatewayMetrics, TokenStore, create_app
 from tests.helpers import G22, H29, ensure_topics, eventually, run_docbus
 
 REAL = Path(__file__).parents[1] / "data" / "edxml" / "real"
@@ -54,13 +54,16 @@ def bearer(token: str) -> tuple[str, str]:
 
 @contextlib.asynccontextmanager
 async def serving(
-    settings: Settings, tokens: TokenStore, limits: GatewayLimits | None = None
+    settings: Settings,
+    tokens: TokenStore,
+    limits: GatewayLimits | None = None,
+    metrics: GatewayMetrics | None = None,
 ) -> AsyncIterator[str]:
     """The gateway on a free port of 127.0.0.1, in this event loop: its base URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app = create_app(settings, tokens=tokens, limits=limits)
+    app = create_app(settings, tokens=tokens, limits=limits, metrics=metrics)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
@@ -298,3 +301,23 @@ async def test_a_delivery_handed_out_survives_a_gateway_restart(
             assert answered.status == 200
         async with serving(settings, tokens) as url:
             assert (await curl(f"{url}/v1/inbox?wait=2", *bearer(h29))).json() == {"items": []}
+
+
+async def test_the_gateway_counts_what_it_answers(settings: Settings, tmp_path: Path) -> None:
+    """Requests by route template and code, their latency and the long polls waiting, on
+    the metrics server the router uses (scraped with curl)."""
+    tokens = TokenStore(tmp_path / "tokens.sqlite")
+    h29 = tokens.issue(H29)
+    metrics = GatewayMetrics()
+    served = MetricsServer(metrics.registry, port=0)
+    async with served, serving(settings, tokens, metrics=metrics) as url:
+        waiting = asyncio.create_task(curl(f"{url}/v1/inbox?wait=3", *bearer(h29)))
+        waiting_now = "docbus_gateway_long_polls_waiting"
+        await eventually(lambda: metrics.registry.get_sample_value(waiting_now) == 1, timeout_s=10)
+        assert (await curl(f"{url}/v1/agencies")).status == 401
+        assert (await waiting).status == 200
+        text = (await curl(served.url)).body
+    assert 'docbus_gateway_requests_total{code="401",method="GET",route="/v1/agencies"} 1.0' in text
+    assert 'docbus_gateway_requests_total{code="200",method="GET",route="/v1/inbox"} 1.0' in text
+    assert 'docbus_gateway_request_seconds_count{method="GET",route="/v1/inbox"} 1.0' in text
+    assert "docbus_gateway_long_polls_waiting 0.0" in text
