@@ -14,9 +14,11 @@ from docbus.directory import Directory
 from schemas import BUS_AGENCY
 from shell._runtime import bus_settings
 from shell.cli._common import bus_options, metrics_options, run_async, settings_from
-from shell.gateway import GatewayMetrics, TokenStore, create_app
+from shell.gateway import GatewayLimits, GatewayMetrics, TokenStore, create_app
 
 __all__ = ["gateway"]
+
+_DEFAULTS = GatewayLimits()
 
 
 def token_store(settings: Settings) -> TokenStore:
@@ -29,16 +31,45 @@ def token_store(settings: Settings) -> TokenStore:
 @metrics_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=8080, show_default=True, help="Port to listen on.")
+@click.option(
+    "--requests-per-second",
+    type=float,
+    default=_DEFAULTS.requests_per_second,
+    show_default=True,
+    help="Each token's sustained request rate (429 beyond it).",
+)
+@click.option(
+    "--burst", type=int, default=_DEFAULTS.burst, show_default=True, help="Each token's burst."
+)
+@click.option(
+    "--max-body-mb",
+    type=int,
+    default=_DEFAULTS.max_body_bytes >> 20,
+    show_default=True,
+    help="The largest request body (413 beyond it).",
+)
 @click.pass_context
-def gateway(ctx: click.Context, /, host: str, port: int, **flags: Any) -> None:
+def gateway(
+    ctx: click.Context,
+    /,
+    host: str,
+    port: int,
+    requests_per_second: float,
+    burst: int,
+    max_body_mb: int,
+    **flags: Any,
+) -> None:
     """Serve the HTTP gateway: agencies' systems send and track documents over HTTP
     (OpenAPI at /openapi.json). Tokens: `docbus gateway token --agency CODE`."""
     if ctx.invoked_subcommand is not None:
         return
-    run_async(_serve(settings_from(**flags), host, port))
+    limits = GatewayLimits(
+        max_body_bytes=max_body_mb << 20, requests_per_second=requests_per_second, burst=burst
+    )
+    run_async(_serve(settings_from(**flags), host, port, limits))
 
 
-async def _serve(settings: Settings, host: str, port: int) -> None:
+async def _serve(settings: Settings, host: str, port: int, limits: GatewayLimits) -> None:
     async with contextlib.AsyncExitStack() as stack:
         live, _ = await stack.enter_async_context(bus_settings(settings, announce=sys.stderr))
         tokens = token_store(live)
@@ -49,7 +80,7 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
             await stack.enter_async_context(served)
             click.echo(f"gateway metrics: {served.url}", err=True)
         config = uvicorn.Config(
-            create_app(live, tokens=tokens, metrics=metrics),
+            create_app(live, tokens=tokens, limits=limits, metrics=metrics),
             host=host,
             port=port,
             log_level="warning",

@@ -29,6 +29,7 @@ from schemas import (
     VN_TIME,
     Document,
     ImpossibleTransition,
+    SchemaRegistry,
     check_document,
     from_json,
     to_json,
@@ -74,6 +75,7 @@ class _Gateway:
     opening: asyncio.Lock = field(default_factory=asyncio.Lock)
     buckets: dict[str, _Bucket] = field(default_factory=dict)
     tracker: Tracker | None = None
+    registry: SchemaRegistry = field(default_factory=SchemaRegistry.load)
     metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
 
     async def sender(self, agency: str) -> Sender:
@@ -234,7 +236,9 @@ def create_app(
         request: Request, who: Annotated[Caller, Depends(caller)]
     ) -> JSONResponse:
         body = await _read_limited(request, gateway.limits.max_body_bytes)
-        document = _document_of(request.headers.get("content-type", ""), body, gateway.blobs)
+        document = _document_of(
+            request.headers.get("content-type", ""), body, gateway.blobs, gateway.registry
+        )
         if top_level_of(document.sender) != who.agency:
             raise Problem(
                 403, "forbidden", f"this token sends as {who.agency}, not as {document.sender}"
@@ -322,7 +326,7 @@ def create_app(
         return JSONResponse(
             {
                 **_summary(delivery, received),
-                "document": to_json(received.document),
+                "document": to_json(received.document, gateway.registry),
                 "attachments": [
                     {
                         "content_id": a.content_id,
@@ -416,7 +420,9 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _document_of(content_type: str, body: bytes, blobs: BlobStore) -> Document:
+def _document_of(
+    content_type: str, body: bytes, blobs: BlobStore, registry: SchemaRegistry
+) -> Document:
     """The document a request carries, as JSON (the schema's field names) or edXML."""
     media = content_type.split(";", 1)[0].strip().lower()
     if media in _XML_TYPES:
@@ -433,10 +439,10 @@ def _document_of(content_type: str, body: bytes, blobs: BlobStore) -> Document:
         given = json.loads(body)
     except ValueError as exc:
         raise Problem(400, "malformed-json", f"the body is not JSON: {exc}") from None
-    return _document_from_json(given)
+    return _document_from_json(given, registry)
 
 
-def _document_from_json(given: Any) -> Document:
+def _document_from_json(given: Any, registry: SchemaRegistry) -> Document:
     """A document from the fields given, the rest filled as ``docbus send`` fills them."""
     if not isinstance(given, dict):
         raise Problem(422, "invalid-document", "the body must be a JSON object")
@@ -456,7 +462,7 @@ def _document_from_json(given: Any) -> Document:
             priority=given.get("priority", 0),
             sent_at=now,
         )
-        document = from_json({**to_json(letter), **given})
+        document = from_json({**to_json(letter, registry), **given}, registry)
     except DocbusError as exc:
         raise Problem(422, "invalid-document", str(exc)) from exc
     assert isinstance(document, Document)
