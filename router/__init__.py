@@ -24,7 +24,7 @@ from router._routing import (
     RoutingCore,
 )
 from router._service import Router, RouterStats
-from router._topics import delete_bus_topics, ensure_bus_topics
+from router._topics import ensure_bus_topics
 
 __all__ = [
     "COMPACTED",
@@ -42,7 +42,6 @@ __all__ = [
     "RouterStats",
     "RoutingCore",
     "bus_principals",
-    "delete_bus_topics",
     "ensure_bus_topics",
     "kafka_acls_script",
     "producer_linger_ms",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from docbus import Settings, create_missing_topics, delete_topics
+from docbus import Settings, create_missing_topics
 from docbus.directory import Directory
 from router._directory_feed import COMPACTED
 from schemas import TopicLayout
 
-__all__ = ["delete_bus_topics", "ensure_bus_topics"]
+__all__ = ["ensure_bus_topics"]
 
 
 async def ensure_bus_topics(settings: Settings, directory: Directory) -> tuple[list[str], int]:
@@ -21,8 +21,3 @@ async def ensure_bus_topics(settings: Settings, directory: Directory) -> tuple[l
     created = await create_missing_topics(settings, wanted, configs={layout.directory: COMPACTED})
     return created, len(wanted)
 
-
-async def delete_bus_topics(settings: Settings, directory: Directory) -> list[str]:
-    """Delete every topic :func:`ensure_bus_topics` creates (for a run's own prefix only)."""
-    layout = TopicLayout(settings.topic_prefix)
-    return await delete_topics(settings, layout.agency_topics(directory.codes()))

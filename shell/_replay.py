@@ -29,11 +29,11 @@ from docbus.directory import Directory
 from docbus.process import CpuMeter, tune_service_heap
 from producers import Sender
 from producers.simulation import Answer, ReceiverBehaviour, YearWorkload
-from router import delete_bus_topics
 from schemas import Codec, Document, StatusCode, TopicLayout, is_express, today_vn
 from shell._broker import EmbeddedBroker
 from shell._express_senders import ExpressSenders
 from shell._express_watch import ExpressWatch
+from shell._own_run import delete_prefixed_topics
 from shell._priority import BULK_NICE, thread_at_lower_priority
 from shell._refusals import RefusalWatch
 from shell._replay_timeline import Timeline
@@ -243,8 +243,8 @@ async def run_replay(
     for index, days in spans:
         part = settings.replace(topic_prefix=f"{settings.topic_prefix}-p{index}")
         await run.replay(part if segments > 1 else settings, days)
-        if segments > 1:
-            await delete_bus_topics(part, directory)
+        if segments > 1:  # and again what a client still closing made the broker create
+            await delete_prefixed_topics(part, rounds=3)
     elapsed = time.monotonic() - run.timeline.started
     cpu = meter.spent(names=("broker",))
     expected = run.expected
