@@ -27,6 +27,7 @@ from producers import Sender, official_letter
 from router.tracking import Tracker, open_store
 from schemas import (
     VN_TIME,
+    Codec,
     Document,
     ImpossibleTransition,
     SchemaRegistry,
@@ -239,12 +240,16 @@ def create_app(
         document = _document_of(
             request.headers.get("content-type", ""), body, gateway.blobs, gateway.registry
         )
-        if top_level_of(document.sender) != who.agency:
+        try:
+            check_document(document)
+            owner = top_level_of(document.sender)
+        except DocbusError as exc:
+            raise Problem(422, _kind(exc), str(exc)) from exc
+        if owner != who.agency:
             raise Problem(
                 403, "forbidden", f"this token sends as {who.agency}, not as {document.sender}"
             )
         try:
-            check_document(document)
             gateway.directory.check_recipients(
                 document.recipients, document.sent_at.astimezone(VN_TIME).date()
             )
@@ -449,6 +454,16 @@ def _document_from_json(given: Any, registry: SchemaRegistry) -> Document:
     missing = [f for f in ("sender", "recipients", "subject") if not given.get(f)]
     if missing:
         raise Problem(422, "invalid-document", f"required: {', '.join(missing)}")
+    recipients = given["recipients"]
+    if not (
+        isinstance(given["sender"], str)
+        and isinstance(given["subject"], str)
+        and isinstance(recipients, list)
+        and all(isinstance(r, str) for r in recipients)
+    ):
+        raise Problem(
+            422, "invalid-document", "sender and subject are strings, recipients a list of them"
+        )
     if "status_code" in given:
         raise Problem(422, "not-a-document", "a status is sent to /v1/inbox/{delivery}/status")
     now = dt.datetime.now(dt.UTC)
@@ -463,6 +478,7 @@ def _document_from_json(given: Any, registry: SchemaRegistry) -> Document:
             sent_at=now,
         )
         document = from_json({**to_json(letter, registry), **given}, registry)
+        Codec(registry).encode(document)  # every field of the type the schema says
     except DocbusError as exc:
         raise Problem(422, "invalid-document", str(exc)) from exc
     assert isinstance(document, Document)

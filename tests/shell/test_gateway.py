@@ -179,6 +179,8 @@ async def test_every_refusal_is_a_problem(settings: Settings, tmp_path: Path) ->
             (await curl(f"{url}/v1/inbox"), 401, "unauthorized"),
             (await curl(f"{url}/v1/inbox", *bearer(operator)), 403, "forbidden"),
             (await curl(f"{url}/v1/inbox/0123", *bearer(g22)), 404, "not-found"),
+            (await curl(documents, *letter(sender="k\x89u bad"), *bearer(g22)), 422, None),
+            (await curl(documents, *letter(recipients=H29), *bearer(g22)), 422, None),
         ]  # fmt: skip
         for answer, status, kind in cases:
             assert answer.status == status, (status, answer.body)
