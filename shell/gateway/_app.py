@@ -54,6 +54,7 @@ class GatewayLimits:
     max_body_bytes: int = 64 << 20
     requests_per_second: float = 20.0
     burst: int = 40
+    longest_poll_seconds: float = 60.0  # a long poll answers by then, whatever it asked
 
 
 @dataclass(slots=True)
@@ -158,7 +159,7 @@ def create_app(
         "the Python SDK. Authenticate with `Authorization: Bearer <token>` "
         "(`docbus gateway token --agency CODE`).",
         lifespan=gateway.lifespan,
-        responses={code: problem_schema() for code in (401, 403, 422, 429)},
+        responses={code: problem_schema() for code in (400, 401, 403, 422, 429)},
     )
     install_problem_handlers(app)
 
@@ -310,7 +311,7 @@ def create_app(
         inbox = await agency_inbox(who)
         try:
             with gateway.metrics.long_polls.track_inprogress():
-                pending = await inbox.pending(wait, limit)
+                pending = await inbox.pending(min(wait, gateway.limits.longest_poll_seconds), limit)
         except DocbusError as exc:
             raise Problem(503, "bus-unavailable", str(exc)) from exc
         return {"items": [_summary(delivery, received) for delivery, received in pending]}

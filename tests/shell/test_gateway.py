@@ -4,76 +4,18 @@ with curl (a client that is not Python) against a real uvicorn server and the bu
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
-import socket
 import sqlite3
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
-
-import uvicorn
 
 from docbus import MetricsServer, Settings
 from router import Router
-from shell.gateway import GatewayLimits, GatewayMetrics, TokenStore, create_app
+from shell.gateway import GatewayLimits, GatewayMetrics, TokenStore
 from tests.helpers import G22, H29, ensure_topics, eventually, run_docbus
+from tests.shell.gateway_support import PROBLEM, Answer, bearer, curl, serving
 
 REAL = Path(__file__).parents[1] / "data" / "edxml" / "real"
-PROBLEM = "application/problem+json"
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    content_type: str
-    body: str
-
-    def json(self) -> dict:  # type: ignore[type-arg]
-        return json.loads(self.body)
-
-
-async def curl(url: str, *args: str) -> Answer:
-    """One request with curl: its status, content type and body."""
-    process = await asyncio.create_subprocess_exec(
-        "curl", "-sS", "-o", "-", "-w", "\n%{http_code} %{content_type}", *args, url,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await process.communicate()
-    assert process.returncode == 0, err.decode()
-    body, _, tail = out.decode().rpartition("\n")
-    status, _, content_type = tail.partition(" ")
-    return Answer(int(status), content_type, body)
-
-
-def bearer(token: str) -> tuple[str, str]:
-    return ("-H", f"Authorization: Bearer {token}")
-
-
-@contextlib.asynccontextmanager
-async def serving(
-    settings: Settings,
-    tokens: TokenStore,
-    limits: GatewayLimits | None = None,
-    metrics: GatewayMetrics | None = None,
-) -> AsyncIterator[str]:
-    """The gateway on a free port of 127.0.0.1, in this event loop: its base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app = create_app(settings, tokens=tokens, limits=limits, metrics=metrics)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    await eventually(lambda: server.started, timeout_s=10)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def test_a_token_is_printed_once_and_only_its_hash_kept(tmp_path: Path) -> None:
