@@ -7,6 +7,7 @@ from router._acls import (
     kafka_acls_script,
     strimzi_users,
 )
+from router._dead_letters import DeadLetter, recent_dead_letters
 from router._directory_feed import (
     COMPACTED,
     HEADER_DIRECTORY_VERSION,
@@ -14,6 +15,7 @@ from router._directory_feed import (
     DirectoryFollower,
     publish_directory,
 )
+from router._lag import group_lag
 from router._lanes import producer_linger_ms
 from router._manifest import DEADLETTER_RETENTION_MS, strimzi_topics
 from router._metrics import RouterMetrics
@@ -31,6 +33,7 @@ __all__ = [
     "DEADLETTER_RETENTION_MS",
     "HEADER_DIRECTORY_VERSION",
     "Acl",
+    "DeadLetter",
     "DirectoryCallback",
     "DirectoryFollower",
     "IncomingRecord",
@@ -43,9 +46,11 @@ __all__ = [
     "RoutingCore",
     "bus_principals",
     "ensure_bus_topics",
+    "group_lag",
     "kafka_acls_script",
     "producer_linger_ms",
     "publish_directory",
+    "recent_dead_letters",
     "strimzi_topics",
     "strimzi_users",
 ]

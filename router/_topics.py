@@ -20,4 +20,3 @@ async def ensure_bus_topics(settings: Settings, directory: Directory) -> tuple[l
     wanted = layout.agency_topics(directory.codes())
     created = await create_missing_topics(settings, wanted, configs={layout.directory: COMPACTED})
     return created, len(wanted)
-

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from docbus import ConfigurationError
-from schemas import DeliveryState, ImpossibleTransition, StatusCode
+from schemas import AgencyCode, DeliveryState, ImpossibleTransition, StatusCode
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -63,6 +63,7 @@ _SCHEMA = (
         code TEXT NOT NULL, at BIGINT NOT NULL, by_agency TEXT NOT NULL,
         description TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS history_delivery ON history (doc, recipient)",
+    "CREATE INDEX IF NOT EXISTS documents_sent_at ON documents (sent_at)",
 )
 #: How many recent documents' sequence numbers the writer remembers (about 150 bytes each).
 _REMEMBERED_DOCUMENTS = 400_000
@@ -169,6 +170,8 @@ class TrackingStore(Protocol):
     def deliveries(self, document_id: str) -> list[DeliveryRow]: ...
     def overdue(self, now: dt.datetime, agency: str | None = None) -> list[DeliveryRow]: ...
     def overdue_counts(self, now: dt.datetime) -> dict[str, int]: ...
+    def sent_by(self, agency: str, limit: int) -> list[DocumentRow]: ...
+    def arrivals(self, since: dt.datetime) -> list[tuple[float, float | None]]: ...
     def commit(self) -> None: ...
     def clear(self) -> None: ...
     def close(self) -> None: ...
@@ -354,6 +357,32 @@ class SqlTrackingStore:
             f"SELECT d.agency, COUNT(*) FROM deliveries d {condition} GROUP BY d.agency", params
         ).fetchall()
         return {agency: int(count) for agency, count in rows}
+
+    def sent_by(self, agency: str, limit: int) -> list[DocumentRow]:
+        """The ``limit`` newest documents sent by top-level party ``agency`` or its units."""
+        national = AgencyCode.is_valid(agency)
+        condition = "m.sender LIKE ?" if national else "m.sender = ?"
+        rows = self._query(
+            "SELECT m.document_id, m.sender, m.code, m.subject, m.priority, m.sent_at,"
+            " m.business_type, m.related_document_id, m.effect, m.effect_by FROM documents m"
+            f" WHERE {condition} ORDER BY m.sent_at DESC LIMIT ?",
+            ("___.__.__." + AgencyCode.parse(agency).level1 if national else agency, limit),
+        ).fetchall()
+        return [
+            DocumentRow(row[0], row[1], row[2], row[3], row[4], _shown(row[5]), *row[6:])
+            for row in rows
+        ]
+
+    def arrivals(self, since: dt.datetime) -> list[tuple[float, float | None]]:
+        """(sent, arrived or None) of each delivery of the documents sent since ``since``,
+        in POSIX seconds: arrived is the recipient's first 01."""
+        rows = self._query(
+            "SELECT m.sent_at, MIN(h.at) FROM documents m JOIN deliveries d ON d.doc = m.seq"
+            " LEFT JOIN history h ON h.doc = d.doc AND h.recipient = d.recipient"
+            " AND h.code = '01' WHERE m.sent_at >= ? GROUP BY d.doc, d.recipient, m.sent_at",
+            (micros(since),),
+        ).fetchall()
+        return [(sent / 1e6, None if arrived is None else arrived / 1e6) for sent, arrived in rows]
 
     def _deliveries(self, condition: str, params: Sequence[Any]) -> list[DeliveryRow]:
         rows = self._query(

@@ -1,7 +1,8 @@
 """The HTTP gateway for agency systems without the Python SDK (``docbus gateway``)."""
 
-from shell.gateway._app import GatewayLimits, create_app
+from shell.gateway._app import create_app
 from shell.gateway._metrics import GatewayMetrics
+from shell.gateway._state import GatewayLimits
 from shell.gateway._tokens import Caller, Role, TokenStore
 
 __all__ = ["Caller", "GatewayLimits", "GatewayMetrics", "Role", "TokenStore", "create_app"]

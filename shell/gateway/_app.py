@@ -5,14 +5,10 @@ calling system by its bearer token, and sends as that token's agency through the
 sender SDK the CLI uses. Every answer that is not a success is ``application/problem+json``.
 """
 
-import asyncio
-import contextlib
 import datetime as dt
 import io
 import json
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
@@ -23,8 +19,7 @@ from consumers import ReceivedDocument
 from docbus import BlobStore, BrokerError, DocbusError, Settings, __version__
 from docbus.directory import Directory
 from docbus.edxml import ImportedDocument, import_edxml, write_document
-from producers import Sender, official_letter
-from router.tracking import Tracker, open_store
+from producers import official_letter
 from schemas import (
     VN_TIME,
     Codec,
@@ -37,101 +32,16 @@ from schemas import (
     top_level_of,
 )
 from shell._tracked import document_json
+from shell.gateway._console import console_routes
 from shell.gateway._inbox import AgencyInbox
 from shell.gateway._metrics import GatewayMetrics
 from shell.gateway._problems import Problem, install_problem_handlers, problem_schema
+from shell.gateway._state import GatewayLimits, GatewayState
 from shell.gateway._tokens import Caller, TokenStore
 
-__all__ = ["GatewayLimits", "StatusAnswer", "create_app"]
+__all__ = ["StatusAnswer", "create_app"]
 
 _XML_TYPES = ("application/xml", "text/xml")
-
-
-@dataclass(frozen=True, slots=True)
-class GatewayLimits:
-    """What one request and one token may take."""
-
-    max_body_bytes: int = 64 << 20
-    requests_per_second: float = 20.0
-    burst: int = 40
-    longest_poll_seconds: float = 60.0  # a long poll answers by then, whatever it asked
-
-
-@dataclass(slots=True)
-class _Bucket:
-    tokens: float
-    at: float
-
-
-@dataclass(slots=True)
-class _Gateway:
-    """What the routes share: settings, directory, tokens, open senders, the tracker."""
-
-    settings: Settings
-    tokens: TokenStore
-    directory: Directory
-    limits: GatewayLimits
-    blobs: BlobStore
-    senders: dict[str, Sender] = field(default_factory=dict)
-    inboxes: dict[str, AgencyInbox] = field(default_factory=dict)
-    opening: asyncio.Lock = field(default_factory=asyncio.Lock)
-    buckets: dict[str, _Bucket] = field(default_factory=dict)
-    tracker: Tracker | None = None
-    registry: SchemaRegistry = field(default_factory=SchemaRegistry.load)
-    metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
-
-    async def sender(self, agency: str) -> Sender:
-        """The sender of ``agency``, started on its first use and kept."""
-        async with self.opening:
-            sender = self.senders.get(agency)
-            if sender is None:
-                sender = Sender(agency=agency, settings=self.settings, directory=self.directory)
-                await sender.start()
-                self.senders[agency] = sender
-        return sender
-
-    async def inbox(self, agency: str) -> AgencyInbox:
-        """The inbox of ``agency``, read from its first use on and kept."""
-        async with self.opening:
-            inbox = self.inboxes.get(agency)
-            if inbox is None:
-                inbox = AgencyInbox(agency, self.settings)
-                await inbox.start()
-                self.inboxes[agency] = inbox
-        return inbox
-
-    def admit(self, token: str) -> None:
-        """Take one request from ``token``'s bucket, or refuse it with 429."""
-        now = time.monotonic()
-        limits = self.limits
-        bucket = self.buckets.setdefault(token, _Bucket(limits.burst, now))
-        bucket.tokens = min(
-            limits.burst, bucket.tokens + (now - bucket.at) * limits.requests_per_second
-        )
-        bucket.at = now
-        if bucket.tokens < 1:
-            wait = (1 - bucket.tokens) / limits.requests_per_second
-            raise Problem(
-                429,
-                "rate-limited",
-                f"more than {limits.requests_per_second:g} requests a second for this token",
-                headers={"Retry-After": str(max(1, round(wait)))},
-            )
-        bucket.tokens -= 1
-
-    @contextlib.asynccontextmanager
-    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
-        self.tracker = Tracker(
-            open_store(dsn=self.settings.tracking_dsn, state_dir=self.settings.home)
-        )
-        try:
-            yield
-        finally:
-            for inbox in self.inboxes.values():
-                await inbox.stop()
-            for sender in self.senders.values():
-                await sender.stop()
-            self.tracker.store.close()
 
 
 def create_app(
@@ -144,7 +54,7 @@ def create_app(
 ) -> FastAPI:
     """The gateway's ASGI application for the bus ``settings`` point at; ``metrics``
     (default: new ones) count what it answers."""
-    gateway = _Gateway(
+    gateway = GatewayState(
         settings=settings,
         tokens=tokens,
         directory=directory if directory is not None else Directory.load(),
@@ -162,6 +72,7 @@ def create_app(
         responses={code: problem_schema() for code in (400, 401, 403, 422, 429)},
     )
     install_problem_handlers(app)
+    app.include_router(console_routes(gateway))
 
     @app.middleware("http")
     async def measure(request: Request, call_next: Any) -> Response:

@@ -220,3 +220,31 @@ def test_a_version_3_store_gains_the_digest_column(tmp_path: Path) -> None:
     reopened.close()
     meta = sqlite3.connect(path).execute("SELECT value FROM docbus_meta").fetchall()
     assert meta == [(SCHEMA_VERSION,)] and SCHEMA_VERSION == "4"
+
+
+def test_what_an_agency_sent_and_when_deliveries_arrived(store: SqlTrackingStore) -> None:
+    """sent_by lists an agency's documents (its units' too) newest first; arrivals pairs
+    each delivery's sending with its first 01, or None before it."""
+    unit = DocumentRow(
+        "D2", "000.01.00.G22", "2/VPCP", "Từ một đơn vị", 0, iso(T0 + dt.timedelta(minutes=5)), 0
+    )
+    other = DocumentRow("D3", "vxp.saas.03", "3/X", "Của bên ngoài", 0, iso(T0), 0)
+    store.write(
+        WriteBatch(
+            [row(doc("D1")), row(unit), row(other)],
+            [delivery("A", 8, "D1"), delivery("B", 8, "D1"), delivery("A", 8, "D3")],
+        )
+    )
+    store.write(
+        WriteBatch(history=[("D1", "A", "01", micros(T0 + dt.timedelta(seconds=3)), "A", "")])
+    )
+    store.commit()
+    assert [d.document_id for d in store.sent_by("000.00.00.G22", 10)] == ["D2", "D1"]
+    assert [d.document_id for d in store.sent_by("000.00.00.G22", 1)] == ["D2"]
+    assert [d.document_id for d in store.sent_by("vxp.saas.03", 10)] == ["D3"]
+    assert store.sent_by("000.00.00.H29", 10) == []
+    start = T0.timestamp()
+    assert sorted(store.arrivals(T0), key=str) == sorted(
+        [(start, start + 3), (start, None), (start, None)], key=str
+    )
+    assert store.arrivals(T0 + dt.timedelta(minutes=1)) == []
