@@ -38,6 +38,7 @@ async def test_no_generated_request_breaks_the_contract(settings: Settings, tmp_
             "--generation-database", "none", "--no-color",
             "--report", "junit", "--report-dir", str(report),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            cwd=tmp_path,  # its cache of crashes stays out of the tree
         )  # fmt: skip
         out, _ = await run.communicate()
     text = out.decode()
