@@ -7,7 +7,10 @@ Least privilege, one principal per role:
   in its own receiver group; it reads the directory topic (the public keys);
 - the router (``docbus-router``) reads every outbox in its two groups, writes every inbox
   and the dead-letter topic, and reads the directory;
-- the operator (``docbus-operator``) creates the topics and publishes the directory.
+- the operator (``docbus-operator``) creates the topics and publishes the directory;
+- the HTTP gateway (``docbus-gateway``) sends and receives for the agencies it serves:
+  it writes every outbox and reads every inbox in the agencies' receiver groups, and for
+  the operators' console reads the dead letters and the routers' committed offsets.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ __all__ = ["Acl", "Principal", "bus_principals", "kafka_acls_script", "strimzi_u
 
 ROUTER_USER = "docbus-router"
 OPERATOR_USER = "docbus-operator"
+GATEWAY_USER = "docbus-gateway"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +54,7 @@ def agency_user(code: str) -> str:
 def bus_principals(
     layout: TopicLayout, agencies: Iterable[str], *, agency_authentication: str
 ) -> list[Principal]:
-    """The router, the operator, and one principal for each of ``agencies``."""
+    """The router, the operator, the gateway, and one principal for each of ``agencies``."""
     prefix = layout.prefix
     read = ("Read", "Describe")
     write = ("Write", "Describe")
@@ -76,7 +80,20 @@ def bus_principals(
             Acl("cluster", "kafka-cluster", ("Describe",)),
         ),
     )
-    principals = [router, operator]
+    gateway = Principal(
+        GATEWAY_USER,
+        "tls",
+        (
+            Acl("topic", f"{prefix}.outbox.", write, "prefix"),
+            Acl("topic", f"{prefix}.inbox.", read, "prefix"),
+            Acl("topic", layout.deadletter, read),
+            Acl("topic", layout.directory, read),
+            Acl("group", f"{prefix}-receiver.", ("Read",), "prefix"),
+            Acl("group", f"{prefix}-router", ("Describe",), "prefix"),  # the console's lag
+            Acl("cluster", "kafka-cluster", ("IdempotentWrite",)),
+        ),
+    )
+    principals = [router, operator, gateway]
     for code in sorted(set(agencies)):
         principals.append(
             Principal(

@@ -72,6 +72,22 @@ def test_prometheus_scrapes_both_routers_on_their_metrics_port(compose: dict[str
     assert [str(DEPLOY / "prometheus"), "/etc/prometheus", "ro"] in mounts
 
 
+def test_the_gateway_is_published_scraped_and_keeps_its_tokens(compose: dict[str, Any]) -> None:
+    """The gateway's API port is published, Prometheus scrapes its metrics port as job
+    docbus-gateway, and its docbus home (tokens, blobs) is a volume."""
+    gateway = compose["services"]["gateway"]
+    assert gateway["command"][:1] == ["gateway"]
+    port = gateway["command"][gateway["command"].index("--port") + 1]
+    assert [p["target"] for p in gateway["ports"]] == [int(port)]
+    config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    (job,) = [j for j in config["scrape_configs"] if j["job_name"] == "docbus-gateway"]
+    (target,) = [t for group in job["static_configs"] for t in group["targets"]]
+    assert target == f"gateway:{gateway['environment']['DOCBUS_METRICS_PORT']}"
+    home = gateway["environment"]["DOCBUS_HOME"]
+    assert [home.join(("gateway:", ":rw"))] == [v for v in gateway["volumes"] if home in v]
+    assert "gateway" in compose["volumes"]
+
+
 def test_grafana_gets_the_datasource_and_dashboard_it_is_given(
     compose: dict[str, Any], dashboard: dict[str, Any]
 ) -> None:

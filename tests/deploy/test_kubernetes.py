@@ -17,6 +17,7 @@ from docbus import ENV_PREFIX, MetricsServer, Settings
 from docbus.directory import Directory
 from schemas import TopicLayout
 from tests.deploy.conftest import DEPLOY, load_yaml_documents
+from tests.helpers import G22
 
 KUBERNETES = "1.30.0"
 RFC_1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
@@ -107,7 +108,7 @@ def test_router_probes_scrape_and_limits(manifests: list[dict[str, Any]]) -> Non
         assert container[probe]["httpGet"]["port"] == port["name"]
     assert set(container["resources"]["limits"]) == {"cpu", "memory"}
     assert pod["metadata"]["annotations"]["prometheus.io/port"] == str(port["containerPort"])
-    monitor = _one(manifests, "PodMonitor")
+    monitor = _one(manifests, "PodMonitor", "docbus-router")
     assert (
         monitor["spec"]["selector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
     )
@@ -199,3 +200,59 @@ def test_the_router_user_covers_what_the_router_does(manifests: list[dict[str, A
         "docbus-keys",
         f"{kafka['metadata']['name']}-cluster-ca-cert",
     } <= secrets
+
+
+def test_the_gateway_is_served_probed_scraped_and_keeps_its_tokens(
+    manifests: list[dict[str, Any]],
+) -> None:
+    """One gateway pod (its tokens are SQLite on a volume), probed on its metrics port,
+    scraped as job docbus-gateway, its API behind a Service."""
+    deployment = _one(manifests, "Deployment", "docbus-gateway")
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["strategy"]["type"] == "Recreate"
+    pod = deployment["spec"]["template"]
+    (container,) = pod["spec"]["containers"]
+    assert container["args"][0] == "gateway"
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert int(env["DOCBUS_METRICS_PORT"]) == ports["metrics"]
+    assert str(ports["http"]) == container["args"][container["args"].index("--port") + 1]
+    assert pod["metadata"]["annotations"]["prometheus.io/port"] == str(ports["metrics"])
+    for probe in ("livenessProbe", "startupProbe"):
+        assert container[probe]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+    config = _one(manifests, "ConfigMap", "docbus")["data"]
+    (state,) = [m for m in container["volumeMounts"] if m["name"] == "state"]
+    assert state["mountPath"] == config["DOCBUS_HOME"]
+    (volume,) = [v for v in pod["spec"]["volumes"] if v["name"] == "state"]
+    claim = _one(manifests, "PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"])
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    service = _one(manifests, "Service", "docbus-gateway")
+    assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+    monitor = _one(manifests, "PodMonitor", "docbus-gateway")
+    assert monitor["spec"]["podMetricsEndpoints"][0]["relabelings"][0]["replacement"] == (
+        "docbus-gateway"
+    )
+
+
+def test_the_gateway_user_sends_and_receives_for_agencies(
+    manifests: list[dict[str, Any]],
+) -> None:
+    """The gateway writes outboxes and reads inboxes (in the agencies' receiver groups),
+    reads the dead letters for the console, and writes nothing else."""
+    config = _one(manifests, "ConfigMap", "docbus")["data"]
+    layout = TopicLayout(config["DOCBUS_TOPIC_PREFIX"])
+    user = _one(manifests, "KafkaUser", "docbus-gateway")
+    acls = _topic_acls(user)
+    assert acls[(f"{layout.prefix}.outbox.", "prefix")] == {"Write", "Describe"}
+    assert acls[(f"{layout.prefix}.inbox.", "prefix")] == {"Read", "Describe"}
+    assert acls[(layout.deadletter, "literal")] == {"Read", "Describe"}
+    writes = {name for (name, _), ops in acls.items() if "Write" in ops}
+    assert writes == {f"{layout.prefix}.outbox."}
+    settings = Settings(topic_prefix=layout.prefix)
+    groups = {
+        a["resource"]["name"]: set(a["operations"])
+        for a in user["spec"]["authorization"]["acls"]
+        if a["resource"]["type"] == "group"
+    }
+    assert settings.group_id(f"receiver.{G22}").startswith(f"{layout.prefix}-receiver.")
+    assert groups[f"{layout.prefix}-receiver."] == {"Read"}

@@ -1,8 +1,9 @@
-"""A real Prometheus server scrapes a router carrying traffic; the dashboard and alerts query it.
+"""A real Prometheus server scrapes a router carrying traffic and a gateway; the dashboard
+and alerts query it.
 
 Prometheus (Debian's package) is started by the test on 127.0.0.1 with the repository's
-alert rules, scraping the router every second, plus one target where nothing listens (a
-router that is down). Traffic comes in two waves, so rates and increases have a before.
+alert rules, scraping the router and the gateway every second, plus one target where
+nothing listens (a router that is down). Traffic comes in two waves, so rates and increases have a before.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ import pytest
 import yaml
 
 from consumers import Receiver
-from docbus import Settings
+from docbus import MetricsServer, Settings
 from producers import Sender
 from router import Router
 from schemas import Priority, TopicLayout
 from shell import free_port
+from shell.gateway import GatewayMetrics, TokenStore
 from tests.deploy.conftest import DEPLOY
 from tests.helpers import (
     G12,
@@ -40,6 +42,7 @@ from tests.helpers import (
     letter,
     produce_raw,
 )
+from tests.shell.gateway_support import bearer, curl, serving
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +54,13 @@ EXPECTED_ALERTS = {
     "DocbusExpressLatencyHigh",  # an express document sent 20 s before it reached the bus
     "DocbusDeliveryLatencyHigh",  # the week-old letter
 }
-QUIET_ALERTS = {"DocbusNoRouterUp", "DocbusConsumerLagGrowing"}
+QUIET_ALERTS = {
+    "DocbusNoRouterUp",
+    "DocbusConsumerLagGrowing",
+    "DocbusGatewayDown",
+    "DocbusGatewayErrors",
+    "DocbusGatewaySlow",
+}
 
 
 class PrometheusApi:
@@ -82,13 +91,18 @@ class PrometheusApi:
 
 
 @contextlib.contextmanager
-def prometheus_server(binary: Path, tmp_path: Path, targets: list[str]) -> Iterator[PrometheusApi]:
-    """Prometheus on 127.0.0.1 scraping ``targets`` every second with deploy/'s rules."""
+def prometheus_server(
+    binary: Path, tmp_path: Path, jobs: dict[str, list[str]]
+) -> Iterator[PrometheusApi]:
+    """Prometheus on 127.0.0.1 scraping each job's targets every second with deploy/'s rules."""
     shutil.copy(DEPLOY / "prometheus" / "alerts.yml", tmp_path)
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": ["alerts.yml"],
-        "scrape_configs": [{"job_name": "docbus-router", "static_configs": [{"targets": targets}]}],
+        "scrape_configs": [
+            {"job_name": job, "static_configs": [{"targets": targets}]}
+            for job, targets in jobs.items()
+        ],
     }
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
     port = free_port()
@@ -143,6 +157,10 @@ async def test_prometheus_sees_the_traffic_and_every_dashboard_and_alert_query_w
     alert_rules: list[dict[str, Any]],
 ) -> None:
     layout: TopicLayout = await ensure_topics(settings, [G22, H29, G12])
+    tokens = TokenStore(tmp_path / "tokens.sqlite")
+    token = tokens.issue(G22)
+    metrics = GatewayMetrics()
+    gateway_metrics = MetricsServer(metrics.registry, port=0)
     router = Router(
         settings=settings.replace(metrics_port=0), lag_interval_s=0.5, overdue_interval_s=0.5
     )
@@ -153,12 +171,20 @@ async def test_prometheus_sees_the_traffic_and_every_dashboard_and_alert_query_w
         Receiver(agency=H29, settings=settings) as h29,
         in_background(accept_all(g22)),  # the sender's inbox: notices, read so none lag
         in_background(accept_all(h29)),
+        gateway_metrics,
+        serving(settings, tokens, metrics=metrics) as gateway,
     ):
         assert router.metrics_url is not None
         router_target = router.metrics_url.removeprefix("http://").removesuffix("/metrics")
         down_target = f"127.0.0.1:{free_port()}"
-        with prometheus_server(prometheus_bin, tmp_path, [router_target, down_target]) as api:
+        gateway_target = f"127.0.0.1:{gateway_metrics.port}"
+        jobs = {"docbus-router": [router_target, down_target], "docbus-gateway": [gateway_target]}
+        with prometheus_server(prometheus_bin, tmp_path, jobs) as api:
             await eventually(lambda: _ready(api), timeout_s=60)
+            # An agency's system reads the directory and asks for a document it does not have.
+            for _ in range(3):
+                assert (await curl(f"{gateway}/v1/agencies", *bearer(token))).status == 200
+            assert (await curl(f"{gateway}/v1/documents/nope", *bearer(token))).status == 404
             # Wave 1: ordinary mail, express mail, one junk record.
             for number in range(1, 21):
                 await sender.send(letter(G22, (H29,), number=number))
@@ -203,6 +229,8 @@ async def test_prometheus_sees_the_traffic_and_every_dashboard_and_alert_query_w
             assert api.value('docbus_build_info{component="router"}') == 1
             assert api.value(selector("up", instance=router_target)) == 1
             assert api.value(selector("up", instance=down_target)) == 0
+            assert api.value('sum(docbus_gateway_requests_total{route="/v1/agencies"})') == 3
+            assert api.value('docbus_gateway_requests_total{code="404"}') == 1
             labels = api.get("/api/v1/labels")
             assert "document_id" not in labels
 
