@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -14,7 +15,14 @@ from docbus.directory import Directory
 from schemas import BUS_AGENCY
 from shell._runtime import bus_settings
 from shell.cli._common import bus_options, metrics_options, run_async, settings_from
-from shell.gateway import GatewayLimits, GatewayMetrics, TokenStore, create_app
+from shell.gateway import (
+    CertificateAuthority,
+    GatewayLimits,
+    GatewayMetrics,
+    TokenStore,
+    create_app,
+    tls_options,
+)
 
 __all__ = ["gateway"]
 
@@ -48,6 +56,20 @@ def token_store(settings: Settings) -> TokenStore:
     show_default=True,
     help="The largest request body (413 beyond it).",
 )
+@click.option(
+    "--tls-cert",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Serve HTTPS with this certificate (PEM; with --tls-key).",
+)
+@click.option(
+    "--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Its key."
+)
+@click.option(
+    "--client-ca",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Accept client certificates issued by this CA instead of tokens (mutual TLS; the "
+    "certificate's common name is the agency). See `docbus gateway certificate`.",
+)
 @click.pass_context
 def gateway(
     ctx: click.Context,
@@ -57,6 +79,9 @@ def gateway(
     requests_per_second: float,
     burst: int,
     max_body_mb: int,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    client_ca: Path | None,
     **flags: Any,
 ) -> None:
     """Serve the HTTP gateway: agencies' systems send and track documents over HTTP
@@ -66,10 +91,17 @@ def gateway(
     limits = GatewayLimits(
         max_body_bytes=max_body_mb << 20, requests_per_second=requests_per_second, burst=burst
     )
-    run_async(_serve(settings_from(**flags), host, port, limits))
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError("give --tls-cert and --tls-key together")
+    if client_ca is not None and tls_cert is None:
+        raise click.UsageError("--client-ca needs HTTPS: give --tls-cert and --tls-key")
+    tls = tls_options(tls_cert, tls_key, client_ca) if tls_cert and tls_key else {}
+    run_async(_serve(settings_from(**flags), host, port, limits, tls))
 
 
-async def _serve(settings: Settings, host: str, port: int, limits: GatewayLimits) -> None:
+async def _serve(
+    settings: Settings, host: str, port: int, limits: GatewayLimits, tls: dict[str, Any]
+) -> None:
     async with contextlib.AsyncExitStack() as stack:
         live, _ = await stack.enter_async_context(bus_settings(settings, announce=sys.stderr))
         tokens = token_store(live)
@@ -86,8 +118,10 @@ async def _serve(settings: Settings, host: str, port: int, limits: GatewayLimits
             log_level="warning",
             timeout_keep_alive=5,  # an idle client does not hold its connection
             limit_concurrency=512,
+            **tls,
         )
-        click.echo(f"gateway on http://{host}:{port} (OpenAPI: /openapi.json)", err=True)
+        scheme = "https" if tls else "http"
+        click.echo(f"gateway on {scheme}://{host}:{port} (OpenAPI: /openapi.json)", err=True)
         await uvicorn.Server(config).serve()
 
 
@@ -115,3 +149,36 @@ def token(agency: str | None, operator: bool, revoked: str | None) -> None:
         click.echo(f"token for {agency}: {issued}")
     finally:
         tokens.close()
+
+
+@gateway.command("certificate")
+@click.option("--agency", help="Issue a client certificate for this party's system.")
+@click.option(
+    "--server",
+    "server_hosts",
+    multiple=True,
+    metavar="HOST",
+    help="Issue the gateway's own server certificate for HOST (repeat for several).",
+)
+@click.option(
+    "--ca-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the CA and what it issues are kept (default: gateway-pki in the docbus home).",
+)
+def certificate(agency: str | None, server_hosts: tuple[str, ...], ca_dir: Path | None) -> None:
+    """Issue certificates for mutual TLS from the gateway's own CA (made on first use):
+    an agency system's client certificate, or the gateway's server certificate."""
+    if not agency and not server_hosts:
+        raise click.UsageError("give --agency CODE or --server HOST")
+    authority = CertificateAuthority(ca_dir or Settings.from_env().home / "gateway-pki")
+    if agency:
+        if agency not in Directory.load():
+            raise click.BadParameter(
+                f"{agency} is not a party of the directory", param_hint="--agency"
+            )
+        issued = authority.client(agency)
+        click.echo(f"client certificate for {agency}: {issued.cert} (key {issued.key})")
+    if server_hosts:
+        issued = authority.server(list(server_hosts))
+        click.echo(f"server certificate: {issued.cert} (key {issued.key})")
+    click.echo(f"CA (give the gateway --client-ca, clients --cacert): {authority.cert_path}")

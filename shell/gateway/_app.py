@@ -35,6 +35,7 @@ from shell._tracked import document_json
 from shell.gateway._console import console_routes
 from shell.gateway._inbox import AgencyInbox
 from shell.gateway._metrics import GatewayMetrics
+from shell.gateway._mtls import SCOPE_KEY as CERTIFICATE_AGENCY
 from shell.gateway._problems import Problem, install_problem_handlers, problem_schema
 from shell.gateway._state import GatewayLimits, GatewayState
 from shell.gateway._tokens import Caller, TokenStore
@@ -86,6 +87,14 @@ def create_app(
     async def caller(request: Request) -> Caller:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         challenge = {"WWW-Authenticate": 'Bearer realm="docbus"'}
+        certified = request.scope.get(CERTIFICATE_AGENCY)
+        if certified is not None and not token.strip():  # mutual TLS, verified by uvicorn
+            if certified not in gateway.directory:
+                raise Problem(
+                    403, "forbidden", f"the certificate names {certified}, no directory party"
+                )
+            gateway.admit(f"certificate {certified}")
+            return Caller(certified, "agency")
         if scheme.lower() != "bearer" or not token.strip():
             raise Problem(
                 401, "unauthorized", "send Authorization: Bearer <token>", headers=challenge

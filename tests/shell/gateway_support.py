@@ -8,6 +8,7 @@ import json
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 
@@ -28,14 +29,17 @@ class Answer:
         return json.loads(self.body)
 
 
-async def curl(url: str, *args: str) -> Answer:
-    """One request with curl: its status, content type and body."""
+async def curl(url: str, *args: str, check: bool = True) -> Answer:
+    """One request with curl: its status, content type and body (status 0 and curl's
+    error as the body when no HTTP answer came and ``check`` is False)."""
     process = await asyncio.create_subprocess_exec(
         "curl", "-sS", "-o", "-", "-w", "\n%{http_code} %{content_type}", *args, url,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await process.communicate()
+    if process.returncode != 0 and not check:
+        return Answer(0, "", err.decode())
     assert process.returncode == 0, err.decode()
     body, _, tail = out.decode().rpartition("\n")
     status, _, content_type = tail.partition(" ")
@@ -52,19 +56,23 @@ async def serving(
     tokens: TokenStore,
     limits: GatewayLimits | None = None,
     metrics: GatewayMetrics | None = None,
+    **server_options: Any,
 ) -> AsyncIterator[str]:
-    """The gateway on a free port of 127.0.0.1, in this event loop: its base URL."""
+    """The gateway on a free port of 127.0.0.1, in this event loop: its base URL;
+    ``server_options`` go to uvicorn (TLS: the URL is then https)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     app = create_app(settings, tokens=tokens, limits=limits, metrics=metrics)
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **server_options
+        )
     )
     task = asyncio.create_task(server.serve())
     await eventually(lambda: server.started, timeout_s=10)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if 'ssl_certfile' in server_options else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await task
