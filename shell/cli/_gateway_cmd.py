@@ -21,6 +21,7 @@ from shell.gateway import (
     GatewayMetrics,
     TokenStore,
     create_app,
+    gateway_protocol,
     tls_options,
 )
 
@@ -118,6 +119,7 @@ async def _serve(
             log_level="warning",
             timeout_keep_alive=5,  # an idle client does not hold its connection
             limit_concurrency=512,
+            http=gateway_protocol(limits.header_seconds),
             **tls,
         )
         scheme = "https" if tls else "http"

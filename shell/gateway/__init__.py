@@ -3,7 +3,7 @@
 from shell.gateway._app import create_app
 from shell.gateway._certificates import CertificateAuthority, IssuedCertificate
 from shell.gateway._metrics import GatewayMetrics
-from shell.gateway._mtls import tls_options
+from shell.gateway._protocol import gateway_protocol, tls_options
 from shell.gateway._state import GatewayLimits
 from shell.gateway._tokens import Caller, Role, TokenStore
 
@@ -16,5 +16,6 @@ __all__ = [
     "Role",
     "TokenStore",
     "create_app",
+    "gateway_protocol",
     "tls_options",
 ]

@@ -33,10 +33,11 @@ from schemas import (
 )
 from shell._tracked import document_json
 from shell.gateway._console import console_routes
+from shell.gateway._deadlines import UploadDeadline
 from shell.gateway._inbox import AgencyInbox
 from shell.gateway._metrics import GatewayMetrics
-from shell.gateway._mtls import SCOPE_KEY as CERTIFICATE_AGENCY
 from shell.gateway._problems import Problem, install_problem_handlers, problem_schema
+from shell.gateway._protocol import SCOPE_KEY as CERTIFICATE_AGENCY
 from shell.gateway._state import GatewayLimits, GatewayState
 from shell.gateway._tokens import Caller, TokenStore
 
@@ -70,9 +71,15 @@ def create_app(
         "the Python SDK. Authenticate with `Authorization: Bearer <token>` "
         "(`docbus gateway token --agency CODE`).",
         lifespan=gateway.lifespan,
-        responses={code: problem_schema() for code in (400, 401, 403, 422, 429)},
+        responses={code: problem_schema() for code in (400, 401, 403, 408, 422, 429)},
     )
     install_problem_handlers(app)
+    app.add_middleware(
+        UploadDeadline,
+        grace_seconds=gateway.limits.upload_grace_seconds,
+        min_bytes_per_second=gateway.limits.min_upload_bytes_per_second,
+        max_body_bytes=gateway.limits.max_body_bytes,
+    )
     app.include_router(console_routes(gateway))
 
     @app.middleware("http")

@@ -18,6 +18,7 @@ _TITLES = {
     403: "Not allowed for this agency",
     404: "Not found",
     405: "Method not allowed",
+    408: "Request too slow",
     413: "Request too large",
     415: "Unsupported media type",
     422: "Refused",

@@ -29,6 +29,9 @@ class GatewayLimits:
     requests_per_second: float = 20.0
     burst: int = 40
     longest_poll_seconds: float = 60.0  # a long poll answers by then, whatever it asked
+    header_seconds: float = 10.0  # a request's headers, whole, from their first byte
+    upload_grace_seconds: float = 10.0  # a body's time: this, plus its size at the rate below
+    min_upload_bytes_per_second: int = 64 << 10
 
 
 @dataclass(slots=True)

@@ -13,7 +13,13 @@ from typing import Any
 import uvicorn
 
 from docbus import Settings
-from shell.gateway import GatewayLimits, GatewayMetrics, TokenStore, create_app
+from shell.gateway import (
+    GatewayLimits,
+    GatewayMetrics,
+    TokenStore,
+    create_app,
+    gateway_protocol,
+)
 from tests.helpers import eventually
 
 PROBLEM = "application/problem+json"
@@ -64,6 +70,7 @@ async def serving(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     app = create_app(settings, tokens=tokens, limits=limits, metrics=metrics)
+    server_options.setdefault("http", gateway_protocol((limits or GatewayLimits()).header_seconds))
     server = uvicorn.Server(
         uvicorn.Config(
             app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **server_options
