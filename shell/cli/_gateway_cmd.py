@@ -58,6 +58,13 @@ def token_store(settings: Settings) -> TokenStore:
     help="The largest request body (413 beyond it).",
 )
 @click.option(
+    "--max-attachment-mb",
+    type=int,
+    default=_DEFAULTS.max_attachment_bytes >> 20,
+    show_default=True,
+    help="The largest attachment uploaded to /v1/attachments (streamed to the blob store).",
+)
+@click.option(
     "--tls-cert",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Serve HTTPS with this certificate (PEM; with --tls-key).",
@@ -80,6 +87,7 @@ def gateway(
     requests_per_second: float,
     burst: int,
     max_body_mb: int,
+    max_attachment_mb: int,
     tls_cert: Path | None,
     tls_key: Path | None,
     client_ca: Path | None,
@@ -90,7 +98,10 @@ def gateway(
     if ctx.invoked_subcommand is not None:
         return
     limits = GatewayLimits(
-        max_body_bytes=max_body_mb << 20, requests_per_second=requests_per_second, burst=burst
+        max_body_bytes=max_body_mb << 20,
+        max_attachment_bytes=max_attachment_mb << 20,
+        requests_per_second=requests_per_second,
+        burst=burst,
     )
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("give --tls-cert and --tls-key together")

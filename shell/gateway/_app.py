@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from consumers import ReceivedDocument
-from docbus import BlobStore, BrokerError, DocbusError, Settings, __version__
+from docbus import BlobStore, BrokerError, DocbusError, Settings, StoredBlob, __version__
 from docbus.directory import Directory
 from docbus.edxml import ImportedDocument, import_edxml, write_document
 from producers import official_letter
@@ -78,7 +78,7 @@ def create_app(
         UploadDeadline,
         grace_seconds=gateway.limits.upload_grace_seconds,
         min_bytes_per_second=gateway.limits.min_upload_bytes_per_second,
-        max_body_bytes=gateway.limits.max_body_bytes,
+        max_body_bytes=max(gateway.limits.max_body_bytes, gateway.limits.max_attachment_bytes),
     )
     app.include_router(console_routes(gateway))
 
@@ -196,6 +196,28 @@ def create_app(
                 "offset": receipt.offset,
             },
             status_code=202,
+        )
+
+    @app.post(
+        "/v1/attachments",
+        status_code=201,
+        summary="Upload an attachment's bytes, streamed to the blob store; reference it from a "
+        "document's attachments by its blob_ref",
+        responses={413: problem_schema()},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        },
+    )
+    async def upload_attachment(
+        request: Request, who: Annotated[Caller, Depends(caller)]
+    ) -> JSONResponse:
+        stored = await _stream_to_blobs(request, gateway.blobs, gateway.limits.max_attachment_bytes)
+        return JSONResponse(
+            {"blob_ref": stored.ref, "sha256": stored.sha256, "size_bytes": stored.size_bytes},
+            status_code=201,
         )
 
     @app.get(
@@ -372,10 +394,10 @@ def _document_of(
         given = json.loads(body)
     except ValueError as exc:
         raise Problem(400, "malformed-json", f"the body is not JSON: {exc}") from None
-    return _document_from_json(given, registry)
+    return _document_from_json(given, registry, blobs)
 
 
-def _document_from_json(given: Any, registry: SchemaRegistry) -> Document:
+def _document_from_json(given: Any, registry: SchemaRegistry, blobs: BlobStore) -> Document:
     """A document from the fields given, the rest filled as ``docbus send`` fills them."""
     if not isinstance(given, dict):
         raise Problem(422, "invalid-document", "the body must be a JSON object")
@@ -394,6 +416,8 @@ def _document_from_json(given: Any, registry: SchemaRegistry) -> Document:
         )
     if "status_code" in given:
         raise Problem(422, "not-a-document", "a status is sent to /v1/inbox/{delivery}/status")
+    if "attachments" in given:
+        given = {**given, "attachments": _uploaded_attachments(given["attachments"], blobs)}
     now = dt.datetime.now(dt.UTC)
     try:
         letter = official_letter(
@@ -411,3 +435,52 @@ def _document_from_json(given: Any, registry: SchemaRegistry) -> Document:
         raise Problem(422, "invalid-document", str(exc)) from exc
     assert isinstance(document, Document)
     return document
+
+
+def _uploaded_attachments(given: Any, blobs: BlobStore) -> list[Any]:
+    """The attachments as the schema has them: one given as ``{"blob_ref", "name",
+    "content_type"}`` (uploaded to /v1/attachments) gets its size and digest from the
+    blob store, and a content id if it has none; inline ones pass as they are."""
+    if not isinstance(given, list):
+        raise Problem(422, "invalid-document", "attachments must be a list")
+    filled = []
+    for number, attachment in enumerate(given, start=1):
+        ref = attachment.get("blob_ref") if isinstance(attachment, dict) else None
+        if not isinstance(ref, str) or attachment.get("content") is not None:
+            filled.append(attachment)
+            continue
+        try:
+            path = blobs.path(ref)
+        except DocbusError as exc:
+            raise Problem(422, "invalid-document", str(exc)) from exc
+        if not path.is_file():
+            raise Problem(
+                422, "unknown-attachment", f"no attachment {ref} here: POST it to /v1/attachments"
+            )
+        filled.append(
+            {
+                "content_id": f"attachment-{number}",
+                "description": "",
+                "content": None,
+                **attachment,
+                "size_bytes": path.stat().st_size,
+                "sha256": ref.removeprefix("sha256:"),
+            }
+        )
+    return filled
+
+
+async def _stream_to_blobs(request: Request, blobs: BlobStore, limit: int) -> StoredBlob:
+    """The request body, streamed into the blob store; 413 past ``limit`` bytes (announced
+    or streamed), the partial blob dropped."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Problem(413, "too-large", f"the attachment is over {limit:,} bytes")
+    with blobs.writer() as writer:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise Problem(413, "too-large", f"the attachment is over {limit:,} bytes")
+            writer.write(chunk)
+        return writer.commit()

@@ -26,6 +26,7 @@ class GatewayLimits:
     """What one request and one token may take."""
 
     max_body_bytes: int = 64 << 20
+    max_attachment_bytes: int = 1 << 30  # POST /v1/attachments, streamed to the blob store
     requests_per_second: float = 20.0
     burst: int = 40
     longest_poll_seconds: float = 60.0  # a long poll answers by then, whatever it asked

@@ -8,6 +8,7 @@ import json
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -35,11 +36,13 @@ class Answer:
         return json.loads(self.body)
 
 
-async def curl(url: str, *args: str, check: bool = True) -> Answer:
+async def curl(url: str, *args: str, check: bool = True, save_to: Path | None = None) -> Answer:
     """One request with curl: its status, content type and body (status 0 and curl's
-    error as the body when no HTTP answer came and ``check`` is False)."""
+    error as the body when no HTTP answer came and ``check`` is False); with ``save_to``
+    the body goes to that file instead."""
+    output = str(save_to) if save_to is not None else "-"
     process = await asyncio.create_subprocess_exec(
-        "curl", "-sS", "-o", "-", "-w", "\n%{http_code} %{content_type}", *args, url,
+        "curl", "-sS", "-o", output, "-w", "\n%{http_code} %{content_type}", *args, url,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip

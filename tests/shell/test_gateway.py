@@ -4,6 +4,7 @@ with curl (a client that is not Python) against a real uvicorn server and the bu
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import sqlite3
@@ -265,3 +266,57 @@ async def test_the_gateway_counts_what_it_answers(settings: Settings, tmp_path: 
     assert 'docbus_gateway_requests_total{code="200",method="GET",route="/v1/inbox"} 1.0' in text
     assert 'docbus_gateway_request_seconds_count{method="GET",route="/v1/inbox"} 1.0' in text
     assert "docbus_gateway_long_polls_waiting 0.0" in text
+
+
+async def test_a_large_attachment_is_streamed_through(settings: Settings, tmp_path: Path) -> None:
+    """An attachment far over the JSON body limit is uploaded on its own (streamed into the
+    blob store), referenced by its blob_ref, and fetched by the recipient byte for byte;
+    one over the attachment limit is 413, an unknown reference 422."""
+    await ensure_topics(settings, [G22, H29])
+    tokens = TokenStore(tmp_path / "tokens.sqlite")
+    g22, h29 = tokens.issue(G22), tokens.issue(H29)
+    scan = tmp_path / "to-trinh.pdf"
+    scan.write_bytes(os.urandom(3 << 20))
+    limits = GatewayLimits(max_body_bytes=64 << 10, max_attachment_bytes=4 << 20)
+    json_type = ("-H", "Content-Type: application/json")
+    async with Router(settings=settings), serving(settings, tokens, limits) as url:
+        uploaded = await curl(
+            f"{url}/v1/attachments", "-X", "POST", *bearer(g22),
+            "-H", "Content-Type: application/pdf", "--data-binary", f"@{scan}",
+        )  # fmt: skip
+        assert uploaded.status == 201, uploaded.body
+        stored = uploaded.json()
+        assert stored["size_bytes"] == 3 << 20
+        assert stored["sha256"] == hashlib.sha256(scan.read_bytes()).hexdigest()
+        attachment = {"blob_ref": stored["blob_ref"], "name": "Tờ trình.pdf"}
+        body = {
+            "sender": G22,
+            "recipients": [H29],
+            "subject": "V/v tờ trình kèm bản quét",
+            "attachments": [{**attachment, "content_type": "application/pdf"}],
+        }
+        sent = await curl(
+            f"{url}/v1/documents", "-X", "POST", *bearer(g22), *json_type,
+            "--data-binary", json.dumps(body),
+        )  # fmt: skip
+        assert sent.status == 202, sent.body
+        (item,) = (await curl(f"{url}/v1/inbox?wait=20", *bearer(h29))).json()["items"]
+        listed = (await curl(f"{url}/v1/inbox/{item['delivery_id']}", *bearer(h29))).json()
+        (link,) = listed["attachments"]
+        assert link["name"] == "Tờ trình.pdf" and link["size_bytes"] == 3 << 20
+        fetched = tmp_path / "fetched.pdf"
+        got = await curl(f"{url}{link['href']}", *bearer(h29), save_to=fetched)
+        assert got.status == 200 and fetched.read_bytes() == scan.read_bytes()
+
+        big = tmp_path / "big.bin"
+        big.write_bytes(b"\0" * (5 << 20))
+        too_big = await curl(
+            f"{url}/v1/attachments", "-X", "POST", *bearer(g22), "--data-binary", f"@{big}"
+        )
+        assert too_big.status == 413 and too_big.content_type == PROBLEM
+        unknown = {**body, "attachments": [{**attachment, "blob_ref": "sha256:" + "0" * 64}]}
+        refused = await curl(
+            f"{url}/v1/documents", "-X", "POST", *bearer(g22), *json_type,
+            "--data-binary", json.dumps(unknown),
+        )  # fmt: skip
+        assert refused.status == 422 and refused.json()["type"] == "/problems/unknown-attachment"
