@@ -44,8 +44,8 @@ __all__ = [
 #: ``CREATE TABLE IF NOT EXISTS`` can fail with a unique violation on pg_type).
 _SCHEMA_LOCK = 0x646F63627573  # "docbus"
 #: Bumped whenever the tables change; a store of another version is refused, not guessed
-#: at, except version 3, which lacked only the documents' digests (a column is added).
-SCHEMA_VERSION = "4"
+#: at, except the versions :data:`_MIGRATIONS` brings up to this one.
+SCHEMA_VERSION = "5"
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS docbus_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS documents (
@@ -65,6 +65,13 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS history_delivery ON history (doc, recipient)",
     "CREATE INDEX IF NOT EXISTS documents_sent_at ON documents (sent_at)",
 )
+#: What brings a store of an older version to the next one. The schema's statements run
+#: only on a new store: CREATE INDEX locks its table even when the index exists, and a
+#: router opening the store while another writes could deadlock with it.
+_MIGRATIONS = {
+    "3": ("ALTER TABLE documents ADD COLUMN digest {bytes}",),  # the records' digests
+    "4": ("CREATE INDEX IF NOT EXISTS documents_sent_at ON documents (sent_at)",),  # console
+}
 #: How many recent documents' sequence numbers the writer remembers (about 150 bytes each).
 _REMEMBERED_DOCUMENTS = 400_000
 #: Codes after which a delivery no longer waits for acceptance.
@@ -197,31 +204,33 @@ class SqlTrackingStore:
         cursor.execute(self._sql("SELECT value FROM docbus_meta WHERE name = ?"), ("schema",))
         found = cursor.fetchone()
         has_tables = bool(self._tables(cursor))
-        if found is not None and found[0] == "3":  # the one change since: digests
-            cursor.execute(f"ALTER TABLE documents ADD COLUMN digest {binary}")
+        version = found[0] if found is not None else None
+        while version in _MIGRATIONS:
+            for statement in _MIGRATIONS[version]:
+                cursor.execute(statement.replace("{bytes}", binary))
+            version = str(int(version) + 1)
             cursor.execute(
-                self._sql("UPDATE docbus_meta SET value = ? WHERE name = ?"),
-                (SCHEMA_VERSION, "schema"),
+                self._sql("UPDATE docbus_meta SET value = ? WHERE name = ?"), (version, "schema")
             )
-            found = (SCHEMA_VERSION,)
-        if (found is None and has_tables) or (found is not None and found[0] != SCHEMA_VERSION):
-            version = found[0] if found else "1"
+        if (version is None and has_tables) or (version is not None and version != SCHEMA_VERSION):
             raise ConfigurationError(
-                f"the tracking store has schema version {version}, this docbus needs "
+                f"the tracking store has schema version {version or '1'}, this docbus needs "
                 f"{SCHEMA_VERSION}: move it aside and run `docbus track --rebuild`"
             )
-        for statement in _SCHEMA[1:]:
+        if version is None:  # a new store
+            for statement in _SCHEMA[1:]:
+                cursor.execute(
+                    statement.replace("{serial}", serial)
+                    .replace("{without_rowid}", without_rowid)
+                    .replace("{bytes}", binary)
+                )
             cursor.execute(
-                statement.replace("{serial}", serial)
-                .replace("{without_rowid}", without_rowid)
-                .replace("{bytes}", binary)
+                self._sql(
+                    "INSERT INTO docbus_meta (name, value) VALUES (?, ?)"
+                    " ON CONFLICT (name) DO NOTHING"
+                ),
+                ("schema", SCHEMA_VERSION),
             )
-        cursor.execute(
-            self._sql(
-                "INSERT INTO docbus_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING"
-            ),
-            ("schema", SCHEMA_VERSION),
-        )
         self._db.commit()
         cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM documents")
         self._last_seq = int(cursor.fetchone()[0])

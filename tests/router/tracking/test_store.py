@@ -196,8 +196,9 @@ def test_digests_come_back_for_the_ids_asked(store: SqlTrackingStore) -> None:
     assert found == {i: i.encode().ljust(16, b".") for i in ids}
 
 
-def test_a_version_3_store_gains_the_digest_column(tmp_path: Path) -> None:
-    """A store of schema 3 (before digests) opens: the column is added, its rows kept."""
+def test_a_version_3_store_is_brought_up_to_date(tmp_path: Path) -> None:
+    """A store of schema 3 (before digests and the sent_at index) opens: the column and
+    the index are added, its rows kept."""
     import sqlite3
 
     from router.tracking._store import SCHEMA_VERSION
@@ -209,6 +210,7 @@ def test_a_version_3_store_gains_the_digest_column(tmp_path: Path) -> None:
     current.close()
     old = sqlite3.connect(path)  # make it what version 3 wrote
     old.execute("ALTER TABLE documents DROP COLUMN digest")
+    old.execute("DROP INDEX documents_sent_at")
     old.execute("UPDATE docbus_meta SET value = '3' WHERE name = 'schema'")
     old.commit()
     old.close()
@@ -218,8 +220,11 @@ def test_a_version_3_store_gains_the_digest_column(tmp_path: Path) -> None:
     assert reopened.document("OLD") is not None
     assert reopened.digests(["OLD", "NEW"]) == {"NEW": b"n" * 16}
     reopened.close()
-    meta = sqlite3.connect(path).execute("SELECT value FROM docbus_meta").fetchall()
-    assert meta == [(SCHEMA_VERSION,)] and SCHEMA_VERSION == "4"
+    migrated = sqlite3.connect(path)
+    meta = migrated.execute("SELECT value FROM docbus_meta").fetchall()
+    assert meta == [(SCHEMA_VERSION,)] and SCHEMA_VERSION == "5"
+    indexes = migrated.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
+    assert ("documents_sent_at",) in indexes
 
 
 def test_what_an_agency_sent_and_when_deliveries_arrived(store: SqlTrackingStore) -> None:
