@@ -214,6 +214,10 @@ class Receiver(Service):
         #: what was last handed over: handled once the next is asked for
         self._previous: list[ReceivedDocument] = []
         self._uncommitted: dict[TopicPartition, int] = {}
+        #: offsets of the deliveries taken and not yet handled, by partition: the inbox is
+        #: committed no further than the oldest, so they may be answered in any order
+        self._open: dict[TopicPartition, set[int]] = {}
+        self._committed: dict[TopicPartition, int] = {}
         self._fetching: asyncio.Task[None] | None = None
         self._lifecycle = Lifecycle(f"Receiver({agency})")
         self._trace_records = settings.traces_records
@@ -252,8 +256,7 @@ class Receiver(Service):
         if not self._lifecycle.closing():
             return
         try:
-            if all(r.handled for r in self._previous) and not self._buffer:
-                await self._commit()
+            await self._commit()  # up to the oldest delivery not handled: nothing is lost
         finally:
             await self._close()
 
@@ -294,17 +297,26 @@ class Receiver(Service):
         """The next document not yet handled; the previous one is now handled."""
         return (await self._hand_over(1))[0]
 
-    async def batches(self, max_documents: int = 500) -> AsyncIterator[list[ReceivedDocument]]:
+    async def batches(
+        self, max_documents: int = 500, *, answer_later: bool = False
+    ) -> AsyncIterator[list[ReceivedDocument]]:
         """The documents not yet handled, as many at once as have arrived (up to
         ``max_documents``), express first. Asking for the next batch marks each document
         of the previous one handled, in one transaction, durably before it is handed over;
-        answer a batch at once with :meth:`notify_many`."""
-        while True:
-            yield await self._hand_over(max_documents)
+        answer a batch at once with :meth:`notify_many`.
 
-    async def _hand_over(self, limit: int) -> list[ReceivedDocument]:
+        With ``answer_later``, a document stays unhandled until it is answered or acked,
+        in any order, while the next batches come: the inbox is committed only up to the
+        oldest one unhandled, so a restart hands those over again (and skips the rest).
+        Bound what you hold: the receiver keeps every unhandled document it handed over."""
+        while True:
+            yield await self._hand_over(max_documents, handle_previous=not answer_later)
+
+    async def _hand_over(
+        self, limit: int, *, handle_previous: bool = True
+    ) -> list[ReceivedDocument]:
         """Up to ``limit`` documents not yet handled (at least one), once those handed
-        over before are marked handled."""
+        over before are marked handled (unless not ``handle_previous``)."""
         self._lifecycle.require_open()
         if self._previous:  # durable before the next are handed over; one transaction
             await asyncio.gather(*(received.ack() for received in self._previous))
@@ -324,8 +336,9 @@ class Receiver(Service):
                 if fetching.done():
                     self._fetching = None
         buffer = self._buffer
-        self._previous = [buffer.popleft() for _ in range(min(limit, len(buffer)))]
-        return self._previous
+        taken = [buffer.popleft() for _ in range(min(limit, len(buffer)))]
+        self._previous = taken if handle_previous else []
+        return taken
 
     async def notify(
         self,
@@ -399,6 +412,9 @@ class Receiver(Service):
             return done
         store, dedupe = self._opened_store()
         received.handled = True
+        self._open.get(TopicPartition(received.topic, received.partition), set()).discard(
+            received.offset
+        )  # its mark is written before any commit (_commit waits for the marks)
         # Queued in order for the one store thread: a later read sees this mark.
         written = store.call(dedupe.mark_handled, received.key)
         self._marking.add(written)
@@ -422,12 +438,22 @@ class Receiver(Service):
             self._marking.discard(written)
 
     async def _commit(self) -> None:
+        """Commit each partition up to the oldest delivery not handled (all it read when
+        every one is handled); the rest of it is committed once they are."""
         await self._marks_written()  # a committed offset never runs ahead of its marks
         if not self._uncommitted or self._source is None:
             return
-        offsets, self._uncommitted = self._uncommitted, {}
+        offsets = {}
+        for tp, end in self._uncommitted.items():
+            open_offsets = self._open.get(tp)
+            offsets[tp] = min(end, min(open_offsets)) if open_offsets else end
+        self._uncommitted = {tp: end for tp, end in self._uncommitted.items() if offsets[tp] < end}
+        offsets = {tp: at for tp, at in offsets.items() if at > self._committed.get(tp, -1)}
+        if not offsets:
+            return
         try:
             await self._source.commit(offsets)
+            self._committed.update(offsets)
         except Exception as exc:
             if not isinstance(exc.__cause__, CommitFailedError | IllegalStateError):
                 raise
@@ -514,6 +540,10 @@ class Receiver(Service):
         if refused:
             await store.call(_rejected, dedupe, list(refused))
         in_hand.update(new)  # only now: a failure above reads the batch again
+        for item in new.values():
+            self._open.setdefault(TopicPartition(item.topic, item.partition), set()).add(
+                item.offset
+            )
         return list(new.values())
 
     async def _ingest(self, record: Any) -> ReceivedDocument | _Refused | None:

@@ -23,6 +23,8 @@ __all__ = ["AgencyInbox", "delivery_id"]
 
 #: Deliveries handed out at once, at most.
 _BATCH = 200
+#: Deliveries handed out and unanswered beyond which the inbox stops taking new ones.
+_MOST_PENDING = 2000
 
 
 def delivery_id(received: ReceivedDocument) -> str:
@@ -32,7 +34,8 @@ def delivery_id(received: ReceivedDocument) -> str:
 
 
 class AgencyInbox:
-    """One agency's pending deliveries, refilled from its inbox when all are answered."""
+    """One agency's deliveries, each pending until answered (in any order), new ones taken
+    as they arrive."""
 
     def __init__(self, agency: str, settings: Settings) -> None:
         self.agency = agency
@@ -85,8 +88,10 @@ class AgencyInbox:
         return True
 
     async def _pull(self) -> None:
-        async for batch in self._receiver.batches(max_documents=_BATCH):
+        """Take deliveries as they come, each pending until answered in any order; stop
+        taking more only while :data:`_MOST_PENDING` wait unanswered."""
+        async for batch in self._receiver.batches(max_documents=_BATCH, answer_later=True):
             async with self._changed:
                 self._pending.update((delivery_id(r), r) for r in batch)
                 self._changed.notify_all()
-                await self._changed.wait_for(lambda: not self._pending)
+                await self._changed.wait_for(lambda: len(self._pending) < _MOST_PENDING)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from consumers import Receiver, Reply, SqliteDedupeStore
+from consumers import ReceivedDocument, Receiver, Reply, SqliteDedupeStore
 from docbus import ClientMetrics, ClientStateError, Settings
 from producers import Sender
 from schemas import (
@@ -448,3 +448,31 @@ async def test_asking_for_the_next_batch_marks_the_previous_handled_in_one_trans
     assert handed.isdisjoint(r.document.document_id for r in rest)
     assert handed | {r.document.document_id for r in rest} == {d.document_id for d in docs}
     store.close()
+
+
+async def test_answered_in_any_order_the_rest_keep_coming(settings: Settings) -> None:
+    """With answer_later, a delivery left unanswered does not hold the next ones back;
+    after a restart only it is handed over again, those answered after it are not."""
+    first, second, third = (letter(number=n) for n in (1, 2, 3))
+    await deliver(settings, [first, second])
+    async with Receiver(agency=H29, settings=settings) as receiver:
+        batches = receiver.batches(max_documents=10, answer_later=True)
+        held: list[ReceivedDocument] = []
+        while len(held) < 2:
+            held += await asyncio.wait_for(anext(batches), 10)
+        by_id = {r.document.document_id: r for r in held}
+        await by_id[second.document_id].notify(StatusCode.ACCEPTED)  # the first waits
+        await deliver(settings, [third])
+        (later,) = await asyncio.wait_for(anext(batches), 10)  # not held back by the first
+        assert later.document.document_id == third.document_id
+        await later.notify(StatusCode.ACCEPTED)
+        assert not by_id[first.document_id].handled
+    async with Receiver(agency=H29, settings=settings) as again:
+        (redelivered,) = await take(again, 1)
+        assert redelivered.document.document_id == first.document_id
+        with pytest.raises(TimeoutError):
+            await take(again, 1, timeout_s=2)
+        await redelivered.notify(StatusCode.ACCEPTED)
+    async with Receiver(agency=H29, settings=settings) as last:
+        with pytest.raises(TimeoutError):
+            await take(last, 1, timeout_s=2)

@@ -320,3 +320,41 @@ async def test_a_large_attachment_is_streamed_through(settings: Settings, tmp_pa
             "--data-binary", json.dumps(unknown),
         )  # fmt: skip
         assert refused.status == 422 and refused.json()["type"] == "/problems/unknown-attachment"
+
+
+async def test_an_unanswered_delivery_holds_nothing_back(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A system that leaves one delivery unanswered still gets the next ones; answered in
+    any order, none comes back, and the unanswered one stays handed out."""
+    await ensure_topics(settings, [G22, H29])
+    tokens = TokenStore(tmp_path / "tokens.sqlite")
+    g22, h29 = tokens.issue(G22), tokens.issue(H29)
+
+    async def send(subject: str) -> str:
+        sent = await curl(
+            f"{url}/v1/documents", "-X", "POST", *bearer(g22),
+            "-H", "Content-Type: application/json", "--data-binary",
+            json.dumps({"sender": G22, "recipients": [H29], "subject": subject}),
+        )  # fmt: skip
+        assert sent.status == 202, sent.body
+        return str(sent.json()["document_id"])
+
+    async def inbox_until(count: int) -> dict[str, str]:
+        for _ in range(100):
+            items = (await curl(f"{url}/v1/inbox?wait=1", *bearer(h29))).json()["items"]
+            if len(items) >= count:
+                return {i["document_id"]: i["delivery_id"] for i in items}
+        raise AssertionError(f"fewer than {count} deliveries: {items}")
+
+    async with Router(settings=settings), serving(settings, tokens) as url:
+        first, second = await send("V/v thứ nhất"), await send("V/v thứ hai")
+        waiting = await inbox_until(2)
+        answered = await curl(
+            f"{url}/v1/inbox/{waiting[second]}/status", "-X", "POST", *bearer(h29),
+            "-H", "Content-Type: application/json", "--data-binary", '{"status_code": "03"}',
+        )  # fmt: skip
+        assert answered.status == 200
+        third = await send("V/v thứ ba")
+        now = await inbox_until(2)
+        assert set(now) == {first, third}
