@@ -55,6 +55,14 @@ async def curl(url: str, *args: str, check: bool = True, save_to: Path | None = 
     return Answer(int(status), content_type, body)
 
 
+async def post_json(url: str, token: str, body: Any) -> Answer:
+    """``body`` POSTed as JSON to ``url`` with ``token``."""
+    json_type = ("-H", "Content-Type: application/json")
+    return await curl(
+        url, "-X", "POST", *bearer(token), *json_type, "--data-binary", json.dumps(body)
+    )
+
+
 def bearer(token: str) -> tuple[str, str]:
     return ("-H", f"Authorization: Bearer {token}")
 

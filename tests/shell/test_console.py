@@ -4,7 +4,6 @@ an operator sees the bus's figures. Screenshots are kept in ``test-artifacts/con
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from router import Router
 from shell.gateway import TokenStore
 from tests.debian import require_debian_tool
 from tests.helpers import G22, H29, ensure_topics, produce_raw
-from tests.shell.gateway_support import bearer, curl, serving
+from tests.shell.gateway_support import post_json, serving
 
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "console"
 #: Chromium as root on a closed network: no sandbox, no calls home.
@@ -69,10 +68,7 @@ async def test_a_clerk_accepts_and_the_sender_sees_it(
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     async with Router(settings=settings), serving(settings, tokens) as url, async_playwright() as p:
         body = {"sender": G22, "recipients": [H29], "subject": SUBJECT, "priority": 3}
-        sent = await curl(
-            f"{url}/v1/documents", "-X", "POST", *bearer(g22),
-            "-H", "Content-Type: application/json", "--data-binary", json.dumps(body),
-        )  # fmt: skip
+        sent = await post_json(f"{url}/v1/documents", g22, body)
         assert sent.status == 202, sent.body
         document_id = sent.json()["document_id"]
         outbox = f"{settings.topic_prefix}.outbox.{G22}"

@@ -14,7 +14,7 @@ from docbus import MetricsServer, Settings
 from router import Router
 from shell.gateway import GatewayLimits, GatewayMetrics, TokenStore
 from tests.helpers import G22, H29, ensure_topics, eventually, run_docbus
-from tests.shell.gateway_support import PROBLEM, Answer, bearer, curl, serving
+from tests.shell.gateway_support import PROBLEM, Answer, bearer, curl, post_json, serving
 
 REAL = Path(__file__).parents[1] / "data" / "edxml" / "real"
 
@@ -47,10 +47,7 @@ async def test_send_and_track_with_curl(settings: Settings, tmp_path: Path) -> N
     g22, h29 = tokens.issue(G22), tokens.issue(H29)
     body = {"sender": G22, "recipients": [H29], "subject": "V/v thử cổng HTTP"}
     async with Router(settings=settings), serving(settings, tokens) as url:
-        sent = await curl(
-            f"{url}/v1/documents", "-X", "POST", *bearer(g22),
-            "-H", "Content-Type: application/json", "--data-binary", json.dumps(body),
-        )  # fmt: skip
+        sent = await post_json(f"{url}/v1/documents", g22, body)
         assert sent.status == 202, sent.body
         document_id = sent.json()["document_id"]
         assert document_id.startswith(f"{G22},")
@@ -170,11 +167,11 @@ async def test_the_inbox_with_curl(settings: Settings, tmp_path: Path) -> None:
     async with Router(settings=settings), serving(settings, tokens) as url:
         empty = await curl(f"{url}/v1/inbox?wait=0", *bearer(h29))
         assert empty.status == 200 and empty.json() == {"items": []}
-        sent = await curl(
-            f"{url}/v1/documents", "-X", "POST", *bearer(g22),
-            "-H", "Content-Type: application/json", "--data-binary",
-            json.dumps({"sender": G22, "recipients": [H29], "subject": "V/v hộp thư qua HTTP"}),
-        )  # fmt: skip
+        sent = await post_json(
+            f"{url}/v1/documents",
+            g22,
+            {"sender": G22, "recipients": [H29], "subject": "V/v hộp thư qua HTTP"},
+        )
         assert sent.status == 202, sent.body
         listed = await curl(f"{url}/v1/inbox?wait=20", *bearer(h29))
         (item,) = listed.json()["items"]
@@ -189,23 +186,17 @@ async def test_the_inbox_with_curl(settings: Settings, tmp_path: Path) -> None:
         assert "V/v hộp thư qua HTTP" in as_xml.body
         not_mine = await curl(f"{url}/v1/inbox/{delivery}", *bearer(g22))
         assert not_mine.status == 404
-        bad_code = await curl(
-            f"{url}/v1/inbox/{delivery}/status", "-X", "POST", *bearer(h29),
-            "-H", "Content-Type: application/json", "--data-binary", '{"status_code": "13"}',
-        )  # fmt: skip
+        bad_code = await post_json(f"{url}/v1/inbox/{delivery}/status", h29, {"status_code": "13"})
         assert bad_code.status == 422 and bad_code.content_type == PROBLEM
-        answered = await curl(
-            f"{url}/v1/inbox/{delivery}/status", "-X", "POST", *bearer(h29),
-            "-H", "Content-Type: application/json",
-            "--data-binary", '{"status_code": "03", "description": "Đã vào sổ"}',
-        )  # fmt: skip
+        answered = await post_json(
+            f"{url}/v1/inbox/{delivery}/status",
+            h29,
+            {"status_code": "03", "description": "Đã vào sổ"},
+        )
         assert answered.status == 200, answered.body
         again = await curl(f"{url}/v1/inbox?wait=1", *bearer(h29))
         assert again.json() == {"items": []}
-        twice = await curl(
-            f"{url}/v1/inbox/{delivery}/status", "-X", "POST", *bearer(h29),
-            "-H", "Content-Type: application/json", "--data-binary", '{"status_code": "05"}',
-        )  # fmt: skip
+        twice = await post_json(f"{url}/v1/inbox/{delivery}/status", h29, {"status_code": "05"})
         assert twice.status == 404
 
         async def status_seen() -> bool:
@@ -229,20 +220,19 @@ async def test_a_delivery_handed_out_survives_a_gateway_restart(
     g22, h29 = tokens.issue(G22), tokens.issue(H29)
     async with Router(settings=settings):
         async with serving(settings, tokens) as url:
-            sent = await curl(
-                f"{url}/v1/documents", "-X", "POST", *bearer(g22),
-                "-H", "Content-Type: application/json", "--data-binary",
-                json.dumps({"sender": G22, "recipients": [H29], "subject": "V/v khởi động lại"}),
-            )  # fmt: skip
+            sent = await post_json(
+                f"{url}/v1/documents",
+                g22,
+                {"sender": G22, "recipients": [H29], "subject": "V/v khởi động lại"},
+            )
             assert sent.status == 202
             (first,) = (await curl(f"{url}/v1/inbox?wait=20", *bearer(h29))).json()["items"]
         async with serving(settings, tokens) as url:  # the gateway comes back
             (again,) = (await curl(f"{url}/v1/inbox?wait=20", *bearer(h29))).json()["items"]
             assert again["delivery_id"] == first["delivery_id"]
-            answered = await curl(
-                f"{url}/v1/inbox/{again['delivery_id']}/status", "-X", "POST", *bearer(h29),
-                "-H", "Content-Type: application/json", "--data-binary", '{"status_code": "03"}',
-            )  # fmt: skip
+            answered = await post_json(
+                f"{url}/v1/inbox/{again['delivery_id']}/status", h29, {"status_code": "03"}
+            )
             assert answered.status == 200
         async with serving(settings, tokens) as url:
             assert (await curl(f"{url}/v1/inbox?wait=2", *bearer(h29))).json() == {"items": []}
@@ -332,11 +322,9 @@ async def test_an_unanswered_delivery_holds_nothing_back(
     g22, h29 = tokens.issue(G22), tokens.issue(H29)
 
     async def send(subject: str) -> str:
-        sent = await curl(
-            f"{url}/v1/documents", "-X", "POST", *bearer(g22),
-            "-H", "Content-Type: application/json", "--data-binary",
-            json.dumps({"sender": G22, "recipients": [H29], "subject": subject}),
-        )  # fmt: skip
+        sent = await post_json(
+            f"{url}/v1/documents", g22, {"sender": G22, "recipients": [H29], "subject": subject}
+        )
         assert sent.status == 202, sent.body
         return str(sent.json()["document_id"])
 
@@ -350,10 +338,9 @@ async def test_an_unanswered_delivery_holds_nothing_back(
     async with Router(settings=settings), serving(settings, tokens) as url:
         first, second = await send("V/v thứ nhất"), await send("V/v thứ hai")
         waiting = await inbox_until(2)
-        answered = await curl(
-            f"{url}/v1/inbox/{waiting[second]}/status", "-X", "POST", *bearer(h29),
-            "-H", "Content-Type: application/json", "--data-binary", '{"status_code": "03"}',
-        )  # fmt: skip
+        answered = await post_json(
+            f"{url}/v1/inbox/{waiting[second]}/status", h29, {"status_code": "03"}
+        )
         assert answered.status == 200
         third = await send("V/v thứ ba")
         now = await inbox_until(2)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from router import Router
 from shell import free_port
 from shell.gateway import TokenStore
 from tests.helpers import G22, H29, cli_env, ensure_topics
-from tests.shell.gateway_support import bearer, curl
+from tests.shell.gateway_support import bearer, curl, post_json
 
 
 @contextlib.contextmanager
@@ -59,11 +58,11 @@ async def test_a_killed_gateway_hands_the_delivery_out_again(
     async with Router(settings=settings):
         with gateway_process(settings, port, log) as gateway:
             await serving_at(url, gateway)
-            sent = await curl(
-                f"{url}/v1/documents", "-X", "POST", *bearer(g22),
-                "-H", "Content-Type: application/json", "--data-binary",
-                json.dumps({"sender": G22, "recipients": [H29], "subject": "V/v cổng bị tắt"}),
-            )  # fmt: skip
+            sent = await post_json(
+                f"{url}/v1/documents",
+                g22,
+                {"sender": G22, "recipients": [H29], "subject": "V/v cổng bị tắt"},
+            )
             assert sent.status == 202, sent.body
             (first,) = (await curl(f"{url}/v1/inbox?wait=20", *bearer(h29))).json()["items"]
             gateway.kill()  # between hand-out and status
@@ -71,10 +70,9 @@ async def test_a_killed_gateway_hands_the_delivery_out_again(
             await serving_at(url, gateway)
             (again,) = (await curl(f"{url}/v1/inbox?wait=20", *bearer(h29))).json()["items"]
             assert again["delivery_id"] == first["delivery_id"]
-            answered = await curl(
-                f"{url}/v1/inbox/{again['delivery_id']}/status", "-X", "POST", *bearer(h29),
-                "-H", "Content-Type: application/json", "--data-binary", '{"status_code": "03"}',
-            )  # fmt: skip
+            answered = await post_json(
+                f"{url}/v1/inbox/{again['delivery_id']}/status", h29, {"status_code": "03"}
+            )
             assert answered.status == 200
             gateway.kill()  # after the status, before any commit
         with gateway_process(settings, port, log) as gateway:
