@@ -67,8 +67,12 @@ def console_routes(gateway: GatewayState) -> APIRouter:
         return HTMLResponse(html, status_code=status)
 
     def signed_in(request: Request) -> Caller | None:
+        """Who the session's token acts for (its rate limit applies), or None."""
         token = request.cookies.get(COOKIE, "")
-        return gateway.tokens.caller(token) if token else None
+        who = gateway.tokens.caller(token) if token else None
+        if who is not None:
+            gateway.admit(token)  # pages cost more than API calls: the same budget
+        return who
 
     def to_sign_in() -> Response:
         return RedirectResponse("/console/sign-in", status_code=303)
