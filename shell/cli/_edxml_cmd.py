@@ -21,7 +21,7 @@ from docbus.edxml import (
     write_status,
 )
 from producers import Sender
-from schemas import Document, StatusNotice, from_json, to_json
+from schemas import Document, SchemaRegistry, StatusNotice, from_json, to_json
 from shell._runtime import bus_settings
 from shell.cli._common import (
     answer,
@@ -60,6 +60,7 @@ def import_command(
     """
     settings = settings_from(blob_dir=blob_dir, **flags)
     blobs = BlobStore(settings.blob_root)
+    registry = SchemaRegistry.load() if as_json else None  # once, not a load a file
     imported: list[ImportedMessage] = []
     failed = 0
     for path in files:
@@ -72,7 +73,7 @@ def import_command(
         imported.append(message)
         click.echo(_describe(message), err=as_json)
         if as_json:
-            emit_json(to_json(_value(message)))
+            emit_json(to_json(_value(message), registry))
     if send and imported:
         receipts = run_async(_send_all(settings, [_value(m) for m in imported]))
         for message, topic in zip(imported, receipts, strict=True):
@@ -160,6 +161,7 @@ def export_command(
         raise click.UsageError("give JSON files or --agency, not both and not neither")
     settings = settings_from(blob_dir=blob_dir, **flags)
     exporter = _Exporter(out_dir, BlobStore(settings.blob_root), as_json)
+    registry = SchemaRegistry.load()
     if agency is not None:
         run_async(_export_received(settings, agency, exporter, max_documents, timeout_s, status))
     else:
@@ -167,7 +169,7 @@ def export_command(
             text = sys.stdin.read() if str(path) == "-" else path.read_text("utf-8")
             for line in filter(str.strip, text.splitlines()):
                 try:
-                    exporter.write(from_json(json.loads(line)))
+                    exporter.write(from_json(json.loads(line), registry))
                 except (DocbusError, ValueError) as exc:
                     click.echo(f"error: {path}: {exc}", err=True)
                     exporter.failed += 1
