@@ -21,6 +21,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from docbus import ConfigurationError
@@ -68,10 +69,12 @@ _SCHEMA = (
 #: What brings a store of an older version to the next one. The schema's statements run
 #: only on a new store: CREATE INDEX locks its table even when the index exists, and a
 #: router opening the store while another writes could deadlock with it.
-_MIGRATIONS = {
-    "3": ("ALTER TABLE documents ADD COLUMN digest {bytes}",),  # the records' digests
-    "4": ("CREATE INDEX IF NOT EXISTS documents_sent_at ON documents (sent_at)",),  # console
-}
+_MIGRATIONS = MappingProxyType(
+    {
+        "3": ("ALTER TABLE documents ADD COLUMN digest {bytes}",),  # the records' digests
+        "4": ("CREATE INDEX IF NOT EXISTS documents_sent_at ON documents (sent_at)",),  # console
+    }
+)
 #: How many recent documents' sequence numbers the writer remembers (about 150 bytes each).
 _REMEMBERED_DOCUMENTS = 400_000
 #: Codes after which a delivery no longer waits for acceptance.
@@ -204,8 +207,8 @@ class SqlTrackingStore:
         cursor.execute(self._sql("SELECT value FROM docbus_meta WHERE name = ?"), ("schema",))
         found = cursor.fetchone()
         has_tables = bool(self._tables(cursor))
-        version = found[0] if found is not None else None
-        while version in _MIGRATIONS:
+        version: str | None = str(found[0]) if found is not None else None
+        while version is not None and version in _MIGRATIONS:
             for statement in _MIGRATIONS[version]:
                 cursor.execute(statement.replace("{bytes}", binary))
             version = str(int(version) + 1)
