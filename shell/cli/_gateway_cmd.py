@@ -183,12 +183,10 @@ def certificate(agency: str | None, server_hosts: tuple[str, ...], ca_dir: Path 
     an agency system's client certificate, or the gateway's server certificate."""
     if not agency and not server_hosts:
         raise click.UsageError("give --agency CODE or --server HOST")
+    if agency and agency not in Directory.load():
+        raise click.BadParameter(f"{agency} is not a party of the directory", param_hint="--agency")
     authority = CertificateAuthority(ca_dir or Settings.from_env().home / "gateway-pki")
     if agency:
-        if agency not in Directory.load():
-            raise click.BadParameter(
-                f"{agency} is not a party of the directory", param_hint="--agency"
-            )
         issued = authority.client(agency)
         click.echo(f"client certificate for {agency}: {issued.cert} (key {issued.key})")
     if server_hosts:

@@ -88,6 +88,22 @@ MISTAKES = [
     ),
     Mistake("revoke a token never issued", ("gateway", "token", "--revoke", "x"), "no live token"),
     Mistake(
+        "client certificates over plain HTTP",
+        ("gateway", "--client-ca", "/etc/hostname"),
+        "--client-ca needs HTTPS",
+    ),
+    Mistake(
+        "a TLS certificate without its key",
+        ("gateway", "--tls-cert", "/etc/hostname"),
+        "give --tls-cert and --tls-key together",
+    ),
+    Mistake("a certificate for nobody", ("gateway", "certificate"), "give --agency CODE"),
+    Mistake(
+        "a certificate for a bad code",
+        ("gateway", "certificate", "--agency", "000.00.00.Z99"),
+        "not a party of the directory",
+    ),
+    Mistake(
         "rebuild from an unreachable broker",
         ("track", "--rebuild", "--bootstrap-servers", _dead()),
         "cannot reach the broker",
