@@ -83,8 +83,7 @@ def console_routes(gateway: GatewayState) -> APIRouter:
 
     @routes.post("/sign-in")
     async def sign_in(request: Request) -> Response:
-        form = urllib.parse.parse_qs((await request.body()).decode("utf-8", "replace"))
-        token = (form.get("token") or [""])[0].strip()
+        token = (await _form(request)).get("token", "").strip()
         if not token or gateway.tokens.caller(token) is None:
             return page("sign_in.html", 401, error="Mã truy cập không đúng hoặc đã bị thu hồi.")
         answer = RedirectResponse("/console", status_code=303)
@@ -125,18 +124,20 @@ def console_routes(gateway: GatewayState) -> APIRouter:
         who = signed_in(request)
         if who is None or who.role != "agency":
             return to_sign_in()
-        form = urllib.parse.parse_qs((await request.body()).decode("utf-8", "replace"))
-        code = (form.get("status_code") or [""])[0]
-        description = (form.get("description") or [""])[0][:500]
-        inbox = await gateway.inbox(who.agency)
-        if code not in _CLERK_ANSWERS or inbox.get(delivery) is None:
-            return page("message.html", 404, who=who, message="Văn bản này không còn chờ xử lý.")
+        form = await _form(request)
+        code, description = form.get("status_code", ""), form.get("description", "")[:500]
         if code == "02" and not description.strip():
             return page("message.html", 422, who=who, message="Từ chối cần ghi rõ lý do.")
         try:
+            inbox = await gateway.inbox(who.agency)
+            if code not in _CLERK_ANSWERS or inbox.get(delivery) is None:
+                gone = "Văn bản này không còn chờ xử lý."
+                return page("message.html", 404, who=who, message=gone)
             await inbox.answer(delivery, code, description or STATUS_LABELS[code])
         except ImpossibleTransition as exc:
             return page("message.html", 409, who=who, message=str(exc))
+        except DocbusError as exc:  # the bus is unreachable: nothing was answered
+            return page("message.html", 503, who=who, message=f"Chưa gửi được: {exc}")
         gateway.metrics.statuses_posted.labels(code).inc()
         return RedirectResponse("/console", status_code=303)
 
@@ -194,3 +195,9 @@ def _party_name(directory: Directory, code: str) -> str:
     except DocbusError:
         return code
     return held[-1].name if held else code
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """A posted HTML form's fields (the first value of each)."""
+    fields = urllib.parse.parse_qs((await request.body()).decode("utf-8", "replace"))
+    return {name: values[0] for name, values in fields.items()}

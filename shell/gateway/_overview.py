@@ -81,8 +81,8 @@ async def bus_overview(
     except DocbusError as exc:
         overview.problems.append(f"dead letters: {exc}")
     try:
+        outboxes = TopicLayout(settings.topic_prefix).outbox_pattern
         for group in (router_group, f"{router_group}-express"):
-            outboxes = TopicLayout(settings.topic_prefix).outbox_pattern
             for topic, lag in (await group_lag(settings, group, outboxes)).items():
                 overview.lag[topic] = overview.lag.get(topic, 0) + lag
     except DocbusError as exc:

@@ -19,7 +19,7 @@ from router import Router
 from shell.gateway import TokenStore
 from tests.debian import require_debian_tool
 from tests.helpers import G22, H29, ensure_topics, produce_raw
-from tests.shell.gateway_support import post_json, serving
+from tests.shell.gateway_support import curl, post_json, serving
 
 ARTIFACTS = (
     Path(
@@ -140,3 +140,24 @@ async def test_a_clerk_accepts_and_the_sender_sees_it(
 
 async def _has(locator: Locator) -> bool:
     return bool(await locator.count())
+
+
+async def test_a_clerks_wrong_answers_are_refused_with_a_page(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Without a browser: a refusal without a reason is 422, a delivery not waiting 404,
+    a page without signing in goes to the sign-in form; each a page, nothing sent."""
+    tokens = TokenStore(tmp_path / "tokens.sqlite")
+    h29 = tokens.issue(H29)
+    jar = str(tmp_path / "cookies")
+    async with serving(settings, tokens) as url:
+        signed = await curl(f"{url}/console/sign-in", "-c", jar, "--data-urlencode", f"token={h29}")
+        assert signed.status == 303
+        no_reason = await curl(
+            f"{url}/console/inbox/0123/status", "-b", jar, "--data", "status_code=02"
+        )
+        assert no_reason.status == 422 and "lý do" in no_reason.body
+        gone = await curl(f"{url}/console/inbox/0123/status", "-b", jar, "--data", "status_code=03")
+        assert gone.status == 404 and "không còn chờ" in gone.body
+        anonymous = await curl(f"{url}/console/inbox/0123/status", "--data", "status_code=03")
+        assert anonymous.status == 303
