@@ -23,7 +23,7 @@ from docbus._exceptions import BlobError, BlobNotFoundError
 __all__ = ["BLOB_REF_PREFIX", "BlobStore", "BlobWriter", "StoredBlob"]
 
 BLOB_REF_PREFIX = "sha256:"
-_REF = re.compile(r"^sha256:([0-9a-f]{64})$")
+_REF = re.compile(r"^sha256:([0-9a-f]{64})\Z")
 _CHUNK = 1 << 20
 
 

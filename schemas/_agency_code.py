@@ -12,12 +12,12 @@ __all__ = ["GROUP_PREFIX", "AgencyCode", "is_party_id", "top_level_of"]
 
 #: A recipient that names a group of agencies rather than one: ``group:<name>``.
 GROUP_PREFIX = "group:"
-_GROUP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_GROUP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\Z")
 
-_PATTERN = re.compile(r"^(\d{3})\.(\d{2})\.(\d{2})\.([A-Z]\d{2})$")
+_PATTERN = re.compile(r"^(\d{3})\.(\d{2})\.(\d{2})\.([A-Z]\d{2})\Z")
 #: Ids outside the national scheme: the platform's hosted tenants (``vxp.saas.03``),
 #: enterprises known by tax code (``020100107370``), external gateways, short aliases.
-_OTHER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_OTHER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 #: What starts like a national code must be one (``000.00.00.XYZ`` is a typo, not an id).
 _NATIONAL_LOOK = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.")
 
@@ -39,21 +39,17 @@ class AgencyCode:
             raise MalformedAgencyCodeError(
                 f"{code!r} is not an agency code of the form 000.00.00.G22"
             )
-        level4, level3, level2, level1 = match.groups()
-        if (level3 != "00" and level2 == "00") or (level4 != "000" and level3 == "00"):
+        if not _levels_hold(match):
             raise MalformedAgencyCodeError(
                 f"{code!r} names a lower level under an empty higher one"
             )
-        return cls(level4, level3, level2, level1)
+        return cls(*match.groups())
 
     @staticmethod
     def is_valid(code: str) -> bool:
-        """Whether ``code`` parses."""
-        try:
-            AgencyCode.parse(code)
-        except MalformedAgencyCodeError:
-            return False
-        return True
+        """Whether ``code`` parses (checked without building it: every record's codes pass here)."""
+        match = _PATTERN.match(code)
+        return match is not None and _levels_hold(match)
 
     @staticmethod
     def is_group(recipient: str) -> bool:
@@ -94,10 +90,20 @@ def top_level_of(code: str) -> str:
     """The top-level party ``code`` belongs to: an agency code's level-1 agency, or the id
     itself for a party outside the national scheme (it has no sub-units)."""
     if _NATIONAL_LOOK.match(code):
-        return AgencyCode.parse(code).top_level
+        match = _PATTERN.match(code)
+        if match is None or not _levels_hold(match):
+            AgencyCode.parse(code)  # raises, saying why
+        assert match is not None
+        return f"000.00.00.{match[4]}"
     if not _OTHER_ID.match(code):
         raise MalformedAgencyCodeError(
             f"{code!r} is not an agency code of the form 000.00.00.G22 or a party id "
             "(1-64 letters, digits, '.', '_', '-')"
         )
     return code
+
+
+def _levels_hold(match: re.Match[str]) -> bool:
+    """No lower level under an empty higher one (``000.05.00.G22`` is no unit)."""
+    level4, level3, level2 = match[1], match[2], match[3]
+    return (level3 == "00" or level2 != "00") and (level4 == "000" or level3 != "00")

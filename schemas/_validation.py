@@ -41,10 +41,10 @@ MAX_ATTACHMENT_NAME = 200
 MAX_RECIPIENTS = 1000
 MAX_DOCUMENT_ID = 200
 #: ``<sender code>,<yyyy/MM/dd>,<number>/<notation>``, the national form.
-_NATIONAL_DOCUMENT_ID = re.compile(r"^[^,\s]+,\d{4}/\d{2}/\d{2},[^,]+/[^,]+$")
+_NATIONAL_DOCUMENT_ID = re.compile(r"^[^,\s]+,\d{4}/\d{2}/\d{2},[^,]+/[^,]+\Z")
 #: Other ids real systems give documents: UUIDs, ``GW-20251014073327634-773``.
-_OPAQUE_DOCUMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_OPAQUE_DOCUMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*\Z")
+_SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
 
 
 def envelope_problems(doc: Document | DocumentEnvelope) -> list[str]:

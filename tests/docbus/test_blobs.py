@@ -50,6 +50,8 @@ def test_bad_reference(tmp_path: Path) -> None:
     """A reference that is not sha256:<64 hex> is refused."""
     with pytest.raises(BlobError, match="not a blob reference"):
         BlobStore(tmp_path).read("../../etc/passwd")
+    with pytest.raises(BlobError, match="not a blob reference"):
+        BlobStore(tmp_path).read("sha256:" + "0" * 64 + "\n")
 
 
 def test_corrupt_blob_is_detected(tmp_path: Path) -> None:

@@ -115,6 +115,20 @@ def test_the_ids_real_exchanges_use_pass(change: dict) -> None:
     assert document_problems(dataclasses.replace(letter(), **change)) == []
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"document_id": "GW-20251014073327634-773\n"},
+        {"sender": "000.00.00.G22\n"},
+        {"recipients": ("vxp.saas.02\n",)},
+        {"recipients": ("group:provinces\n",)},
+    ],
+)
+def test_a_trailing_newline_is_not_part_of_an_id(change: dict) -> None:
+    """An id with a newline after it is refused (a ``$`` in a pattern would let it pass)."""
+    assert document_problems(dataclasses.replace(letter(), **change)) != []
+
+
 def test_group_recipients() -> None:
     """group:<name> is a valid recipient; an empty or malformed group name is not."""
     assert document_problems(letter(recipients=("group:provinces", H29))) == []
