@@ -33,6 +33,7 @@ from docbus import (
     start_producer,
 )
 from docbus.directory import Directory
+from docbus.process import tune_service_heap
 from producers.simulation import DocumentMix, bad_records
 from router import Router, ensure_bus_topics
 from schemas import BUS_AGENCY, Codec, TopicLayout
@@ -77,6 +78,7 @@ async def bench_router(
         ),
     )
     records = documents + bad
+    tune_service_heap()  # as a router process does once started (``docbus router``)
     runs: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="docbus-bench-") as state:
         run_settings = settings.replace(home=Path(state), keys_dir=settings.keys_root)
