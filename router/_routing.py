@@ -75,6 +75,9 @@ class Outgoing:
     key: bytes | None = None
     headers: Headers = field(default_factory=list)
     partition: int | None = None
+    #: The bus's own notice (a redirect, a rejection): not signed yet; the router signs
+    #: those of a batch together (:meth:`RoutingCore.signed`) before it produces them.
+    unsigned: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +112,8 @@ class RoutingCore:
 
     A record must be signed by the owner of the outbox it came from, with a key of the
     directory's valid today (``keys`` stands in while the directory carries none); the
-    notices the bus writes itself are signed by ``signer``.
+    notices the bus writes itself come out unsigned (:attr:`Outgoing.unsigned`): the caller
+    signs those of a batch together with :meth:`signed`, by ``signer``.
     """
 
     def __init__(
@@ -250,8 +254,8 @@ class RoutingCore:
             headers=[
                 (HEADER_ADDRESSED_TO, resolution.requested.encode()),
                 (HEADER_REDIRECTED_TO, ",".join(a.code for a in resolution.agencies).encode()),
-                *self._signer.headers(value),
             ],
+            unsigned=True,
         )
 
     def _route_notice(self, record: IncomingRecord, owner: str, notice: StatusNotice) -> Routed:
@@ -345,8 +349,19 @@ class RoutingCore:
             self._layout.inbox(owner),
             value,
             key=document_id.encode(),
-            headers=[(HEADER_ERROR_CLASS, rejected.reason.encode()), *self._signer.headers(value)],
+            headers=[(HEADER_ERROR_CLASS, rejected.reason.encode())],
+            unsigned=True,
         )
+
+    def signed(self, notices: Sequence[Outgoing]) -> list[Outgoing]:
+        """The bus's own ``notices`` signed as one batch (one signature, a proof each)."""
+        if not notices:
+            return []
+        signatures = self._signer.batch_headers([n.value for n in notices])
+        return [
+            Outgoing(n.topic, n.value, n.key, [*n.headers, *extra], n.partition)
+            for n, extra in zip(notices, signatures, strict=True)
+        ]
 
 
 def _forwarded(headers: Sequence[tuple[str, bytes]]) -> Headers:

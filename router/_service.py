@@ -46,7 +46,7 @@ from router._lanes import producer_linger_ms
 from router._metrics import RouterMetrics
 from router._parking import Parking
 from router._revocations import Revocations
-from router._routing import IncomingRecord, Routed, RoutingCore
+from router._routing import IncomingRecord, Outgoing, Routed, RoutingCore
 from router._settlements import SettlementQueue
 from router.tracking import (
     OverdueCounter,
@@ -476,6 +476,7 @@ class Router(Service):
         # What the batch becomes leaves as a batch per partition: at each yield once it has
         # gathered for flush_every_s (the express lane: at once), and at the end.
         batches = PartitionBatches(self._producer)
+        own: list[Outgoing] = []  # the bus's own notices, signed together at each flush
         flush_every_s = 0.0 if lane.express else self._settings.bulk_gather_ms / 1000
         with kafka_errors("delivering routed records"):
             if self._parking.due(now, lane.name, lane.owns):
@@ -483,7 +484,7 @@ class Router(Service):
                     if revoked_since(parked.tp, fetched):
                         continue
                     routed = await self._route_record(
-                        parked.tp, parked.record, batches, parked.deadline
+                        parked.tp, parked.record, batches, own, parked.deadline
                     )
                     outcomes += [routed] if routed is not None else []
                     offset = self._commit_offset(parked.tp)
@@ -507,20 +508,30 @@ class Router(Service):
                     if since_yield == yield_every:
                         since_yield = 0
                         if time.monotonic() - flushed_at >= flush_every_s:
+                            await self._add_signed(own, batches)
                             acks += await batches.flush()
                             flushed_at = time.monotonic()
                         await asyncio.sleep(0)  # let the other lane, acks and fetches in
                     if revoked_since(tp, fetched):
                         break
-                    routed = await self._route_record(tp, record, batches)
+                    routed = await self._route_record(tp, record, batches, own)
                     outcomes += [routed] if routed is not None else []
                 else:
                     self._next_offsets[tp] = records[-1].offset + 1
                     offset = self._commit_offset(tp)
                     assert offset is not None  # just read
                     offsets[tp] = offset
+            await self._add_signed(own, batches)
             acks += await batches.flush()
         return outcomes, acks, offsets
+
+    async def _add_signed(self, own: list[Outgoing], batches: PartitionBatches) -> None:
+        """Sign the bus's own notices gathered so far as one batch and add them to ``batches``."""
+        for out in self._core.signed(own):
+            await batches.add(
+                out.topic, out.value, key=out.key, headers=out.headers, partition=out.partition
+            )
+        own.clear()
 
     def _may_park(self, now: float, deadline: float) -> bool:
         """Whether a notice whose document is unknown may wait (again): before its deadline,
@@ -546,11 +557,12 @@ class Router(Service):
         tp: TopicPartition,
         record: IncomingRecord,
         batches: PartitionBatches,
+        own: list[Outgoing],
         deadline: float | None = None,
     ) -> Routed | None:
-        """Route one record and add what it becomes to ``batches``; None when the record
-        is parked (a notice whose document is not known yet, or one that waits behind
-        such a notice)."""
+        """Route one record and add what it becomes to ``batches`` (the bus's own notices
+        to ``own``, to be signed together); None when the record is parked (a notice whose
+        document is not known yet, or one that waits behind such a notice)."""
         now = time.monotonic()
         deadline = deadline if deadline is not None else now + self._parking.grace_s
         if self._parking.holds(tp, record.key):
@@ -578,6 +590,9 @@ class Router(Service):
                 status_code=routed.status_code,
             )
         for out in routed.outputs:
+            if out.unsigned:
+                own.append(out)
+                continue
             await batches.add(
                 out.topic, out.value, key=out.key, headers=out.headers, partition=out.partition
             )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from docbus import SignatureError
 from docbus.directory import Directory
 from router import RoutingCore
 from schemas import (
@@ -17,6 +18,7 @@ from schemas import (
     HEADER_ERROR_CLASS,
     HEADER_OUTBOX_TIME,
     HEADER_RECIPIENT,
+    HEADER_SIGNATURE,
     VN_TIME,
     Codec,
     StatusCode,
@@ -144,6 +146,27 @@ def test_rejection_notice_says_why(core: RoutingCore, codec: Codec) -> None:
     assert isinstance(notice, StatusNotice)
     assert notice.status_code == StatusCode.REJECTED and notice.from_agency == BUS_AGENCY
     assert notice.document_id == doc.document_id and "G99" in notice.description
+
+
+def test_the_bus_signs_its_own_notices_of_a_batch_together(core: RoutingCore, codec: Codec) -> None:
+    """Rejections come out unsigned; signed as one batch, each verifies alone as the bus's
+    (one signature, a proof each), and a changed byte in one refuses that one only."""
+    bad = [letter(G22, (f"000.00.00.G9{i}",)) for i in range(3)]
+    own = [core.route(Record(LAYOUT.outbox(G22), codec.encode(doc))).outputs[1] for doc in bad]
+    assert all(o.unsigned and not any(n == HEADER_SIGNATURE for n, _ in o.headers) for o in own)
+    signed = core.signed(own)
+    assert [o.value for o in signed] == [o.value for o in own] and not any(
+        o.unsigned for o in signed
+    )
+    assert len({dict(o.headers)[HEADER_SIGNATURE] for o in signed}) == 1
+    assert all(header(o, HEADER_ERROR_CLASS) == "unknown_recipient" for o in signed)
+    keys, today = test_keyring(), dt.datetime.now(VN_TIME).date()
+    for out in signed:
+        assert keys.verify(out.value, out.headers, signer=BUS_AGENCY, day=today)
+    tampered = signed[1].value[:-1] + bytes([signed[1].value[-1] ^ 1])
+    with pytest.raises(SignatureError, match="does not match"):
+        keys.verify(tampered, signed[1].headers, signer=BUS_AGENCY, day=today)
+    assert core.signed([]) == []
 
 
 def test_an_envelope_that_breaks_the_rules_is_dead_lettered(
