@@ -229,3 +229,30 @@ def test_home_flag_and_variable_hold_the_state_wherever_commands_run(tmp_path: P
     assert all(p.name.startswith(H29) for p in (variable / "keys").glob("*.pem"))
     assert any((flagged / "keys").glob("*.pem")) and any((variable / "keys").glob("*.pem"))
     assert list(work.iterdir()) == []
+
+
+def test_a_command_imports_only_what_it_runs() -> None:
+    """``docbus keys list`` does not load the gateway's web framework (FastAPI, Starlette, Jinja2) (nor does a process a
+    command spawns, which re-imports the entry point); ``docbus --help`` lists every command."""
+    probe = (
+        "import sys\n"
+        "from shell.cli import main\n"
+        "try:\n"
+        "    main(['keys', 'list', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in ('fastapi', 'starlette', 'jinja2') if m in sys.modules))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert run.stdout.strip().splitlines()[-1] == "[]", run.stdout
+    listed = subprocess.run(
+        [sys.executable, "-m", "shell.cli", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    for command in ("bench", "demo", "edxml", "gateway", "replay", "router", "track"):
+        assert f"  {command} " in listed, command
