@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import sqlite3
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,10 @@ _SCHEMA_LOCK = 0x646F63627573  # "docbus"
 #: Bumped whenever the tables change; a store of another version is refused, not guessed
 #: at, except the versions :data:`_MIGRATIONS` brings up to this one.
 SCHEMA_VERSION = "5"
+#: How long a SQLite connection waits for another's write lock: sqlite3's default, 5 s,
+#: is shorter than the bulk router's writer may hold it on a saturated machine (a replay
+#: at scale 0.003 once stopped its express router on "database is locked").
+_SQLITE_LOCK_WAIT_S = 60.0
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS docbus_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS documents (
@@ -201,7 +206,11 @@ class SqlTrackingStore:
         serial = "INTEGER" if sqlite else "BIGSERIAL"
         without_rowid = " WITHOUT ROWID" if sqlite else ""
         binary = "BLOB" if sqlite else "BYTEA"
-        if not sqlite:  # routers starting together: one creates the tables, the rest wait
+        # Routers (and their writers) starting together: one makes or migrates the tables,
+        # the rest wait for it, then find them whole.
+        if sqlite:
+            cursor.execute("BEGIN IMMEDIATE")
+        else:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
         cursor.execute(_SCHEMA[0])
         cursor.execute(self._sql("SELECT value FROM docbus_meta WHERE name = ?"), ("schema",))
@@ -266,7 +275,14 @@ class SqlTrackingStore:
             self._db.cursor().executemany(self._sql(statement), rows)
 
     def write(self, batch: WriteBatch) -> None:
-        """Apply a batch: new documents and deliveries (again: no change), effects, history."""
+        """Apply a batch: new documents and deliveries (again: no change), effects, history.
+
+        On SQLite the transaction takes the write lock first (``BEGIN IMMEDIATE``): one that
+        read first could not write after another router's writer committed ("database is
+        locked" at once, with no wait).
+        """
+        if self._ph == "?" and not self._db.in_transaction:
+            self._db.execute("BEGIN IMMEDIATE")
         if batch.documents:
             self._executemany(
                 "INSERT INTO documents (document_id, sender, code, subject, priority, sent_at,"
@@ -496,8 +512,8 @@ def open_store(*, dsn: str | None, state_dir: Path) -> SqlTrackingStore:
     path.parent.mkdir(parents=True, exist_ok=True)
     # The router writes each batch from a worker thread, one batch at a time, while the
     # event loop reads through a second connection (WAL lets readers and a writer coexist).
-    connection = sqlite3.connect(str(path), check_same_thread=False)
-    connection.execute("PRAGMA journal_mode=WAL")
+    connection = sqlite3.connect(str(path), check_same_thread=False, timeout=_SQLITE_LOCK_WAIT_S)
+    _use_wal(connection)
     connection.execute("PRAGMA synchronous=NORMAL")
     connection.execute(
         "PRAGMA cache_size=-16384"
@@ -505,3 +521,18 @@ def open_store(*, dsn: str | None, state_dir: Path) -> SqlTrackingStore:
     reader = sqlite3.connect(str(path), check_same_thread=False)
     reader.execute("PRAGMA query_only=ON")
     return SqlTrackingStore(connection, reader=reader)
+
+
+def _use_wal(connection: sqlite3.Connection) -> None:
+    """Put the database in WAL mode: a new file's first connection switches it, and while
+    another holds the write lock SQLite answers "database is locked" at once rather than
+    wait, so the switch is tried again until the lock wait has passed."""
+    deadline = time.monotonic() + _SQLITE_LOCK_WAIT_S
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)

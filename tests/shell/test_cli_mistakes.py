@@ -232,8 +232,9 @@ def test_home_flag_and_variable_hold_the_state_wherever_commands_run(tmp_path: P
 
 
 def test_a_command_imports_only_what_it_runs() -> None:
-    """``docbus keys list`` does not load the gateway's web framework (FastAPI, Starlette, Jinja2) (nor does a process a
-    command spawns, which re-imports the entry point); ``docbus --help`` lists every command."""
+    """``docbus keys list`` does not load the gateway's web framework (FastAPI, Starlette,
+    Jinja2), nor does a process a command spawns (it re-imports the entry point);
+    ``docbus --help`` lists every command."""
     probe = (
         "import sys\n"
         "from shell.cli import main\n"

@@ -185,6 +185,48 @@ def test_routers_starting_together_on_an_empty_postgresql(
         opened.close()
 
 
+def test_routers_starting_together_on_a_new_sqlite_store(tmp_path: Path) -> None:
+    """Eight stores opened at once on a new SQLite file (the bulk and express routers'
+    writers and readers do): all open, none sees the tables half made."""
+    import concurrent.futures
+
+    for attempt in range(10):
+        folder = tmp_path / str(attempt)
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            opening = [pool.submit(open_store, dsn=None, state_dir=folder) for _ in range(8)]
+            stores = [future.result() for future in opening]
+        for opened in stores:
+            assert opened.document("nothing") is None
+            opened.close()
+
+
+def test_a_writer_waits_behind_another_routers_long_transaction(tmp_path: Path) -> None:
+    """Another router's writer holds the SQLite write lock for longer than sqlite3's
+    default wait (5 s): this one waits its turn and writes, rather than fail with
+    "database is locked" and stop its router."""
+    import sqlite3
+    import threading
+    import time
+
+    store = open_store(dsn=None, state_dir=tmp_path)
+    store.write(WriteBatch([row(doc("D1"))], [delivery("000.00.00.H29", 24)]))
+    store.commit()
+    other = sqlite3.connect(str(tmp_path / "tracking.sqlite"), check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    released = threading.Timer(5.5, other.commit)
+    released.start()
+    try:
+        started = time.monotonic()
+        store.write(WriteBatch(history=[("D1", "000.00.00.H29", "01", 1, "w", "")]))
+        store.commit()
+        assert time.monotonic() - started >= 5.0  # it did wait for the other's commit
+        assert store.delivery("D1", "000.00.00.H29").status == "01"  # type: ignore[union-attr]
+    finally:
+        released.join()
+        other.close()
+        store.close()
+
+
 def test_digests_come_back_for_the_ids_asked(store: SqlTrackingStore) -> None:
     """Each stored digest is found by its document id, in chunks of ids; a document written
     without one and an id never written are absent."""
