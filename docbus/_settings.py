@@ -37,7 +37,10 @@ BROKER_DEFAULTS: Mapping[str, Mapping[str, Any]] = {
     "embedded": {
         "enable_idempotence": False,
         "session_timeout_ms": 3_000,
-        "fetch_max_wait_ms": 50,
+        # The express lanes' wait: Tansu answers a held fetch after about half of it, so it
+        # is their latency; each empty fetch costs it ~1 ms of CPU. 100 ms against 50: a
+        # replay's CPU a document 0.91, its express p99 115 ms against 76 (BENCHMARKS.md).
+        "fetch_max_wait_ms": 100,
         "bulk_fetch_min_bytes": 1,
     },
 }

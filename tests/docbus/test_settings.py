@@ -57,7 +57,7 @@ def test_embedded_fetches_wait_less() -> None:
     """Tansu answers records that arrive during a held fetch only when it looks again,
     half the wait later, so the embedded broker's wait is short."""
     assert Settings().fetch_max_wait_ms == 500
-    assert Settings().for_embedded("h:1").fetch_max_wait_ms == 50
+    assert Settings().for_embedded("h:1").fetch_max_wait_ms == 100
     assert Settings(fetch_max_wait_ms=200).for_embedded("h:1").fetch_max_wait_ms == 200
     assert Settings.from_env({"DOCBUS_FETCH_MAX_WAIT_MS": "10"}).fetch_max_wait_ms == 10
     with pytest.raises(ConfigurationError, match="fetch_max_wait_ms"):
@@ -97,7 +97,7 @@ def test_the_broker_kind_sets_every_unset_knob_in_one_place() -> None:
         embedded.session_timeout_ms,
         embedded.fetch_max_wait_ms,
         embedded.bulk_fetch_min_bytes,
-    ) == (False, 1500, 50, 1)
+    ) == (False, 1500, 100, 1)
     cluster = embedded.replace(broker_kind="cluster")
     assert (cluster.enable_idempotence, cluster.session_timeout_ms) == (True, 1500)
     assert cluster.fetch_max_wait_ms == 500
