@@ -46,7 +46,7 @@ _BATCH = 5000
 async def bench_router(
     settings: Settings,
     *,
-    documents: int = 20_000,
+    documents: int = 50_000,
     repeat: int = 3,
     seed: int = 11,
     track: bool = True,

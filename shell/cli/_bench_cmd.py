@@ -23,7 +23,7 @@ def bench() -> None:
 @click.option(
     "--documents",
     type=click.IntRange(1000),
-    default=20_000,
+    default=50_000,
     show_default=True,
     help="Documents preloaded into the outboxes.",
 )
