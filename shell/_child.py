@@ -3,8 +3,9 @@
 The child asks the kernel to kill it when its parent dies, so a helper never outlives the
 run that started it. Protocol: the child sends ``("ready", payload)`` once started; the
 parent may then :meth:`HelperProcess.tell` it messages (each handed to the child's
-``on_message``), and ``"stop"`` ends it: the child sends ``("done", result)``. A failure
-anywhere is ``("failed", reason)``, raised in the parent as :class:`ChildFailed`.
+``on_message``), and ``"stop"`` ends it: the child sends ``("done", (result, cpu))``, cpu
+being the CPU seconds it and the children it reaped used. A failure anywhere is
+``("failed", reason)``, raised in the parent as :class:`ChildFailed`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from docbus import DocbusError
-from docbus.process import die_with_parent, show_process_name
+from docbus.process import die_with_parent, lifetime_cpu_seconds, show_process_name
 
 __all__ = ["ChildFailed", "HelperProcess", "Ready", "run_child"]
 
@@ -41,6 +42,13 @@ class HelperProcess:
         self._target, self._args, self.name = target, args, name
         self._conn: Connection | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
+        #: CPU seconds the child (and the processes it reaped) used, once it has stopped.
+        self.cpu_s: float | None = None
+
+    @property
+    def cpu_by_name(self) -> dict[str, float]:
+        """``{name: CPU seconds}`` once the child has stopped; empty before."""
+        return {} if self.cpu_s is None else {self.name: self.cpu_s}
 
     @property
     def pid(self) -> int | None:
@@ -77,7 +85,10 @@ class HelperProcess:
         try:
             with contextlib.suppress(BrokenPipeError, OSError):
                 conn.send("stop")
-            return await self._answer("done")
+            done = await self._answer("done")
+            assert isinstance(done, tuple)
+            result, self.cpu_s = done
+            return result
         finally:
             await self._end()
 
@@ -148,4 +159,4 @@ def run_child(
     except Exception as exc:  # told to the parent, which raises it
         conn.send(("failed", repr(exc)))
     else:
-        conn.send(("done", result))
+        conn.send(("done", (result, lifetime_cpu_seconds())))

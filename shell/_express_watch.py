@@ -56,6 +56,11 @@ class ExpressWatch:
         await self._child.start()
         return self
 
+    @property
+    def cpu_s(self) -> dict[str, float]:
+        """CPU seconds the process used, by name, once stopped."""
+        return self._child.cpu_by_name
+
     async def __aexit__(self, *exc: object) -> None:
         arrivals = await self._child.stop()
         assert isinstance(arrivals, list)

@@ -88,6 +88,9 @@ class ReplaySummary:
     cpu_s: dict[str, float | None]
     #: Every process's CPU per document, in ms (None when the broker is not ours to read).
     cpu_ms_per_doc: float | None
+    #: The ``children`` of ``cpu_s`` by process, summed over the spans: each router lane
+    #: (with the tracking writer it started), the express watcher, the express senders.
+    cpu_s_by_helper: dict[str, float]
     latency_ms: dict[str, Any]
     #: Express deliveries from the sender's outbox to the recipient's inbox, read by a
     #: process of its own (the bus's part of the express latency): count, percentiles, and
@@ -273,6 +276,7 @@ async def run_replay(
         express_inbox_latency_ms=run.timeline.express_latency_ms(),
         per_agency=dict(expected.per_agency.most_common()),
         broker_peak_rss_bytes=broker.peak_rss_bytes() if broker is not None else None,
+        cpu_s_by_helper={name: round(cpu, 2) for name, cpu in run.helper_cpu_s.items()},
         router_rss_bytes=_memory_summary(run.router_memory),
         completed=run.completed,
         segments=segments,
@@ -330,6 +334,7 @@ class _Run:
     notices: int = 0
     duplicates: int = 0
     dead_letters: int = 0
+    helper_cpu_s: collections.Counter[str] = field(default_factory=collections.Counter)
     router_memory: list[dict[str, Any]] = field(default_factory=list)
     completed: bool = True
     #: Documents the spans to replay hold (the progress bar's total).
@@ -384,6 +389,8 @@ class _Run:
         self.notices += len(ledger.notices)
         self.duplicates += ledger.duplicates
         self.dead_letters += bus.router.totals.dead_lettered
+        for helper in (bus.router, watch, express):
+            self.helper_cpu_s.update(getattr(helper, "cpu_s", {}))
         self.timeline.express_arrived(watch.arrivals)
         self.completed = self.completed and completed
 

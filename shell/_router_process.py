@@ -60,6 +60,11 @@ class RouterProcess:
         """The router process's resident memory now (Linux ``VmRSS``), 0 where unknown."""
         return status_bytes(self._child.pid, "VmRSS")
 
+    @property
+    def cpu_s(self) -> dict[str, float]:
+        """CPU seconds the process (and its tracking writer) used, by name, once stopped."""
+        return self._child.cpu_by_name
+
     async def __aexit__(self, *exc: object) -> None:
         totals = await self._child.stop()
         assert isinstance(totals, RouterTotals)
@@ -90,6 +95,11 @@ class RouterProcesses:
     def rss_bytes(self) -> int:
         """Both processes' resident memory now."""
         return self.bulk.rss_bytes() + self.express.rss_bytes()
+
+    @property
+    def cpu_s(self) -> dict[str, float]:
+        """CPU seconds each process used, by name, once stopped."""
+        return self.bulk.cpu_s | self.express.cpu_s
 
     async def __aenter__(self) -> RouterProcesses:
         async with contextlib.AsyncExitStack() as stack:

@@ -10,12 +10,17 @@ from types import MappingProxyType
 
 from docbus.process._procfs import cpu_seconds
 
-__all__ = ["CpuMeter"]
+__all__ = ["CpuMeter", "lifetime_cpu_seconds"]
 
 
 def _used(who: int) -> float:
     usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
+
+
+def lifetime_cpu_seconds() -> float:
+    """CPU seconds this process and the children it has waited for used since it started."""
+    return _used(resource.RUSAGE_SELF) + _used(resource.RUSAGE_CHILDREN)
 
 
 @dataclass(frozen=True, slots=True)

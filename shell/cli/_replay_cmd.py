@@ -198,6 +198,10 @@ def _print_summary(summary: ReplaySummary, console: Console) -> None:
             else "broker not embedded",
         ),
         (
+            "CPU of the helper processes",
+            ", ".join(f"{name} {cpu:,.1f} s" for name, cpu in summary.cpu_s_by_helper.items()),
+        ),
+        (
             "delivery latency p50 / p95 / p99 / p99.9",
             " / ".join(f"{latency[p]:,.0f}" for p in ("p50", "p95", "p99", "p99.9")) + " ms",
         ),

@@ -65,6 +65,16 @@ async def test_a_small_replay_in_two_spans_matches_the_model(
     assert 0 < by_document["p50"] <= by_document["p99"] < 120_000
     assert 0 <= express["p99_tail_broadcast_share"] <= 1
     assert summary.broker_peak_rss_bytes is not None and summary.broker_peak_rss_bytes > 0
+    helpers = summary.cpu_s_by_helper  # both spans' helpers, each a child of this process
+    assert set(helpers) == {
+        "docbus-router-bulk",
+        "docbus-router-express",
+        "docbus-express-watch",
+        "docbus-express-senders",
+    }
+    assert all(cpu > 0 for cpu in helpers.values())
+    children = summary.cpu_s["children"]
+    assert children is not None and sum(helpers.values()) <= children + 0.05
     rss = summary.router_rss_bytes  # sampled from each span's router process from its start
     assert rss["samples"] == len(summary.router_memory) >= 2
     assert 20 * 2**20 < rss["first"] <= rss["peak"] < 2**31
