@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Protocol
 
+from docbus import open_shared_sqlite
 from schemas import DeliveryState
 
 __all__ = ["DedupeKey", "DedupeStore", "SqliteDedupeStore"]
@@ -57,10 +58,7 @@ class SqliteDedupeStore:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # Opened, used and closed in the receiver's store thread; tools may read it too.
-        self._db: sqlite3.Connection | None = sqlite3.connect(
-            str(path), isolation_level=None, check_same_thread=False
-        )
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db: sqlite3.Connection | None = open_shared_sqlite(path, autocommit=True)
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS handled ("

@@ -79,6 +79,7 @@ from docbus._metrics import (
 )
 from docbus._outbox import OutboxWriter, SendReceipt
 from docbus._settings import ENV_PREFIX, Settings, default_home
+from docbus._sqlite import SQLITE_LOCK_WAIT_S, open_shared_sqlite
 from docbus._threads import KeptThread
 from docbus._together import all_finished
 from docbus._version import __version__
@@ -90,6 +91,7 @@ __all__ = [
     "ENV_PREFIX",
     "LANES",
     "LATENCY_BUCKETS",
+    "SQLITE_LOCK_WAIT_S",
     "BadMarkerError",
     "BlobError",
     "BlobNotFoundError",
@@ -152,6 +154,7 @@ __all__ = [
     "make_consumer",
     "make_lanes",
     "make_producer",
+    "open_shared_sqlite",
     "produce_in_batches",
     "register_build_info",
     "reset_logging",

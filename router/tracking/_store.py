@@ -18,14 +18,13 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import sqlite3
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from docbus import ConfigurationError
+from docbus import ConfigurationError, open_shared_sqlite
 from schemas import AgencyCode, DeliveryState, ImpossibleTransition, StatusCode
 
 __all__ = [
@@ -48,10 +47,6 @@ _SCHEMA_LOCK = 0x646F63627573  # "docbus"
 #: Bumped whenever the tables change; a store of another version is refused, not guessed
 #: at, except the versions :data:`_MIGRATIONS` brings up to this one.
 SCHEMA_VERSION = "5"
-#: How long a SQLite connection waits for another's write lock: sqlite3's default, 5 s,
-#: is shorter than the bulk router's writer may hold it on a saturated machine (a replay
-#: at scale 0.003 once stopped its express router on "database is locked").
-_SQLITE_LOCK_WAIT_S = 60.0
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS docbus_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS documents (
@@ -512,8 +507,7 @@ def open_store(*, dsn: str | None, state_dir: Path) -> SqlTrackingStore:
     path.parent.mkdir(parents=True, exist_ok=True)
     # The router writes each batch from a worker thread, one batch at a time, while the
     # event loop reads through a second connection (WAL lets readers and a writer coexist).
-    connection = sqlite3.connect(str(path), check_same_thread=False, timeout=_SQLITE_LOCK_WAIT_S)
-    _use_wal(connection)
+    connection = open_shared_sqlite(path)
     connection.execute("PRAGMA synchronous=NORMAL")
     connection.execute(
         "PRAGMA cache_size=-16384"
@@ -521,18 +515,3 @@ def open_store(*, dsn: str | None, state_dir: Path) -> SqlTrackingStore:
     reader = sqlite3.connect(str(path), check_same_thread=False)
     reader.execute("PRAGMA query_only=ON")
     return SqlTrackingStore(connection, reader=reader)
-
-
-def _use_wal(connection: sqlite3.Connection) -> None:
-    """Put the database in WAL mode: a new file's first connection switches it, and while
-    another holds the write lock SQLite answers "database is locked" at once rather than
-    wait, so the switch is tried again until the lock wait has passed."""
-    deadline = time.monotonic() + _SQLITE_LOCK_WAIT_S
-    while True:
-        try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
