@@ -12,6 +12,7 @@ import uvicorn
 
 from docbus import MetricsServer, Settings
 from docbus.directory import Directory
+from docbus.process import tune_service_heap
 from schemas import BUS_AGENCY
 from shell._runtime import bus_settings
 from shell.cli._common import bus_options, metrics_options, run_async, settings_from
@@ -135,6 +136,7 @@ async def _serve(
         )
         scheme = "https" if tls else "http"
         click.echo(f"gateway on {scheme}://{host}:{port} (OpenAPI: /openapi.json)", err=True)
+        tune_service_heap()  # a service from here on: its start-up objects never scanned again
         await uvicorn.Server(config).serve()
 
 
