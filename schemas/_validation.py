@@ -40,8 +40,11 @@ MAX_TEXT = 500
 MAX_ATTACHMENT_NAME = 200
 MAX_RECIPIENTS = 1000
 MAX_DOCUMENT_ID = 200
-#: ``<sender code>,<yyyy/MM/dd>,<number>/<notation>``, the national form.
-_NATIONAL_DOCUMENT_ID = re.compile(r"^[^,\s]+,\d{4}/\d{2}/\d{2},[^,]+/[^,]+\Z")
+#: ``<sender code>,<yyyy/MM/dd>,<number>/<notation>``, the national form. The number and
+#: notation may hold spaces as clerks type them, never a control character (a newline).
+_NATIONAL_DOCUMENT_ID = re.compile(
+    r"^[^,\s]+,\d{4}/\d{2}/\d{2},[^,\x00-\x1f\x7f]+/[^,\x00-\x1f\x7f]+\Z"
+)
 #: Other ids real systems give documents: UUIDs, ``GW-20251014073327634-773``.
 _OPAQUE_DOCUMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*\Z")
 _SHA256 = re.compile(r"^[0-9a-f]{64}\Z")

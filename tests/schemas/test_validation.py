@@ -129,6 +129,18 @@ def test_a_trailing_newline_is_not_part_of_an_id(change: dict) -> None:
     assert document_problems(dataclasses.replace(letter(), **change)) != []
 
 
+@pytest.mark.parametrize(
+    "number_and_notation", ["12/CV-BTC\n", "12\n/CV-BTC", "12/CV\tBTC", "12/CV-BTC\x00", "1\x7f/CV"]
+)
+def test_a_national_id_with_a_control_character_is_refused(number_and_notation: str) -> None:
+    """A newline, tab or other control character inside the number or notation of a
+    national-form id is refused; a space, as clerks type notations, is kept."""
+    national = f"000.00.00.G22,2024/01/02,{number_and_notation}"
+    assert document_problems(dataclasses.replace(letter(), document_id=national)) != []
+    spaced = "000.00.00.G22,2024/01/02,12/CV BTC"
+    assert document_problems(dataclasses.replace(letter(), document_id=spaced)) == []
+
+
 def test_group_recipients() -> None:
     """group:<name> is a valid recipient; an empty or malformed group name is not."""
     assert document_problems(letter(recipients=("group:provinces", H29))) == []
