@@ -75,6 +75,7 @@ from docbus._metrics import (
     HistogramTable,
     MetricsServer,
     register_build_info,
+    register_process_metrics,
     scraped_total,
 )
 from docbus._outbox import OutboxWriter, SendReceipt
@@ -157,6 +158,7 @@ __all__ = [
     "open_shared_sqlite",
     "produce_in_batches",
     "register_build_info",
+    "register_process_metrics",
     "reset_logging",
     "scraped_total",
     "start_consumer",

@@ -20,7 +20,14 @@ from typing import Any
 
 import structlog
 import uvicorn
-from prometheus_client import CollectorRegistry, Info, make_asgi_app
+from prometheus_client import (
+    CollectorRegistry,
+    GCCollector,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+    make_asgi_app,
+)
 from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -33,6 +40,7 @@ __all__ = [
     "HistogramTable",
     "MetricsServer",
     "register_build_info",
+    "register_process_metrics",
     "scraped_total",
 ]
 
@@ -71,6 +79,16 @@ def register_build_info(registry: CollectorRegistry, component: str) -> None:
     Info("docbus_build", "The docbus build this process runs.", registry=registry).info(
         {"version": __version__, "python": platform.python_version(), "component": component}
     )
+
+
+def register_process_metrics(registry: CollectorRegistry) -> None:
+    """Add the process's own series to a service's ``registry``, as prometheus-client's
+    default registry has them: ``process_cpu_seconds_total``, ``process_resident_memory_bytes``
+    and the rest, ``python_gc_collections_total`` by generation, ``python_info``. Each is
+    read when scraped, never on the hot path."""
+    ProcessCollector(registry=registry)
+    GCCollector(registry=registry)
+    PlatformCollector(registry=registry)
 
 
 class CounterTable:

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from prometheus_client import CollectorRegistry, Gauge, Info
 from prometheus_client.metrics_core import Metric
 
-from docbus import CounterTable, HistogramTable, register_build_info
+from docbus import CounterTable, HistogramTable, register_build_info, register_process_metrics
 from docbus.directory import Directory
 from router._routing import Routed
 from schemas import VN_TIME
@@ -31,6 +31,7 @@ class RouterMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         register_build_info(self.registry, "router")
+        register_process_metrics(self.registry)
         r = self.registry
         self.documents_routed = CounterTable(
             "docbus_documents_routed",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from docbus import register_build_info
+from docbus import register_build_info, register_process_metrics
 
 __all__ = ["GatewayMetrics"]
 
@@ -18,6 +18,7 @@ class GatewayMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         register_build_info(self.registry, "gateway")
+        register_process_metrics(self.registry)
         self.requests = Counter(
             "docbus_gateway_requests",
             "HTTP requests answered, by route template, method and status code.",

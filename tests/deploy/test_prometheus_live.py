@@ -229,6 +229,9 @@ async def test_prometheus_sees_the_traffic_and_every_dashboard_and_alert_query_w
             assert api.value('docbus_build_info{component="router"}') == 1
             assert api.value(selector("up", instance=router_target)) == 1
             assert api.value(selector("up", instance=down_target)) == 0
+            for target in (router_target, gateway_target):  # each service's own process
+                assert (api.value(selector("process_cpu_seconds_total", instance=target)) or 0) > 0
+                assert api.query(selector("python_gc_collections_total", instance=target))
             assert api.value('sum(docbus_gateway_requests_total{route="/v1/agencies"})') == 3
             assert api.value('docbus_gateway_requests_total{code="404"}') == 1
             labels = api.get("/api/v1/labels")

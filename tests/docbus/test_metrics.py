@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import urllib.request
 
 from prometheus_client import CollectorRegistry, Counter
 
-from docbus import MetricsServer, register_build_info
+from docbus import MetricsServer, register_build_info, register_process_metrics
 
 
 async def _request(port: int, raw: bytes) -> tuple[str, bytes]:
@@ -116,3 +117,18 @@ async def test_the_service_keeps_its_signal_handlers() -> None:
     async with MetricsServer(CollectorRegistry(), port=0) as server:
         await _request(server.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_service_exports_its_process_cpu_memory_and_collections() -> None:
+    """A service's registry carries its process's CPU and memory and the collector's work
+    by generation, read from this process when scraped."""
+    registry = CollectorRegistry()
+    register_process_metrics(registry)
+    before = registry.get_sample_value("process_cpu_seconds_total")
+    assert before is not None
+    sum(n * n for n in range(300_000))  # some CPU, to see the counter move
+    after = registry.get_sample_value("process_cpu_seconds_total")
+    assert after is not None and after > before
+    assert (registry.get_sample_value("process_resident_memory_bytes") or 0) > 10 * 1024 * 1024
+    collections = registry.get_sample_value("python_gc_collections_total", {"generation": "0"})
+    assert collections is not None and 0 < collections <= gc.get_stats()[0]["collections"]
