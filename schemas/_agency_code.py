@@ -34,16 +34,7 @@ class AgencyCode:
     @classmethod
     def parse(cls, code: str) -> AgencyCode:
         """Parse ``code`` or raise :class:`MalformedAgencyCodeError` saying why."""
-        match = _PATTERN.match(code)
-        if match is None:
-            raise MalformedAgencyCodeError(
-                f"{code!r} is not an agency code of the form 000.00.00.G22"
-            )
-        if not _levels_hold(match):
-            raise MalformedAgencyCodeError(
-                f"{code!r} names a lower level under an empty higher one"
-            )
-        return cls(*match.groups())
+        return cls(*_national_levels(code).groups())
 
     @staticmethod
     def is_valid(code: str) -> bool:
@@ -90,17 +81,23 @@ def top_level_of(code: str) -> str:
     """The top-level party ``code`` belongs to: an agency code's level-1 agency, or the id
     itself for a party outside the national scheme (it has no sub-units)."""
     if _NATIONAL_LOOK.match(code):
-        match = _PATTERN.match(code)
-        if match is None or not _levels_hold(match):
-            AgencyCode.parse(code)  # raises, saying why
-        assert match is not None
-        return f"000.00.00.{match[4]}"
+        return f"000.00.00.{_national_levels(code)[4]}"
     if not _OTHER_ID.match(code):
         raise MalformedAgencyCodeError(
             f"{code!r} is not an agency code of the form 000.00.00.G22 or a party id "
             "(1-64 letters, digits, '.', '_', '-')"
         )
     return code
+
+
+def _national_levels(code: str) -> re.Match[str]:
+    """``code``'s four levels as matched, or :class:`MalformedAgencyCodeError` saying why."""
+    match = _PATTERN.match(code)
+    if match is None:
+        raise MalformedAgencyCodeError(f"{code!r} is not an agency code of the form 000.00.00.G22")
+    if not _levels_hold(match):
+        raise MalformedAgencyCodeError(f"{code!r} names a lower level under an empty higher one")
+    return match
 
 
 def _levels_hold(match: re.Match[str]) -> bool:
