@@ -519,7 +519,7 @@ class Receiver(Service):
             if item.key in seen or item.key in new or item.key in refused or item.key in in_hand:
                 if self._trace_records:
                     log.debug("duplicate_skipped", document_id=item.key[0])
-                self.metrics.duplicates_skipped.labels(self.top_level).inc()
+                self.metrics.duplicates_skipped.values[(self.top_level,)] += 1
                 continue
             if isinstance(item, _Refused):
                 refused[item.key] = item
@@ -564,12 +564,12 @@ class Receiver(Service):
                 offset=record.offset,
                 sender_told=refused is not None,
             )
-            self.metrics.records_rejected.labels(self.top_level, exc.kind).inc()
+            self.metrics.records_rejected.values[(self.top_level, exc.kind)] += 1
             if self._on_refused is not None:
                 self._on_refused(exc.kind, str(exc))
             return refused
         if isinstance(message, StatusNotice):
-            self.metrics.notices_received.labels(self.top_level, str(message.status_code)).inc()
+            self.metrics.notices_received.values[(self.top_level, str(message.status_code))] += 1
             await self._note_recall(message)
             if self._on_notice is not None:
                 await self._on_notice(message)

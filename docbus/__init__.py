@@ -76,6 +76,7 @@ from docbus._metrics import (
     MetricsServer,
     register_build_info,
     register_process_metrics,
+    register_tables,
     scraped_total,
 )
 from docbus._outbox import OutboxWriter, SendReceipt
@@ -159,6 +160,7 @@ __all__ = [
     "produce_in_batches",
     "register_build_info",
     "register_process_metrics",
+    "register_tables",
     "reset_logging",
     "scraped_total",
     "start_consumer",

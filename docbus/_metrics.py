@@ -28,7 +28,7 @@ from prometheus_client import (
     ProcessCollector,
     make_asgi_app,
 )
-from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily
+from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.parser import text_string_to_metric_families
 
 from docbus._exceptions import ConfigurationError
@@ -41,6 +41,7 @@ __all__ = [
     "MetricsServer",
     "register_build_info",
     "register_process_metrics",
+    "register_tables",
     "scraped_total",
 ]
 
@@ -148,6 +149,28 @@ class HistogramTable:
                 buckets.append(("+Inf" if bound == math.inf else str(float(bound)), cumulative))
             family.add_metric(list(labels), buckets, self._sums[labels])
         return family
+
+
+class _TablesCollector:
+    """Exports tables through a registry (prometheus-client's collector protocol)."""
+
+    def __init__(self, tables: Sequence[CounterTable | HistogramTable]) -> None:
+        self._tables = list(tables)
+
+    def collect(self) -> Iterator[Metric]:
+        for table in self._tables:
+            yield table.family()
+
+    def describe(self) -> list[Metric]:
+        """Nothing to check at registration: the names are docbus's own."""
+        return []
+
+
+def register_tables(
+    registry: CollectorRegistry, tables: Sequence[CounterTable | HistogramTable]
+) -> None:
+    """Export ``tables`` from ``registry``, read at each scrape."""
+    registry.register(_TablesCollector(tables))
 
 
 class _EmbeddedUvicorn(uvicorn.Server):

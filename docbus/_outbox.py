@@ -101,13 +101,13 @@ class OutboxWriter:
             )
         lane = EXPRESS_PARTITION if is_express(document.priority) else None
         receipt = await self._produce(document.document_id, data, partition=lane)
-        self.metrics.documents_sent.labels(self.top_level, str(document.priority)).inc()
+        self.metrics.documents_sent.values[(self.top_level, str(document.priority))] += 1
         return receipt
 
     async def write_notice(self, notice: StatusNotice) -> SendReceipt:
         """Validate and send ``notice``; return once the broker holds it."""
         receipt = await self._produce(notice.document_id, self._checked_notice(notice))
-        self.metrics.notices_sent.labels(self.top_level, str(notice.status_code)).inc()
+        self.metrics.notices_sent.values[(self.top_level, str(notice.status_code))] += 1
         return receipt
 
     async def write_notices(self, notices: Sequence[StatusNotice]) -> list[SendReceipt]:
@@ -122,8 +122,9 @@ class OutboxWriter:
                 for notice, value in zip(notices, values, strict=True)
             ]
         )
+        sent_by_code = self.metrics.notices_sent.values
         for notice in notices:
-            self.metrics.notices_sent.labels(self.top_level, str(notice.status_code)).inc()
+            sent_by_code[(self.top_level, str(notice.status_code))] += 1
         return [
             SendReceipt(notice.document_id, metadata.topic, metadata.partition, metadata.offset)
             for notice, metadata in zip(notices, sent, strict=True)

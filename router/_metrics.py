@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from prometheus_client import CollectorRegistry, Gauge, Info
-from prometheus_client.metrics_core import Metric
 
-from docbus import CounterTable, HistogramTable, register_build_info, register_process_metrics
+from docbus import (
+    CounterTable,
+    HistogramTable,
+    register_build_info,
+    register_process_metrics,
+    register_tables,
+)
 from docbus.directory import Directory
 from router._routing import Routed
 from schemas import VN_TIME
@@ -76,18 +81,20 @@ class RouterMetrics:
             "From a document's send time to its deliveries being acknowledged in the inboxes.",
             ["priority"],
         )
-        self._tables: list[CounterTable | HistogramTable] = [
-            self.documents_routed,
-            self.deliveries,
-            self.deadlines_unknown,
-            self.redirects,
-            self.dead_letters,
-            self.status_notices,
-            self.batches_committed,
-            self.routing_latency,
-            self.delivery_latency,
-        ]
-        r.register(self)
+        register_tables(
+            self.registry,
+            [
+                self.documents_routed,
+                self.deliveries,
+                self.deadlines_unknown,
+                self.redirects,
+                self.dead_letters,
+                self.status_notices,
+                self.batches_committed,
+                self.routing_latency,
+                self.delivery_latency,
+            ],
+        )
         self.consumer_lag = Gauge(
             "docbus_consumer_lag",
             "Records in an outbox partition the router has not consumed yet.",
@@ -113,15 +120,6 @@ class RouterMetrics:
         )
         self._lag_series: set[tuple[str, str]] = set()
         self._overdue_series: set[str] = set()
-
-    def collect(self) -> Iterator[Metric]:
-        """The per-record series (prometheus-client's collector protocol)."""
-        for table in self._tables:
-            yield table.family()
-
-    def describe(self) -> list[Metric]:
-        """Nothing to check at registration: the names are docbus's own."""
-        return []
 
     def record(self, routed: Routed) -> None:
         """Count one routed record."""
