@@ -78,7 +78,8 @@ class SqliteDedupeStore:
         return self._db
 
     def handled(self, keys: Iterable[DedupeKey]) -> set[DedupeKey]:
-        """Those of ``keys`` already handled (one query per 400 keys)."""
+        """Those of ``keys`` already handled: one query per 400 keys, each key found by the
+        primary key (a row-value ``IN (VALUES …)`` would scan the whole table each time)."""
         wanted = list(dict.fromkeys(keys))
         found: set[DedupeKey] = set()
         db = self._conn()
@@ -87,8 +88,8 @@ class SqliteDedupeStore:
             placeholders = ",".join("(?,?)" for _ in chunk)
             params = [part for key in chunk for part in key]
             rows = db.execute(
-                f"SELECT document_id, recipient FROM handled"
-                f" WHERE (document_id, recipient) IN (VALUES {placeholders})",
+                f"SELECT h.document_id, h.recipient FROM (VALUES {placeholders}) AS k"
+                " JOIN handled AS h ON h.document_id = k.column1 AND h.recipient = k.column2",
                 params,
             )
             found.update((row[0], row[1]) for row in rows)

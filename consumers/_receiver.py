@@ -370,8 +370,7 @@ class Receiver(Service):
         keys = list(dict.fromkeys(reply.received.key for reply in replies))
         # Read from the store each time: another receiver of the agency (another process)
         # may have noted a recall for these deliveries since.
-        read = await asyncio.gather(*(store.call(dedupe.state, key) for key in keys))
-        states = dict(zip(keys, read, strict=True))
+        states = await store.call(_states_of, dedupe, keys)
         for reply in replies:
             key = reply.received.key
             states[key] = states[key].after(str(reply.code), from_sender=False)
@@ -384,13 +383,10 @@ class Receiver(Service):
         unmarked = {reply.received.key for reply in replies if not reply.received.handled}
         for reply in replies:  # the answer and the mark go to the store together
             reply.received.handled = True
-        written = []
-        for key, state in states.items():
-            writing = store.call(_answered, dedupe, key, state, key in unmarked)
-            if key in unmarked:
-                writing.add_done_callback(functools.partial(self._out_of_hand, key))
-            written.append(writing)
-        await asyncio.gather(*written)
+        writing = store.call(_answered_all, dedupe, states, unmarked)
+        for key in unmarked:
+            writing.add_done_callback(functools.partial(self._out_of_hand, key))
+        await writing
         if self._trace_records:
             for reply in replies:
                 log.debug(
@@ -645,15 +641,24 @@ def _sort_out(dedupe: DedupeStore, keys: list[DedupeKey], arrive: bool) -> set[D
 
 def _rejected(dedupe: DedupeStore, keys: list[DedupeKey]) -> None:
     """In the store thread: deliveries the receiver refused, rejected (02) and handled."""
-    for key in keys:
-        _answered(dedupe, key, DeliveryState(status=StatusCode.REJECTED), True)
+    rejected = DeliveryState(status=StatusCode.REJECTED)
+    _answered_all(dedupe, dict.fromkeys(keys, rejected), set(keys))
 
 
-def _answered(dedupe: DedupeStore, key: DedupeKey, state: DeliveryState, mark: bool) -> None:
-    """In the store thread: the state an answer moved the delivery to, and (once) handled."""
-    dedupe.set_state(key, state)
-    if mark:
-        dedupe.mark_handled(key)
+def _states_of(dedupe: DedupeStore, keys: list[DedupeKey]) -> dict[DedupeKey, DeliveryState]:
+    """In the store thread: each delivery's lifecycle state, in one call for a batch."""
+    return {key: dedupe.state(key) for key in keys}
+
+
+def _answered_all(
+    dedupe: DedupeStore, states: dict[DedupeKey, DeliveryState], unmarked: set[DedupeKey]
+) -> None:
+    """In the store thread: the states answers moved deliveries to; those of ``unmarked``
+    handled too."""
+    for key, state in states.items():
+        dedupe.set_state(key, state)
+        if key in unmarked:
+            dedupe.mark_handled(key)
 
 
 def _notice(

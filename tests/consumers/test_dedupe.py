@@ -32,3 +32,39 @@ def test_large_lookups_are_chunked(tmp_path: Path) -> None:
     found = store.handled((f"d{n}", "r") for n in range(2000))
     assert len(found) == 1000
     store.close()
+
+
+def _lookup_steps(store: SqliteDedupeStore, keys: list[tuple[str, str]]) -> int:
+    """SQLite virtual-machine steps (in hundreds) that ``store.handled(keys)`` takes."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    db = store._conn()
+    db.set_progress_handler(count, 100)
+    try:
+        store.handled(keys)
+    finally:
+        db.set_progress_handler(None, 100)
+    return steps
+
+
+def test_a_lookup_costs_the_same_in_a_small_and_a_large_store(tmp_path: Path) -> None:
+    """A receiver asks about every fetched batch for the life of the agency's store: the
+    lookup follows the primary key, so its work does not grow with the deliveries kept."""
+    store = SqliteDedupeStore(tmp_path / "dedupe.sqlite")
+    asked = [(f"doc-{n}", "000.00.00.H29") for n in range(0, 100, 2)] + [("new", "r")]
+    with store.transaction():
+        for n in range(1_000):
+            store.mark_handled((f"doc-{n}", "000.00.00.H29"))
+    small = _lookup_steps(store, asked)
+    with store.transaction():
+        for n in range(1_000, 40_000):
+            store.mark_handled((f"doc-{n}", "000.00.00.H29"))
+    large = _lookup_steps(store, asked)
+    assert store.handled(asked) == set(asked[:-1])
+    assert large <= 2 * small + 2, (small, large)
+    store.close()
