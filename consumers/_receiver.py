@@ -21,7 +21,7 @@ import collections
 import contextlib
 import functools
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -299,7 +299,7 @@ class Receiver(Service):
 
     async def batches(
         self, max_documents: int = 500, *, answer_later: bool = False
-    ) -> AsyncIterator[list[ReceivedDocument]]:
+    ) -> AsyncGenerator[list[ReceivedDocument], None]:
         """The documents not yet handled, as many at once as have arrived (up to
         ``max_documents``), express first. Asking for the next batch marks each document
         of the previous one handled, in one transaction, durably before it is handed over;

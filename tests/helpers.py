@@ -107,6 +107,27 @@ async def read_topic(
     return records
 
 
+async def read_all(
+    settings: Settings, topic: str, at_least: int, quiet_s: float = 1.0
+) -> list[ConsumerRecord]:
+    """Every record of ``topic``: at least ``at_least``, then until none comes for ``quiet_s``."""
+    records = await read_topic(settings, topic, at_least)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=settings.bootstrap_servers, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    everything: list[ConsumerRecord] = []
+    try:
+        while True:
+            batch = await consumer.getmany(timeout_ms=int(quiet_s * 1000))
+            if not batch and len(everything) >= len(records):
+                return everything
+            for part in batch.values():
+                everything.extend(part)
+    finally:
+        await consumer.stop()
+
+
 async def run_docbus(
     *args: str, env: dict[str, str], timeout_s: float = 60
 ) -> subprocess.CompletedProcess[str]:

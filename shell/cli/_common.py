@@ -13,16 +13,16 @@ from typing import Any, TypeVar
 
 import click
 
-from consumers import ReceivedDocument, Receiver
+from consumers import ReceivedDocument, Receiver, Reply
 from docbus import Settings, configure_logging
 from schemas import StatusCode
 
 __all__ = [
-    "answer",
+    "answer_all",
     "bus_options",
-    "each_received",
     "emit_json",
     "metrics_options",
+    "received_batches",
     "receiving_options",
     "run_async",
     "settings_from",
@@ -92,26 +92,41 @@ def receiving_options(command: F) -> F:
     return _with_options(command, options)
 
 
-async def each_received(
+#: The most documents a receiving command takes from the receiver at once.
+_BATCH = 500
+
+
+async def received_batches(
     receiver: Receiver, *, max_documents: int | None, timeout_s: float
-) -> AsyncIterator[ReceivedDocument]:
-    """The receiver's documents, until ``max_documents`` or ``timeout_s`` without one."""
+) -> AsyncIterator[list[ReceivedDocument]]:
+    """The receiver's documents as they arrive, many at once, until ``max_documents`` or
+    ``timeout_s`` without one. Each stays unhandled until answered (:func:`answer_all`):
+    a command that stops midway gets the rest again next time."""
     count = 0
     while max_documents is None or count < max_documents:
+        limit = _BATCH if max_documents is None else min(_BATCH, max_documents - count)
+        taking = receiver.batches(limit, answer_later=True)
         try:
-            received = await asyncio.wait_for(anext(receiver), timeout_s)
+            batch = await asyncio.wait_for(anext(taking), timeout_s)
         except TimeoutError:
             return
-        yield received
-        count += 1
+        finally:
+            await taking.aclose()
+        yield batch
+        count += len(batch)
 
 
-async def answer(received: ReceivedDocument, status: str | None) -> None:
-    """Send ``status`` for a received document, or just mark it handled."""
+async def answer_all(
+    receiver: Receiver, batch: Sequence[ReceivedDocument], status: str | None
+) -> None:
+    """Send ``status`` for each document of ``batch``, signed and sent together, or just
+    mark them handled; durable before this returns."""
+    if not batch:
+        return
     if status is not None:
-        await received.notify(status)
+        await receiver.notify_many([Reply(received, status) for received in batch])
     else:
-        received.ack()
+        await asyncio.gather(*(received.ack() for received in batch))
 
 
 def _with_options(command: F, options: Sequence[Callable[[Any], Any]]) -> F:

@@ -24,10 +24,10 @@ from producers import Sender
 from schemas import Document, SchemaRegistry, StatusNotice, from_json, to_json
 from shell._runtime import bus_settings
 from shell.cli._common import (
-    answer,
+    answer_all,
     bus_options,
-    each_received,
     emit_json,
+    received_batches,
     receiving_options,
     run_async,
     settings_from,
@@ -242,14 +242,20 @@ async def _export_received(
         bus_settings(settings) as (live, _),
         Receiver(agency=agency, settings=live, on_notice=on_notice) as receiver,
     ):
-        async for received in each_received(
+        async for batch in received_batches(
             receiver, max_documents=max_documents, timeout_s=timeout_s
         ):
-            try:
-                exporter.write(received.document, received.recipient)
-            except DocbusError as exc:  # e.g. a blob this machine does not have
-                # stop without acknowledging it: it is delivered again on the next run
-                click.echo(f"error: {received.document.document_id}: {exc}", err=True)
-                exporter.failed += 1
+            written = []
+            for received in batch:
+                try:
+                    exporter.write(received.document, received.recipient)
+                except DocbusError as exc:  # e.g. a blob this machine does not have
+                    # stop without answering it: it and the rest of the batch are
+                    # delivered again on the next run
+                    click.echo(f"error: {received.document.document_id}: {exc}", err=True)
+                    exporter.failed += 1
+                    break
+                written.append(received)
+            await answer_all(receiver, written, status)
+            if len(written) < len(batch):
                 break
-            await answer(received, status)

@@ -7,15 +7,15 @@ from typing import Any
 
 import click
 
-from consumers import Receiver
+from consumers import ReceivedDocument, Receiver
 from docbus import MetricsServer
 from shell._runtime import bus_settings
 from shell.cli._common import (
-    answer,
+    answer_all,
     bus_options,
-    each_received,
     emit_json,
     metrics_options,
+    received_batches,
     receiving_options,
     run_async,
     settings_from,
@@ -52,29 +52,35 @@ def receive(
                         r.metrics.registry, port=settings.metrics_port, host=settings.metrics_host
                     )
                 )
-            async for received in each_received(
+            async for batch in received_batches(
                 r, max_documents=max_documents, timeout_s=timeout_s
             ):
-                await answer(received, status)
-                count += 1
-                doc = received.document
-                if as_json:
-                    emit_json(
-                        {
-                            "document_id": doc.document_id,
-                            "recipient": received.recipient,
-                            "sender": doc.sender,
-                            "subject": doc.subject,
-                            "priority": doc.priority,
-                            "type": doc.document_type.type_name,
-                            "sent_at": doc.sent_at,
-                            "status_sent": status,
-                        }
-                    )
-                else:
-                    click.echo(f"{doc.document_id}  {doc.document_type.type_name}  {doc.subject}")
+                await answer_all(r, batch, status)
+                count += len(batch)
+                for received in batch:
+                    _show(received, status, as_json=as_json)
         return count
 
     count = run_async(main())
     if not as_json:
         click.echo(f"{count} document{'' if count == 1 else 's'} received", err=True)
+
+
+def _show(received: ReceivedDocument, status: str | None, *, as_json: bool) -> None:
+    """One line for a received document: JSON, or its id, type and subject."""
+    doc = received.document
+    if as_json:
+        emit_json(
+            {
+                "document_id": doc.document_id,
+                "recipient": received.recipient,
+                "sender": doc.sender,
+                "subject": doc.subject,
+                "priority": doc.priority,
+                "type": doc.document_type.type_name,
+                "sent_at": doc.sent_at,
+                "status_sent": status,
+            }
+        )
+    else:
+        click.echo(f"{doc.document_id}  {doc.document_type.type_name}  {doc.subject}")

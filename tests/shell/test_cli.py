@@ -8,8 +8,18 @@ import subprocess
 from docbus import Settings
 from docbus.directory import Directory
 from router import Router
-from schemas import Codec, TopicLayout
-from tests.helpers import G22, H29, cli_env, ensure_topics, read_topic, run_docbus
+from schemas import HEADER_SIGNATURE, Codec, StatusCode, TopicLayout
+from tests.helpers import (
+    G22,
+    H29,
+    cli_env,
+    deliver,
+    ensure_topics,
+    letter,
+    read_all,
+    read_topic,
+    run_docbus,
+)
 
 
 async def docbus(
@@ -61,6 +71,38 @@ async def test_send_then_receive_with_a_status(settings: Settings) -> None:
             Codec().decode(r.value) for r in await read_topic(settings, layout.inbox(G22), 2)
         ]
         assert [n.status_code for n in notices] == ["01", "03"]  # one key: one partition, in order
+
+
+async def test_receive_answers_what_it_took_together_and_leaves_the_rest(
+    settings: Settings,
+) -> None:
+    """`docbus receive --max 3` answers the three it printed in one signed batch; the two
+    it did not take come on the next run, and nothing comes twice."""
+    documents = [letter(number=n) for n in range(1, 6)]
+    await deliver(settings, documents)
+    first = await docbus(
+        settings, "receive", "--agency", H29, "--max", "3", "--status", "03", "--json"
+    )
+    second = await docbus(
+        settings, "receive", "--agency", H29, "--status", "03", "--json", "--timeout", "3"
+    )
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    printed = [
+        [json.loads(line)["document_id"] for line in run.stdout.splitlines()]
+        for run in (first, second)
+    ]
+    assert len(printed[0]) == 3 and len(printed[1]) == 2
+    assert sorted(printed[0] + printed[1]) == sorted(d.document_id for d in documents)
+    codec = Codec()
+    outbox = TopicLayout(settings.topic_prefix).outbox(H29)
+    records = await read_all(settings, outbox, 10)  # 01 for each delivery read, 03 for each
+    accepted = {}
+    for record in records:
+        notice = codec.decode(record.value)
+        if notice.status_code == StatusCode.ACCEPTED:
+            accepted[notice.document_id] = dict(record.headers)[HEADER_SIGNATURE]
+    assert set(accepted) == {d.document_id for d in documents}
+    assert len({accepted[document_id] for document_id in printed[0]}) == 1  # signed together
 
 
 async def test_bad_send_is_a_clear_error(settings: Settings) -> None:
