@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -24,13 +23,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parents[1]
+from _ab import HERE, children_cpu_s, worktree_of
+
 _FLAGS = ("--speed", "max", "--json", "--timeout", "3600")
 
 
 def replay_cpu(tree: Path, scale: float) -> dict[str, Any]:
     """One replay with the code in ``tree``: its CPU seconds, documents and outcome."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = children_cpu_s()
     with tempfile.TemporaryDirectory() as workdir:
         done = subprocess.run(
             [sys.executable, "-m", "shell.cli", "replay", "--scale", str(scale), *_FLAGS],
@@ -40,8 +40,7 @@ def replay_cpu(tree: Path, scale: float) -> dict[str, Any]:
             text=True,
             check=False,
         )
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = children_cpu_s() - before
     summary = json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else {}
     documents = summary.get("documents", 0)
     return {
@@ -63,23 +62,13 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.01)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as parent:
-        base = Path(parent) / "base"
-        subprocess.run(
-            ["git", "-C", str(HERE), "worktree", "add", "-q", "--detach", str(base), args.base],
-            check=True,
-        )
-        try:
-            runs: dict[str, list[dict[str, Any]]] = {"this": [], "base": []}
-            for turn in range(args.runs):
-                order = [("this", HERE), ("base", base)]
-                for name, tree in order if turn % 2 == 0 else reversed(order):
-                    runs[name].append(replay_cpu(tree, args.scale))
-                    print(json.dumps({name: runs[name][-1]}), file=sys.stderr)
-        finally:
-            subprocess.run(
-                ["git", "-C", str(HERE), "worktree", "remove", "--force", str(base)], check=False
-            )
+    runs: dict[str, list[dict[str, Any]]] = {"this": [], "base": []}
+    with worktree_of(args.base) as base:
+        for turn in range(args.runs):
+            order = [("this", HERE), ("base", base)]
+            for name, tree in order if turn % 2 == 0 else reversed(order):
+                runs[name].append(replay_cpu(tree, args.scale))
+                print(json.dumps({name: runs[name][-1]}), file=sys.stderr)
     medians = {
         name: statistics.median(r["cpu_ms_per_doc"] for r in results if r["cpu_ms_per_doc"])
         for name, results in runs.items()
