@@ -25,7 +25,6 @@ import contextlib
 import datetime as dt
 import http.client
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from _shared import docbus_env
 
 from docbus import Keystore, Settings
 from docbus.directory import Directory
@@ -136,15 +137,7 @@ async def _handouts(settings: Settings, port: int, token: str, count: int) -> li
 
 @contextlib.contextmanager
 def _gateway_process(settings: Settings, port: int) -> Any:
-    env = {
-        **os.environ,
-        "DOCBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers or "",
-        "DOCBUS_BROKER_KIND": "embedded",
-        "DOCBUS_TOPIC_PREFIX": settings.topic_prefix,
-        "DOCBUS_HOME": str(settings.home),
-        "DOCBUS_KEYS_DIR": str(settings.keys_root),
-        "DOCBUS_LOG_LEVEL": "WARNING",
-    }
+    env = docbus_env(settings)
     process = subprocess.Popen(
         [
             sys.executable,

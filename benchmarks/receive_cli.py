@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -26,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _ab import HERE, children_cpu_s, worktree_of
+from _shared import HERE, children_cpu_s, docbus_env, worktree_of
 
 from docbus import Keystore, Settings, Signers, create_missing_topics, produce_in_batches
 from producers import official_letter
@@ -70,16 +69,7 @@ async def _fill_inbox(settings: Settings, documents: int) -> None:
 
 def _receive(settings: Settings, tree: Path, documents: int) -> dict[str, float]:
     """Run ``docbus receive`` from ``tree`` until the inbox is drained; its cost."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(tree),
-        "DOCBUS_BOOTSTRAP_SERVERS": settings.bootstrap_servers or "",
-        "DOCBUS_BROKER_KIND": "embedded",
-        "DOCBUS_TOPIC_PREFIX": settings.topic_prefix,
-        "DOCBUS_HOME": str(settings.home),
-        "DOCBUS_KEYS_DIR": str(settings.keys_root),
-        "DOCBUS_LOG_LEVEL": "WARNING",
-    }
+    env = {**docbus_env(settings), "PYTHONPATH": str(tree)}
     before = children_cpu_s()
     started = time.perf_counter()
     run = subprocess.run(

@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from _ab import HERE, children_cpu_s, worktree_of
+from _shared import HERE, children_cpu_s, worktree_of
 
 _FLAGS = ("--speed", "max", "--json", "--timeout", "3600")
 
