@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from docbus import open_shared_sqlite
 from schemas import DeliveryState
@@ -20,25 +20,26 @@ DedupeKey = tuple[str, str]
 class DedupeStore(Protocol):
     """Where a receiver remembers which deliveries its application has handled.
 
-    The receiver calls it from one thread of its own, one call at a time and never from
-    its event loop, so an implementation may block (a file, a database round trip).
+    Every call takes a batch: a receiver reads and writes the deliveries of a fetched
+    batch together, so a store across a network costs a round trip a batch, not one a
+    document. The receiver calls it from one thread of its own, one call at a time and
+    never from its event loop, so an implementation may block (a file, a database).
     """
 
     def handled(self, keys: Iterable[DedupeKey]) -> set[DedupeKey]:
         """Those of ``keys`` already handled."""
         ...
 
-    def mark_handled(self, key: DedupeKey) -> None:
-        """Remember ``key`` as handled, durably (at once, or inside :meth:`transaction`
-        when it exits)."""
+    def states(self, keys: Iterable[DedupeKey]) -> dict[DedupeKey, DeliveryState]:
+        """Each delivery's lifecycle state as this receiver last set it
+        (``DeliveryState()`` for one it never set)."""
         ...
 
-    def state(self, key: DedupeKey) -> DeliveryState:
-        """The delivery's lifecycle state as this receiver last set it."""
-        ...
-
-    def set_state(self, key: DedupeKey, state: DeliveryState) -> None:
-        """Remember the delivery's lifecycle state, durably (as :meth:`mark_handled`)."""
+    def remember(
+        self, states: Mapping[DedupeKey, DeliveryState], handled: Iterable[DedupeKey]
+    ) -> None:
+        """Remember each delivery's new lifecycle state and mark ``handled`` as handled
+        (idempotent), durably: at once, or inside :meth:`transaction` when it exits."""
         ...
 
     def transaction(self) -> AbstractContextManager[object]:
@@ -78,49 +79,47 @@ class SqliteDedupeStore:
         return self._db
 
     def handled(self, keys: Iterable[DedupeKey]) -> set[DedupeKey]:
-        """Those of ``keys`` already handled: one query per 400 keys, each key found by the
-        primary key (a row-value ``IN (VALUES …)`` would scan the whole table each time)."""
+        """Those of ``keys`` already handled (one query per 400 keys)."""
+        return {(row[0], row[1]) for row in self._rows("handled", "", keys)}
+
+    def states(self, keys: Iterable[DedupeKey]) -> dict[DedupeKey, DeliveryState]:
+        """Each delivery's lifecycle state (``DeliveryState()`` for one never set; one
+        query per 400 keys)."""
+        wanted = dict.fromkeys(keys, DeliveryState())
+        for row in self._rows("states", ", t.status, t.recall", wanted):
+            wanted[(row[0], row[1])] = DeliveryState(row[2], row[3])
+        return wanted
+
+    def remember(
+        self, states: Mapping[DedupeKey, DeliveryState], handled: Iterable[DedupeKey]
+    ) -> None:
+        """Write ``states`` and mark ``handled`` (committed before returning, or with
+        its transaction)."""
+        db = self._conn()
+        if states:
+            db.executemany(
+                "INSERT INTO states (document_id, recipient, status, recall) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (document_id, recipient) DO UPDATE SET status = excluded.status,"
+                " recall = excluded.recall",
+                [(*key, state.status, state.recall) for key, state in states.items()],
+            )
+        db.executemany(
+            "INSERT OR IGNORE INTO handled (document_id, recipient) VALUES (?, ?)", handled
+        )
+
+    def _rows(self, table: str, columns: str, keys: Iterable[DedupeKey]) -> Iterator[Any]:
+        """The rows of ``table`` for ``keys``, each found by its primary key (a row-value
+        ``IN (VALUES …)`` would scan the whole table each time); 400 keys a query."""
         wanted = list(dict.fromkeys(keys))
-        found: set[DedupeKey] = set()
         db = self._conn()
         for start in range(0, len(wanted), 400):
             chunk = wanted[start : start + 400]
             placeholders = ",".join("(?,?)" for _ in chunk)
-            params = [part for key in chunk for part in key]
-            rows = db.execute(
-                f"SELECT h.document_id, h.recipient FROM (VALUES {placeholders}) AS k"
-                " JOIN handled AS h ON h.document_id = k.column1 AND h.recipient = k.column2",
-                params,
+            yield from db.execute(
+                f"SELECT t.document_id, t.recipient{columns} FROM (VALUES {placeholders}) AS k"
+                f" JOIN {table} AS t ON t.document_id = k.column1 AND t.recipient = k.column2",
+                [part for key in chunk for part in key],
             )
-            found.update((row[0], row[1]) for row in rows)
-        return found
-
-    def mark_handled(self, key: DedupeKey) -> None:
-        """Remember ``key`` (committed before returning, or with its transaction)."""
-        self._conn().execute(
-            "INSERT OR IGNORE INTO handled (document_id, recipient) VALUES (?, ?)", key
-        )
-
-    def state(self, key: DedupeKey) -> DeliveryState:
-        """The delivery's lifecycle state (nothing yet: ``DeliveryState()``)."""
-        row = (
-            self._conn()
-            .execute(
-                "SELECT status, recall FROM states WHERE document_id = ? AND recipient = ?", key
-            )
-            .fetchone()
-        )
-        return DeliveryState() if row is None else DeliveryState(row[0], row[1])
-
-    def set_state(self, key: DedupeKey, state: DeliveryState) -> None:
-        """Remember the delivery's lifecycle state (committed before returning, or with
-        its transaction)."""
-        self._conn().execute(
-            "INSERT INTO states (document_id, recipient, status, recall) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (document_id, recipient) DO UPDATE SET status = excluded.status,"
-            " recall = excluded.recall",
-            (*key, state.status, state.recall),
-        )
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -370,7 +370,7 @@ class Receiver(Service):
         keys = list(dict.fromkeys(reply.received.key for reply in replies))
         # Read from the store each time: another receiver of the agency (another process)
         # may have noted a recall for these deliveries since.
-        states = await store.call(_states_of, dedupe, keys)
+        states = await store.call(dedupe.states, keys)
         for reply in replies:
             key = reply.received.key
             states[key] = states[key].after(str(reply.code), from_sender=False)
@@ -383,7 +383,7 @@ class Receiver(Service):
         unmarked = {reply.received.key for reply in replies if not reply.received.handled}
         for reply in replies:  # the answer and the mark go to the store together
             reply.received.handled = True
-        writing = store.call(_answered_all, dedupe, states, unmarked)
+        writing = store.call(dedupe.remember, states, unmarked)
         for key in unmarked:
             writing.add_done_callback(functools.partial(self._out_of_hand, key))
         await writing
@@ -412,7 +412,7 @@ class Receiver(Service):
             received.offset
         )  # its mark is written before any commit (_commit waits for the marks)
         # Queued in order for the one store thread: a later read sees this mark.
-        written = store.call(dedupe.mark_handled, received.key)
+        written = store.call(dedupe.remember, {}, (received.key,))
         self._marking.add(written)
         written.add_done_callback(self._forget_written)
         written.add_done_callback(functools.partial(self._out_of_hand, received.key))
@@ -616,13 +616,13 @@ class Receiver(Service):
             return
         store, dedupe = self._opened_store()
         key = (notice.document_id, notice.to_agency)
-        current = await store.call(dedupe.state, key)
+        current = (await store.call(dedupe.states, [key]))[key]
         try:
             state = current.after(notice.status_code, from_sender=True)
         except ImpossibleTransition as exc:
             log.warning("recall_ignored", document_id=notice.document_id, reason=str(exc))
             return
-        await store.call(dedupe.set_state, key, state)
+        await store.call(dedupe.remember, {key: state}, ())
 
     def __repr__(self) -> str:
         return f"<Receiver {self.agency} {self._lifecycle.state.value}>"
@@ -633,32 +633,16 @@ def _sort_out(dedupe: DedupeStore, keys: list[DedupeKey], arrive: bool) -> set[D
     noted for each of the others that has no state yet."""
     seen = dedupe.handled(keys)
     if arrive:
-        for key in dict.fromkeys(keys):
-            if key not in seen and dedupe.state(key).status is None:
-                dedupe.set_state(key, DeliveryState(status=StatusCode.ARRIVED))
+        fresh = [key for key in dict.fromkeys(keys) if key not in seen]
+        arrived = DeliveryState(status=StatusCode.ARRIVED)
+        current = dedupe.states(fresh)
+        dedupe.remember({key: arrived for key in fresh if current[key].status is None}, ())
     return seen
 
 
 def _rejected(dedupe: DedupeStore, keys: list[DedupeKey]) -> None:
     """In the store thread: deliveries the receiver refused, rejected (02) and handled."""
-    rejected = DeliveryState(status=StatusCode.REJECTED)
-    _answered_all(dedupe, dict.fromkeys(keys, rejected), set(keys))
-
-
-def _states_of(dedupe: DedupeStore, keys: list[DedupeKey]) -> dict[DedupeKey, DeliveryState]:
-    """In the store thread: each delivery's lifecycle state, in one call for a batch."""
-    return {key: dedupe.state(key) for key in keys}
-
-
-def _answered_all(
-    dedupe: DedupeStore, states: dict[DedupeKey, DeliveryState], unmarked: set[DedupeKey]
-) -> None:
-    """In the store thread: the states answers moved deliveries to; those of ``unmarked``
-    handled too."""
-    for key, state in states.items():
-        dedupe.set_state(key, state)
-        if key in unmarked:
-            dedupe.mark_handled(key)
+    dedupe.remember(dict.fromkeys(keys, DeliveryState(status=StatusCode.REJECTED)), keys)
 
 
 def _notice(
