@@ -632,8 +632,8 @@ def _sort_out(dedupe: DedupeStore, keys: list[DedupeKey], arrive: bool) -> set[D
     """In the store thread: those of ``keys`` handled before; with ``arrive``, 01 (arrived)
     noted for each of the others that has no state yet."""
     seen = dedupe.handled(keys)
-    if arrive:
-        fresh = [key for key in dict.fromkeys(keys) if key not in seen]
+    fresh = [key for key in dict.fromkeys(keys) if key not in seen]
+    if arrive and fresh:
         arrived = DeliveryState(status=StatusCode.ARRIVED)
         current = dedupe.states(fresh)
         dedupe.remember({key: arrived for key in fresh if current[key].status is None}, ())

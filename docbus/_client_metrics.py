@@ -77,6 +77,6 @@ class ClientMetrics:
 
     def received(self, agency: str, priority: int, sent_at: dt.datetime) -> None:
         """Count a document handed to the application, and how long it took to arrive."""
-        labels = (str(priority),)
-        self.documents_received.values[(agency, *labels)] += 1
-        self.receive_latency.observe(labels, max(0.0, time.time() - sent_at.timestamp()))
+        self.documents_received.values[(agency, str(priority))] += 1
+        waited = max(0.0, time.time() - sent_at.timestamp())
+        self.receive_latency.observe((str(priority),), waited)
