@@ -22,7 +22,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from _shared import HERE
+
 #: Per record in the router: routing, envelope and its rules, codes, signatures and proofs.
 MODULES = (
     "router/_routing.py",
@@ -37,7 +38,7 @@ MODULES = (
 def compiled_copy(into: Path) -> Path:
     """This commit's tree in ``into``, with ``MODULES`` compiled next to their sources."""
     tree = into / "tree"
-    archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, check=True, capture_output=True)
+    archive = subprocess.run(["git", "archive", "HEAD"], cwd=HERE, check=True, capture_output=True)
     tree.mkdir()
     subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
     # mypyc's generated setup.py reads pyproject.toml's [project]; the copy needs no metadata
@@ -83,7 +84,7 @@ def main() -> None:
         compiled = compiled_copy(Path(scratch))
         runs: dict[str, list[dict[str, Any]]] = {"plain": [], "mypyc": []}
         for _ in range(args.turns):
-            for arm, tree in (("plain", ROOT), ("mypyc", compiled)):
+            for arm, tree in (("plain", HERE), ("mypyc", compiled)):
                 result = bench(tree, args.documents)
                 runs[arm].append(
                     {k: result[k] for k in ("router_docs_per_s", "raw_pipe_docs_per_s", "ratio")}

@@ -96,8 +96,9 @@ class CounterTable:
     """A labelled counter kept as plain integers, for the hot path of one event loop.
 
     prometheus-client's own counters take a lock on every increment (about 1 µs, 3 µs
-    with the label lookup); the router counts each record, so it keeps its counts here,
-    written and collected by the same loop, and exports them through a collector.
+    with the label lookup); the router and the agency clients count each record, so they
+    keep their counts here, written by one loop, and export them with
+    :func:`register_tables`.
     """
 
     def __init__(self, name: str, documentation: str, labelnames: Sequence[str]) -> None:

@@ -91,6 +91,14 @@ async def read_topic(
     settings: Settings, topic: str, count: int, timeout_s: float = 30.0
 ) -> list[ConsumerRecord]:
     """The first ``count`` records of ``topic`` (no group), waiting up to ``timeout_s``."""
+    return await read_all(settings, topic, count, quiet_s=0, timeout_s=timeout_s)
+
+
+async def read_all(
+    settings: Settings, topic: str, at_least: int, quiet_s: float = 1.0, timeout_s: float = 30.0
+) -> list[ConsumerRecord]:
+    """The records of ``topic`` (no group): at least ``at_least`` (waiting up to
+    ``timeout_s``), then every one that comes until none has for ``quiet_s``."""
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=settings.bootstrap_servers, auto_offset_reset="earliest"
     )
@@ -98,34 +106,15 @@ async def read_topic(
     records: list[ConsumerRecord] = []
     try:
         async with asyncio.timeout(timeout_s):
-            while len(records) < count:
-                batch = await consumer.getmany(timeout_ms=200)
-                for part in batch.values():
+            while len(records) < at_least:
+                for part in (await consumer.getmany(timeout_ms=200)).values():
                     records.extend(part)
+        while quiet_s > 0 and (batch := await consumer.getmany(timeout_ms=int(quiet_s * 1000))):
+            for part in batch.values():
+                records.extend(part)
     finally:
         await consumer.stop()
     return records
-
-
-async def read_all(
-    settings: Settings, topic: str, at_least: int, quiet_s: float = 1.0
-) -> list[ConsumerRecord]:
-    """Every record of ``topic``: at least ``at_least``, then until none comes for ``quiet_s``."""
-    records = await read_topic(settings, topic, at_least)
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=settings.bootstrap_servers, auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    everything: list[ConsumerRecord] = []
-    try:
-        while True:
-            batch = await consumer.getmany(timeout_ms=int(quiet_s * 1000))
-            if not batch and len(everything) >= len(records):
-                return everything
-            for part in batch.values():
-                everything.extend(part)
-    finally:
-        await consumer.stop()
 
 
 async def run_docbus(
