@@ -4,7 +4,11 @@ Each document reaches the application once even when the bus redelivers it: a de
 is remembered as handled (durably) when the application notifies a status for it, acks
 it, or asks for the next document; a redelivered handled document is skipped, and so is
 a copy that arrives while the first still waits to be handed over or handled. The
-arrival notice (01) goes back to the sender before the application sees the document.
+arrival notice (01) is held up to ``arrival_hold_ms`` for the application's first answer
+and goes back in one record with it; with no answer by then, or when the document is
+acked or the receiver stops, it goes alone (with a hold of 0, before the application
+sees the document). A held 01 is sent before its delivery is marked handled, so a
+restart never loses one: a delivery not handled is read again and its 01 sent again.
 Express documents (the inbox's partition 0) go before bulk ones: first within a fetched
 batch, and ahead of the documents already waiting when they arrive meanwhile.
 
@@ -227,6 +231,12 @@ class Receiver(Service):
         self._store: GroupCommit | None = None
         #: Marks handed to the store thread and not yet written.
         self._marking: set[asyncio.Future[None]] = set()
+        self._arrival_hold_s = settings.arrival_hold_ms / 1000
+        #: Arrival notices (01) held for the application's first answer: when each is due.
+        self._held: dict[DedupeKey, tuple[float, StatusNotice]] = {}
+        self._releasing: asyncio.Task[None] | None = None
+        #: Deliveries whose held 01 an answer took, until that answer is written.
+        self._answering: dict[DedupeKey, asyncio.Future[None]] = {}
 
     async def start(self) -> None:
         """Open the dedupe store, connect and join the agency's receiver group."""
@@ -269,6 +279,12 @@ class Receiver(Service):
         source, self._source = self._source, None
         if source is not None:
             await source.stop()
+        await self._stop_releasing()
+        try:  # not handled, so read again next time (and its 01 sent) if this fails
+            await self._send_held(list(self._held))
+        except Exception as exc:
+            log.warning("arrival_notices_not_sent", agency=self.agency, error=str(exc))
+        await self._stop_releasing()  # one a failure above started again
         await self._writer.drain()
         if self._owns_producer:
             await self._producer.stop()
@@ -319,6 +335,10 @@ class Receiver(Service):
         over before are marked handled (unless not ``handle_previous``)."""
         self._lifecycle.require_open()
         if self._previous:  # durable before the next are handed over; one transaction
+            # One turn of the loop first: an answer the application started in a task just
+            # before asking takes its delivery's held 01 along (notify_many takes it at once).
+            await asyncio.sleep(0)
+            await self._send_held([received.key for received in self._previous])
             await asyncio.gather(*(received.ack() for received in self._previous))
         self._handed += 1
         if self._buffer:
@@ -368,18 +388,29 @@ class Receiver(Service):
             return []
         store, dedupe = self._opened_store()
         keys = list(dict.fromkeys(reply.received.key for reply in replies))
-        # Read from the store each time: another receiver of the agency (another process)
-        # may have noted a recall for these deliveries since.
-        states = await store.call(dedupe.states, keys)
-        for reply in replies:
-            key = reply.received.key
-            states[key] = states[key].after(str(reply.code), from_sender=False)
-        receipts = await self._writer.write_notices(
-            [
-                _notice(r.received.document, r.received.recipient, r.code, r.description, r.staff)
-                for r in replies
-            ]
-        )
+        # Taken before any await: an answer given in a task while the application asks
+        # for its next batch still takes its 01 along (see _hand_over).
+        arrivals = {key: self._held.pop(key) for key in keys if key in self._held}
+        answered = asyncio.get_running_loop().create_future()
+        self._answering.update(dict.fromkeys(arrivals, answered))
+        try:
+            # Read from the store each time: another receiver of the agency (another
+            # process) may have noted a recall for these deliveries since.
+            states = await store.call(dedupe.states, keys)
+            for reply in replies:
+                key = reply.received.key
+                states[key] = states[key].after(str(reply.code), from_sender=False)
+            notices, answers = _answers(replies, {k: n for k, (_, n) in arrivals.items()})
+            sent = await self._writer.write_notices(notices)
+        except BaseException:
+            self._keep_held(arrivals)  # to go with the next answer, or alone when due
+            raise
+        finally:
+            for key in arrivals:
+                if self._answering.get(key) is answered:
+                    del self._answering[key]
+            answered.set_result(None)
+        receipts = [sent[i] for i in answers]
         unmarked = {reply.received.key for reply in replies if not reply.received.handled}
         for reply in replies:  # the answer and the mark go to the store together
             reply.received.handled = True
@@ -412,11 +443,69 @@ class Receiver(Service):
             received.offset
         )  # its mark is written before any commit (_commit waits for the marks)
         # Queued in order for the one store thread: a later read sees this mark.
-        written = store.call(dedupe.remember, {}, (received.key,))
+        written = (
+            asyncio.ensure_future(self._announce_then_mark(received.key))
+            if received.key in self._held or received.key in self._answering
+            else store.call(dedupe.remember, {}, (received.key,))
+        )
         self._marking.add(written)
         written.add_done_callback(self._forget_written)
         written.add_done_callback(functools.partial(self._out_of_hand, received.key))
         return asyncio.shield(written)  # the caller may drop or cancel it: the write goes on
+
+    async def _announce_then_mark(self, key: DedupeKey) -> None:
+        """Send ``key``'s held 01 (or see the answer that took it written), then remember
+        the delivery handled: it is never handled without its 01 sent."""
+        store, dedupe = self._opened_store()
+        if (answering := self._answering.get(key)) is not None:
+            await asyncio.wait([answering])  # if that answer failed, its 01 is held again
+        await self._send_held([key])
+        await store.call(dedupe.remember, {}, (key,))
+
+    def _hold_arrivals(self, arrivals: Sequence[StatusNotice], keys: Sequence[DedupeKey]) -> None:
+        """Hold ``arrivals`` (the 01s of the deliveries ``keys``) for the answers, until due."""
+        due = asyncio.get_running_loop().time() + self._arrival_hold_s
+        self._keep_held({key: (due, notice) for key, notice in zip(keys, arrivals, strict=True)})
+
+    def _keep_held(self, held: dict[DedupeKey, tuple[float, StatusNotice]]) -> None:
+        """Hold ``held`` (each 01 with when it is due) and see that each is sent when due."""
+        self._held.update(held)
+        if self._held and (self._releasing is None or self._releasing.done()):
+            self._releasing = asyncio.create_task(
+                self._release_due(), name=f"arrivals-{self.agency}"
+            )
+
+    async def _stop_releasing(self) -> None:
+        releasing, self._releasing = self._releasing, None
+        if releasing is not None:
+            releasing.cancel()
+            await asyncio.wait([releasing])
+
+    async def _release_due(self) -> None:
+        """Send each held 01 once it is due (its delivery not answered meanwhile)."""
+        loop = asyncio.get_running_loop()
+        while self._held:
+            wait = min(due for due, _ in self._held.values()) - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            now = loop.time()
+            try:
+                await self._send_held([key for key, (due, _) in self._held.items() if due <= now])
+            except Exception as exc:  # kept held: sent at the next try, or with the answer
+                log.warning("arrival_notices_not_sent", agency=self.agency, error=str(exc))
+                await asyncio.sleep(1.0)
+
+    async def _send_held(self, keys: Sequence[DedupeKey]) -> None:
+        """Send the held 01s of ``keys`` now, together (kept held if that fails). An answer
+        written after this call goes after them: one producer, one partition per document."""
+        taken = {key: self._held.pop(key) for key in keys if key in self._held}
+        if not taken:
+            return
+        try:
+            await self._writer.write_notices([notice for _, notice in taken.values()])
+        except BaseException:
+            self._keep_held(taken)
+            raise
 
     def _out_of_hand(self, key: DedupeKey, _written: asyncio.Future[Any]) -> None:
         """A delivery leaves the hand once its mark is written, not before: a read of the
@@ -522,10 +611,12 @@ class Receiver(Service):
                 continue
             new[item.key] = item
             self.metrics.received(self.top_level, item.document.priority, item.document.sent_at)
-        notices = [
+        arrivals = [
             _notice(item.document, item.recipient, StatusCode.ARRIVED, "", None)
             for item in (new.values() if self._auto_arrival else ())
         ]
+        hold = bool(arrivals) and self._arrival_hold_s > 0
+        notices = [] if hold else arrivals
         for item in refused.values():
             why = f"refused by {item.recipient} ({item.reason}): {item.detail}"
             notices += [
@@ -536,6 +627,8 @@ class Receiver(Service):
         if refused:
             await store.call(_rejected, dedupe, list(refused))
         in_hand.update(new)  # only now: a failure above reads the batch again
+        if hold:
+            self._hold_arrivals(arrivals, list(new))
         for item in new.values():
             self._open.setdefault(TopicPartition(item.topic, item.partition), set()).add(
                 item.offset
@@ -565,10 +658,11 @@ class Receiver(Service):
                 self._on_refused(exc.kind, str(exc))
             return refused
         if isinstance(message, StatusNotice):
-            self.metrics.notices_received.values[(self.top_level, str(message.status_code))] += 1
-            await self._note_recall(message)
-            if self._on_notice is not None:
-                await self._on_notice(message)
+            for step in message.steps():
+                self.metrics.notices_received.values[(self.top_level, str(step.status_code))] += 1
+                await self._note_recall(step)
+                if self._on_notice is not None:
+                    await self._on_notice(step)
             return None
         recipient = header_value(record.headers, HEADER_RECIPIENT) or self.agency
         if self._trace_records:
@@ -660,3 +754,23 @@ def _notice(
         description=description,
         staff=staff,
     )
+
+
+def _answers(
+    replies: Sequence[Reply], arrivals: dict[DedupeKey, StatusNotice]
+) -> tuple[list[StatusNotice], list[int]]:
+    """The notices that answer ``replies``, each delivery's held 01 (``arrivals``) before
+    its first answer; and where each reply's own notice is among them."""
+    notices: list[StatusNotice] = []
+    answers: list[int] = []
+    for reply in replies:
+        received = reply.received
+        if (arrival := arrivals.pop(received.key, None)) is not None:
+            notices.append(arrival)
+        answers.append(len(notices))
+        notices.append(
+            _notice(
+                received.document, received.recipient, reply.code, reply.description, reply.staff
+            )
+        )
+    return notices, answers

@@ -18,6 +18,7 @@ from docbus._settings import Settings
 from docbus._signing_window import SigningWindow
 from schemas import (
     EXPRESS_PARTITION,
+    MAX_NOTICE_STEPS,
     VN_TIME,
     Codec,
     Document,
@@ -112,23 +113,33 @@ class OutboxWriter:
 
     async def write_notices(self, notices: Sequence[StatusNotice]) -> list[SendReceipt]:
         """Validate and send ``notices`` at once, signed together; return once the broker
-        holds them all (a receiver's arrival notices for a fetched batch, its answers)."""
+        holds them all (a receiver's arrival notices for a fetched batch, its answers).
+
+        The notices of one delivery go as one record, in the order given (the last one's
+        status, the others as its earlier steps): a receiver's 01 and 03 cost one record.
+        Each notice's receipt names the record that carries it."""
         if not notices:
             return []
-        values = [self._checked_notice(notice) for notice in notices]
+        groups = _by_delivery(notices)
+        records = [StatusNotice.together([notices[i] for i in group]) for group in groups]
+        values = [self._checked_notice(record) for record in records]
         sent = await self._window.send_many(
             [
-                (notice.document_id.encode(), value, None)
-                for notice, value in zip(notices, values, strict=True)
+                (record.document_id.encode(), value, None)
+                for record, value in zip(records, values, strict=True)
             ]
         )
         sent_by_code = self.metrics.notices_sent.values
         for notice in notices:
             sent_by_code[(self.top_level, str(notice.status_code))] += 1
-        return [
-            SendReceipt(notice.document_id, metadata.topic, metadata.partition, metadata.offset)
-            for notice, metadata in zip(notices, sent, strict=True)
-        ]
+        receipts: list[SendReceipt | None] = [None] * len(notices)
+        for group, record, metadata in zip(groups, records, sent, strict=True):
+            receipt = SendReceipt(
+                record.document_id, metadata.topic, metadata.partition, metadata.offset
+            )
+            for i in group:
+                receipts[i] = receipt
+        return [receipt for receipt in receipts if receipt is not None]
 
     async def drain(self) -> None:
         """Send what waits in the signing window; return once the broker holds it all."""
@@ -148,3 +159,16 @@ class OutboxWriter:
     ) -> SendReceipt:
         metadata = await self._window.send(document_id.encode(), data, partition)
         return SendReceipt(document_id, metadata.topic, metadata.partition, metadata.offset)
+
+
+def _by_delivery(notices: Sequence[StatusNotice]) -> list[list[int]]:
+    """The positions of ``notices`` grouped by the delivery they report on, each group in
+    the order given and of at most :data:`~schemas.MAX_NOTICE_STEPS` steps."""
+    groups: dict[tuple[str, str, str], list[list[int]]] = {}
+    for i, notice in enumerate(notices):
+        runs = groups.setdefault(notice.delivery, [[]])
+        steps = sum(1 + len(notices[j].earlier) for j in runs[-1])
+        if runs[-1] and steps + 1 + len(notice.earlier) > MAX_NOTICE_STEPS:
+            runs.append([])
+        runs[-1].append(i)
+    return [run for runs in groups.values() for run in runs]

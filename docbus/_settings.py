@@ -71,6 +71,9 @@ class Settings:
     number of batches (BENCHMARKS.md). The express lane fetches and produces undelayed.
     ``bulk_fetch_min_bytes`` is a megabyte on a cluster (Kafka holds a fetch at no cost)
     and 1 byte on the embedded broker, where the linger alone gathers.
+    ``arrival_hold_ms`` is how long a receiver holds a delivery's arrival notice (01) for
+    the application's first answer, so that both go back in one record; with no answer by
+    then, the 01 goes alone (0: at once, before the application sees the document).
     ``tracking_dsn`` (kept out of the repr: it may hold a password) is a PostgreSQL DSN or
     a SQLite path; ``None`` means SQLite in ``home``. ``metrics_port`` of ``None``
     serves no metrics, ``0`` a free port; ``metrics_host`` is ``0.0.0.0`` in a container.
@@ -100,6 +103,7 @@ class Settings:
     bulk_gather_ms: int = 500
     bulk_fetch_min_bytes: int = _BROKER_DEFAULT
     max_document_bytes: int = 1_048_576
+    arrival_hold_ms: int = 500
     home: Path = field(default_factory=default_home)
     log_level: str = "INFO"
     client_id: str = "docbus"
@@ -148,7 +152,13 @@ class Settings:
             problems.append(
                 f"topic_prefix must be letters, digits, '.', '_' or '-': {self.topic_prefix!r}"
             )
-        for name in ("linger_ms", "bulk_gather_ms", "fetch_max_wait_ms", "bulk_fetch_min_bytes"):
+        for name in (
+            "linger_ms",
+            "bulk_gather_ms",
+            "fetch_max_wait_ms",
+            "bulk_fetch_min_bytes",
+            "arrival_hold_ms",
+        ):
             value = getattr(self, name)
             if value is not None and value < 0:
                 problems.append(f"{name} must not be negative, got {value}")

@@ -134,7 +134,9 @@ class RouterMetrics:
             if routed.redirects:
                 self.redirects.values[()] += routed.redirects
         elif routed.kind == "notice":
-            self.status_notices.values[(routed.status_code or "",)] += 1
+            notices = self.status_notices.values
+            for code in routed.status_codes:
+                notices[(code,)] += 1
         else:
             self.dead_letters.values[(routed.reason or "unknown",)] += 1
 

@@ -95,7 +95,8 @@ class Routed:
     inboxes: tuple[str, ...] = ()
     priority: int | None = None
     document_type: int | None = None
-    status_code: str | None = None
+    #: A notice's status codes, one for each step it carries, oldest first.
+    status_codes: tuple[str, ...] = ()
     sent_at: dt.datetime | None = None
 
     @property
@@ -263,7 +264,7 @@ class RoutingCore:
             check_notice(notice)
         except ValidationError as exc:
             raise RoutingRejected(exc.kind, str(exc)) from exc
-        if notice.status_code == StatusCode.REDIRECTED:
+        if StatusCode.REDIRECTED in (notice.status_code, *(s.status_code for s in notice.earlier)):
             raise RoutingRejected("invalid_notice", "status 90 (redirected) is the bus's own")
         self._require_owner(owner, notice.from_agency, "notice sender")
         at = notice.timestamp.astimezone(VN_TIME).date()
@@ -281,14 +282,14 @@ class RoutingCore:
             headers=_forwarded(record.headers),
         )
         if self.tracker is not None:
-            self.tracker.apply_notice(notice)
+            self.tracker.apply_steps(notice)
         return Routed(
             "notice",
             [out],
             document_id=notice.document_id,
             sender=notice.from_agency,
             inboxes=(inbox,),
-            status_code=str(notice.status_code),
+            status_codes=(*(str(s.status_code) for s in notice.earlier), str(notice.status_code)),
             sent_at=notice.timestamp,
         )
 

@@ -587,7 +587,7 @@ class Router(Service):
                 document_id=routed.document_id,
                 sender=routed.sender,
                 recipient=",".join(routed.inboxes),
-                status_code=routed.status_code,
+                status_code=",".join(routed.status_codes),
             )
         for out in routed.outputs:
             if out.unsigned:

@@ -27,6 +27,7 @@ from schemas._models import (
     BusinessType,
     Document,
     DocumentType,
+    NoticeStep,
     Organ,
     Priority,
     ReceiverChange,
@@ -70,6 +71,7 @@ from schemas._topics import (
 )
 from schemas._validation import (
     MAX_ATTACHMENT_NAME,
+    MAX_NOTICE_STEPS,
     MAX_RECIPIENTS,
     MAX_TEXT,
     check_document,
@@ -97,6 +99,7 @@ __all__ = [
     "LIFECYCLE_RANK",
     "MARKER",
     "MAX_ATTACHMENT_NAME",
+    "MAX_NOTICE_STEPS",
     "MAX_RECIPIENTS",
     "MAX_SIGNED_BATCH",
     "MAX_TEXT",
@@ -124,6 +127,7 @@ __all__ = [
     "MalformedAgencyCodeError",
     "MalformedRecordError",
     "Message",
+    "NoticeStep",
     "Organ",
     "Priority",
     "ReceiverChange",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 from schemas._errors import InvalidDocumentError, InvalidNoticeError, ValidationError
@@ -17,6 +18,7 @@ __all__ = [
     "BusinessType",
     "Document",
     "DocumentType",
+    "NoticeStep",
     "Organ",
     "Priority",
     "ReceiverChange",
@@ -443,8 +445,49 @@ class AboutDocument(Protocol):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class NoticeStep:
+    """A status one delivery reached before the notice that carries it (see
+    :attr:`StatusNotice.earlier`)."""
+
+    status_code: StatusCode
+    timestamp: dt.datetime
+    description: str = ""
+    staff: StaffInfo = field(default_factory=StaffInfo)
+    extensions: tuple[tuple[str, str], ...] = ()
+
+    def to_record(self) -> Record:
+        """The Avro record for this step."""
+        return {
+            "status_code": str(self.status_code),
+            "description": self.description,
+            "timestamp": self.timestamp,
+            "staff": self.staff.to_record(),
+            "extensions": dict(self.extensions),
+        }
+
+    @classmethod
+    def from_record(cls, r: Record) -> NoticeStep:
+        """A step from a decoded Avro record."""
+        return cls(
+            status_code=enum_member(
+                StatusCode, r["status_code"], "status code", InvalidNoticeError
+            ),
+            description=r["description"],
+            timestamp=r["timestamp"],
+            staff=StaffInfo(**r["staff"]),
+            extensions=tuple(r["extensions"].items()),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StatusNotice:
-    """A status notice about one (document, recipient) delivery."""
+    """A status notice about one (document, recipient) delivery.
+
+    One record may carry several steps of the delivery (an arrival held until the
+    answer, 03 then 06): the notice's own status is the latest and :attr:`earlier` holds
+    those before it. :meth:`steps` gives each as a notice of its own, oldest first;
+    :meth:`together` makes one notice of a delivery's steps.
+    """
 
     document_id: str
     document_sender: str
@@ -458,6 +501,8 @@ class StatusNotice:
     staff: StaffInfo = field(default_factory=StaffInfo)
     #: Elements the bus does not model, kept to be written back: (parent path, their XML).
     extensions: tuple[tuple[str, str], ...] = ()
+    #: The steps of the same delivery reached before this one, oldest first.
+    earlier: tuple[NoticeStep, ...] = ()
 
     @classmethod
     def about(
@@ -484,6 +529,65 @@ class StatusNotice:
             staff=staff or StaffInfo(),
         )
 
+    @property
+    def delivery(self) -> tuple[str, str, str]:
+        """``(document_id, from_agency, to_agency)``: the delivery it reports on, and to whom."""
+        return (self.document_id, self.from_agency, self.to_agency)
+
+    def steps(self) -> tuple[StatusNotice, ...]:
+        """Each step this notice carries as a notice of its own, oldest first."""
+        if not self.earlier:
+            return (self,)
+        return (
+            *(
+                replace(
+                    self,
+                    status_code=step.status_code,
+                    timestamp=step.timestamp,
+                    description=step.description,
+                    staff=step.staff,
+                    extensions=step.extensions,
+                    earlier=(),
+                )
+                for step in self.earlier
+            ),
+            replace(self, earlier=()),
+        )
+
+    @classmethod
+    def together(cls, notices: Sequence[StatusNotice]) -> StatusNotice:
+        """One notice carrying ``notices``' steps, in order: the last one's status, the
+        others' as :attr:`earlier`. They must report on one delivery (``ValueError``)."""
+        if not notices:
+            raise ValueError("no notices to put together")
+        last = notices[-1]
+        about = (last.delivery, last.document_sender, last.document_code, last.promulgation_date)
+        earlier: list[NoticeStep] = []
+        for notice in notices[:-1]:
+            if (
+                notice.delivery,
+                notice.document_sender,
+                notice.document_code,
+                notice.promulgation_date,
+            ) != about:
+                raise ValueError(
+                    f"notice {notice.status_code} for {notice.delivery} is not about the same "
+                    f"delivery as {last.status_code} for {last.delivery}"
+                )
+            earlier += [*notice.earlier, notice.step]
+        return replace(last, earlier=(*earlier, *last.earlier)) if earlier else last
+
+    @property
+    def step(self) -> NoticeStep:
+        """This notice's own status as a step (without :attr:`earlier`)."""
+        return NoticeStep(
+            status_code=self.status_code,
+            timestamp=self.timestamp,
+            description=self.description,
+            staff=self.staff,
+            extensions=self.extensions,
+        )
+
     def to_record(self) -> Record:
         """The Avro record for this notice."""
         return {
@@ -498,6 +602,7 @@ class StatusNotice:
             "timestamp": self.timestamp,
             "staff": self.staff.to_record(),
             "extensions": dict(self.extensions),
+            "earlier": [step.to_record() for step in self.earlier],
         }
 
     @classmethod
@@ -517,4 +622,5 @@ class StatusNotice:
             timestamp=r["timestamp"],
             staff=StaffInfo(**r["staff"]),
             extensions=tuple(r.get("extensions", {}).items()),
+            earlier=tuple(NoticeStep.from_record(step) for step in r.get("earlier", ())),
         )

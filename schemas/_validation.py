@@ -27,6 +27,7 @@ from schemas._models import (
 
 __all__ = [
     "MAX_ATTACHMENT_NAME",
+    "MAX_NOTICE_STEPS",
     "MAX_RECIPIENTS",
     "MAX_TEXT",
     "check_document",
@@ -40,6 +41,8 @@ MAX_TEXT = 500
 MAX_ATTACHMENT_NAME = 200
 MAX_RECIPIENTS = 1000
 MAX_DOCUMENT_ID = 200
+#: Steps one notice may carry (its own and those before it): a delivery's whole lifecycle.
+MAX_NOTICE_STEPS = 8
 #: ``<sender code>,<yyyy/MM/dd>,<number>/<notation>``, the national form. The number and
 #: notation may hold spaces as clerks type them, never a control character (a newline).
 _NATIONAL_DOCUMENT_ID = re.compile(
@@ -93,6 +96,19 @@ def notice_problems(notice: StatusNotice) -> list[str]:
     _check_code("from_agency", notice.from_agency, problems)
     _check_code("to_agency", notice.to_agency, problems)
     _check_length("description", notice.description, MAX_TEXT, problems)
+    if len(notice.earlier) + 1 > MAX_NOTICE_STEPS:
+        problems.append(
+            f"{len(notice.earlier) + 1} steps in one notice; at most {MAX_NOTICE_STEPS}"
+        )
+    later = notice.timestamp
+    for n, step in reversed(list(enumerate(notice.earlier, 1))):
+        problem = code_list_problem(StatusCode, step.status_code, f"step {n}'s status code")
+        if problem is not None:
+            problems.append(problem)
+        _check_length(f"step {n}'s description", step.description, MAX_TEXT, problems)
+        if step.timestamp > later:
+            problems.append(f"step {n} is stamped after the step that follows it")
+        later = step.timestamp
     return problems
 
 

@@ -19,6 +19,7 @@ from schemas import (
     HEADER_RECIPIENT,
     Codec,
     Document,
+    StatusNotice,
     TopicLayout,
     is_express,
     today_vn,
@@ -115,6 +116,12 @@ async def read_all(
     finally:
         await consumer.stop()
     return records
+
+
+def steps_in(records: Iterable[ConsumerRecord]) -> list[StatusNotice]:
+    """Every status step the notice records carry, record by record, oldest first."""
+    codec = Codec()
+    return [step for record in records for step in codec.decode(record.value).steps()]
 
 
 async def run_docbus(

@@ -55,7 +55,7 @@ async def rebuild_tracking(
             continue
         if isinstance(message, StatusNotice):
             if message.from_agency != BUS_AGENCY:
-                notices.append(message)
+                notices.extend(message.steps())
             continue
         recipient = dict(record.headers).get(HEADER_RECIPIENT)
         agency = record.topic[len(layout.inbox("")) :]

@@ -267,12 +267,29 @@ class Tracker:
             raise StoreReadNeeded(key)
         return self.read_delivery(key)
 
+    def apply_steps(self, notice: StatusNotice) -> bool:
+        """Check and apply each step ``notice`` carries, oldest first, all or none: True if
+        any was new; RoutingRejected (nothing applied) if one is impossible."""
+        if not notice.earlier:
+            return self.apply_notice(notice)
+        key = _delivery_key(notice)
+        before, pending = self._cache.get(key), len(self._pending.notices)
+        try:
+            return any([self.apply_notice(step) for step in notice.steps()])
+        except BaseException:
+            if before is None:
+                self._cache.pop(key, None)
+            else:
+                self._cache[key] = before
+            del self._pending.notices[pending:]
+            raise
+
     def apply_notice(self, notice: StatusNotice) -> bool:
         """Check and apply ``notice``; False if it was applied before; RoutingRejected if impossible."""
         document_id, from_agency = notice.document_id, notice.from_agency
         from_sender = from_agency == notice.document_sender  # a recall, from the sender
-        recipient = notice.to_agency if from_sender else from_agency
-        key = (document_id, recipient)
+        key = _delivery_key(notice)
+        recipient = key[1]
         entry = self._cache.get(key)
         from_store = entry is None
         if entry is None:
@@ -454,3 +471,10 @@ def write_changes(store: TrackingStore, calendar: WorkingCalendar, changes: Pend
     if batch:
         store.write(batch)
     store.commit()
+
+
+def _delivery_key(notice: StatusNotice) -> Key:
+    """The delivery ``notice`` is about: (document, recipient); a recall comes from the
+    document's sender and names the recipient as its addressee."""
+    from_sender = notice.from_agency == notice.document_sender
+    return (notice.document_id, notice.to_agency if from_sender else notice.from_agency)

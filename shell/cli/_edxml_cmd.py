@@ -169,7 +169,12 @@ def export_command(
             text = sys.stdin.read() if str(path) == "-" else path.read_text("utf-8")
             for line in filter(str.strip, text.splitlines()):
                 try:
-                    exporter.write(from_json(json.loads(line), registry))
+                    message = from_json(json.loads(line), registry)
+                    # a status file for each step a notice carries
+                    for value in (
+                        message.steps() if isinstance(message, StatusNotice) else [message]
+                    ):
+                        exporter.write(value)
                 except (DocbusError, ValueError) as exc:
                     click.echo(f"error: {path}: {exc}", err=True)
                     exporter.failed += 1

@@ -33,10 +33,12 @@ from tests.helpers import (
     ensure_topics,
     eventually,
     letter,
+    read_all,
     read_topic,
     registry_samples,
     sample,
     scrape,
+    steps_in,
     take,
 )
 
@@ -99,7 +101,7 @@ async def test_a_document_with_broken_content_is_refused_and_its_sender_told_onc
 ) -> None:
     """The router reads only the envelope, so a signed document with an empty subject can
     reach an inbox: the receiver does not hand it over, tells G22 01 then 02 with the
-    rule broken, and after a restart that reads the inbox again says nothing more."""
+    rule broken (one record), and after a restart that reads the inbox again says nothing more."""
     layout = await ensure_topics(settings, [G22, H29])
     broken = dataclasses.replace(letter(number=1), subject=" ")
     fine = letter(number=2)
@@ -112,8 +114,9 @@ async def test_a_document_with_broken_content_is_refused_and_its_sender_told_onc
         (received,) = await take(receiver, 1)
         assert received.document == fine
         await received.ack()
-        notices = [codec.decode(r.value) for r in await read_topic(settings, layout.outbox(H29), 3)]
-    about_broken = [n for n in notices if n.document_id == broken.document_id]
+        records = [codec.decode(r.value) for r in await read_topic(settings, layout.outbox(H29), 2)]
+    (told,) = [n for n in records if n.document_id == broken.document_id]
+    about_broken = told.steps()
     assert [n.status_code for n in about_broken] == ["01", "02"]
     assert about_broken[1].description.startswith(f"refused by {H29} (invalid_document): ")
     assert "subject is empty" in about_broken[1].description
@@ -121,18 +124,77 @@ async def test_a_document_with_broken_content_is_refused_and_its_sender_told_onc
     async with Receiver(agency=H29, settings=settings, group_id="again") as again:
         with pytest.raises(TimeoutError):
             await take(again, 1, timeout_s=2)
-    with pytest.raises(TimeoutError):  # no fourth notice
-        await read_topic(settings, layout.outbox(H29), 4, timeout_s=2)
+    with pytest.raises(TimeoutError):  # no third record
+        await read_topic(settings, layout.outbox(H29), 3, timeout_s=2)
 
 
-async def test_arrival_is_notified_before_the_application_sees_it(settings: Settings) -> None:
-    """Status 01 is in the recipient's outbox as soon as the document is yielded."""
+async def _take_unanswered(receiver: Receiver, count: int) -> list:  # type: ignore[type-arg]
+    """``count`` documents taken without handling any (answered later)."""
+    taking, taken = receiver.batches(count, answer_later=True), []
+    while len(taken) < count:
+        taken += await anext(taking)
+    return taken
+
+
+def _steps_by_document(records) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    by_document: dict[str, list[str]] = {}
+    for step in steps_in(records):
+        by_document.setdefault(step.document_id, []).append(step.status_code)
+    return by_document
+
+
+async def test_arrival_goes_with_the_first_answer_or_alone_when_acked_or_stopped(
+    settings: Settings,
+) -> None:
+    """01 is held for the application's answer and leaves in one record with it; acking
+    a delivery sends its 01 before the ack returns; stopping sends the 01s still held."""
     layout = await ensure_topics(settings, [G22, H29])
-    doc = letter()
-    await deliver(settings, [doc])
+    answered, acked, waiting, left = (letter(number=n) for n in (1, 2, 3, 4))
+    await deliver(settings, [answered, acked, waiting, left])
+    outbox = layout.outbox(H29)
+    async with Receiver(
+        agency=H29, settings=dataclasses.replace(settings, arrival_hold_ms=60_000)
+    ) as receiver:
+        by_id = {r.document.document_id: r for r in await _take_unanswered(receiver, 4)}
+        await by_id[answered.document_id].notify(StatusCode.ACCEPTED)
+        await by_id[acked.document_id].ack()
+        early = await read_all(settings, outbox, 2, quiet_s=1)
+        assert _steps_by_document(early) == {
+            answered.document_id: ["01", "03"],
+            acked.document_id: ["01"],
+        }
+    records = await read_all(settings, outbox, 4, quiet_s=1)
+    assert len(records) == 4
+    assert _steps_by_document(records) == {
+        answered.document_id: ["01", "03"],
+        acked.document_id: ["01"],
+        waiting.document_id: ["01"],
+        left.document_id: ["01"],
+    }
+
+
+async def test_a_held_arrival_goes_alone_once_due(settings: Settings) -> None:
+    """With no answer within ``arrival_hold_ms``, the 01 goes by itself."""
+    layout = await ensure_topics(settings, [G22, H29])
+    await deliver(settings, [letter()])
+    async with Receiver(
+        agency=H29, settings=dataclasses.replace(settings, arrival_hold_ms=300)
+    ) as receiver:
+        (received,) = await _take_unanswered(receiver, 1)
+        (record,) = await read_topic(settings, layout.outbox(H29), 1, timeout_s=10)
+        assert [s.status_code for s in steps_in([record])] == ["01"]
+        assert not received.handled
+
+
+async def test_with_no_hold_arrival_is_notified_before_the_application_sees_it(
+    settings: Settings,
+) -> None:
+    """``arrival_hold_ms=0``: status 01 is in the outbox as soon as the document is yielded."""
+    layout = await ensure_topics(settings, [G22, H29])
+    await deliver(settings, [letter()])
     codec = Codec()
-    async with Receiver(agency=H29, settings=settings) as receiver:
-        (received,) = await take(receiver, 1)
+    async with Receiver(agency=H29, settings=dataclasses.replace(settings, arrival_hold_ms=0)) as r:
+        (received,) = await take(r, 1)
         (record,) = await read_topic(settings, layout.outbox(H29), 1)
         arrival = codec.decode(record.value)
         assert isinstance(arrival, StatusNotice)
@@ -248,9 +310,9 @@ async def test_impossible_notices_are_refused_before_sending(settings: Settings)
         await b.notify(StatusCode.REJECTED)
         with pytest.raises(ImpossibleTransition, match="rejected"):
             await b.notify(StatusCode.ACCEPTED)
-    records = await read_topic(settings, layout.outbox(H29), 4)  # 01, 01, 05, 02: nothing else
-    codes = sorted(Codec().decode(r.value).status_code for r in records)
-    assert codes == ["01", "01", "02", "05"]
+    # a's 01 left when b was asked for, then 05; b's 01 went with its 02: nothing else
+    records = await read_all(settings, layout.outbox(H29), 3, quiet_s=2)
+    assert sorted(step.status_code for step in steps_in(records)) == ["01", "01", "02", "05"]
 
 
 async def test_client_metrics_count_what_one_application_sent_and_received(
@@ -416,11 +478,10 @@ async def test_a_batch_is_answered_at_once_signed_together_and_written_in_one_tr
     assert store.handled([(d.document_id, H29) for d in docs]) == {
         (d.document_id, H29) for d in docs
     }
-    records = await read_topic(settings, layout.outbox(H29), 12)
-    with pytest.raises(TimeoutError):  # the refused call sent nothing
-        await read_topic(settings, layout.outbox(H29), 13, timeout_s=2)
-    answers = [r for r in records if Codec().decode(r.value).status_code == "03"]
-    assert len(answers) == 6
+    answers = await read_topic(settings, layout.outbox(H29), 6)  # a record a delivery
+    with pytest.raises(TimeoutError):  # the refused call sent nothing, its 01s went along
+        await read_topic(settings, layout.outbox(H29), 7, timeout_s=2)
+    assert [s.status_code for s in steps_in(answers)] == ["01", "03"] * 6
     signatures = {dict(r.headers)["docbus-signature"] for r in answers}
     assert len(signatures) == 1 and all("docbus-proof" in dict(r.headers) for r in answers)
     store.close()

@@ -17,7 +17,7 @@ from docbus import (
     make_producer,
 )
 from schemas import EXPRESS_PARTITION, Codec, StatusCode, StatusNotice, bulk_partition
-from tests.helpers import G22, H29, ensure_topics, letter, read_topic
+from tests.helpers import G22, H29, ensure_topics, letter, read_all, read_topic
 
 
 async def test_batches_place_keys_like_send_keep_order_and_carry_headers(
@@ -94,3 +94,38 @@ async def test_a_receivers_notices_go_as_one_batch_each_signed(settings: Setting
         notice = Codec().decode(record.value)
         keys.verify(record.value, record.headers, notice, timestamp_ms=record.timestamp)
         assert record.partition == bulk_partition(record.key, settings.partitions)
+
+
+async def test_one_deliverys_notices_go_as_one_record(settings: Settings) -> None:
+    """01 and 03 of one delivery, given apart among others', leave as one record (in the
+    order given); each notice's receipt names the record that carries it."""
+    layout = await ensure_topics(settings, [G22, H29])
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        writer = OutboxWriter(
+            agency=H29,
+            settings=settings,
+            producer=producer,
+            codec=Codec(),
+            signer=Keystore(settings.keys_root).signer(H29),
+        )
+        first, second = letter(number=1), letter(number=2)
+
+        def notice(document, code: StatusCode) -> StatusNotice:  # type: ignore[no-untyped-def]
+            return StatusNotice.about(document, from_agency=H29, to_agency=G22, status_code=code)
+
+        given = [
+            notice(first, StatusCode.ARRIVED),
+            notice(second, StatusCode.ARRIVED),
+            notice(first, StatusCode.ACCEPTED),
+        ]
+        receipts = await writer.write_notices(given)
+    finally:
+        await producer.stop()
+    assert receipts[0] == receipts[2] != receipts[1]
+    records = await read_all(settings, layout.outbox(H29), 2, quiet_s=1)
+    assert len(records) == 2
+    by_document = {r.key.decode(): Codec().decode(r.value).steps() for r in records}
+    assert by_document[first.document_id] == (given[0], given[2])
+    assert by_document[second.document_id] == (given[1],)

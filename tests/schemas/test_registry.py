@@ -15,7 +15,7 @@ def test_packaged_schemas_load() -> None:
     """The packaged registry has both Document versions and the StatusNotice."""
     registry = SchemaRegistry.load()
     assert registry.latest(DOCUMENT_SCHEMA).version == 5
-    assert registry.latest(NOTICE_SCHEMA).version == 2
+    assert registry.latest(NOTICE_SCHEMA).version == 3
 
 
 def test_unknown_lookups_raise() -> None:

@@ -19,6 +19,7 @@ from tests.helpers import (
     read_all,
     read_topic,
     run_docbus,
+    steps_in,
 )
 
 
@@ -67,10 +68,8 @@ async def test_send_then_receive_with_a_status(settings: Settings) -> None:
         assert line["document_id"] == document_id and line["priority"] == 3
         assert line["subject"] == "V/v tổ chức hội nghị"
         layout = TopicLayout(settings.topic_prefix)
-        notices = [
-            Codec().decode(r.value) for r in await read_topic(settings, layout.inbox(G22), 2)
-        ]
-        assert [n.status_code for n in notices] == ["01", "03"]  # one key: one partition, in order
+        (record,) = await read_topic(settings, layout.inbox(G22), 1)
+        assert [n.status_code for n in steps_in([record])] == ["01", "03"]  # one record
 
 
 async def test_receive_answers_what_it_took_together_and_leaves_the_rest(
@@ -95,7 +94,8 @@ async def test_receive_answers_what_it_took_together_and_leaves_the_rest(
     assert sorted(printed[0] + printed[1]) == sorted(d.document_id for d in documents)
     codec = Codec()
     outbox = TopicLayout(settings.topic_prefix).outbox(H29)
-    records = await read_all(settings, outbox, 10)  # 01 for each delivery read, 03 for each
+    records = await read_all(settings, outbox, 5)  # 01 and 03 for each; a 01 alone for
+    # each delivery the first run read but did not take
     accepted = {}
     for record in records:
         notice = codec.decode(record.value)

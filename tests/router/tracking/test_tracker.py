@@ -376,3 +376,62 @@ def test_a_tracker_off_the_loop_asks_for_store_reads_instead_of_making_them(
     assert routed_with_reads(stranger, "01", 1).reason == "unknown_document"
     assert store_reads == 2
     tracker.store.close()
+
+
+def bundle(doc, unit: str, steps: list[tuple[str, int]]) -> StatusNotice:  # type: ignore[no-untyped-def]
+    """One notice from ``unit`` carrying ``steps`` ((code, minute), oldest first)."""
+    return StatusNotice.together(
+        [
+            StatusNotice(
+                document_id=doc.document_id,
+                document_sender=doc.sender,
+                from_agency=unit,
+                to_agency=doc.sender,
+                status_code=code,
+                timestamp=T0 + dt.timedelta(minutes=minute),
+                description=f"step {code}",
+            )
+            for code, minute in steps
+        ]
+    )
+
+
+def route_bundle(core: RoutingCore, notice: StatusNotice):  # type: ignore[no-untyped-def]
+    owner = "000.00.00." + notice.from_agency[-3:]
+    return core.route(Record(LAYOUT.outbox(owner), Codec().encode(notice)))
+
+
+def test_a_notice_carrying_several_steps_is_tracked_step_by_step(
+    core: RoutingCore, tracker: Tracker
+) -> None:
+    """01, 03 and 06 in one record: forwarded once as the bytes it came in, each step in
+    the history with its own time and words, and counted as three notices."""
+    doc = letter(G22, (H29,), sent_at=T0)
+    send(core, doc)
+    notice = bundle(doc, H29, [("01", 1), ("03", 2), ("06", 3)])
+    routed = route_bundle(core, notice)
+    assert routed.kind == "notice" and routed.status_codes == ("01", "03", "06")
+    (out,) = routed.outputs
+    assert out.value == Codec().encode(notice)
+    tracker.flush()
+    (delivery,) = tracker.store.deliveries(doc.document_id)
+    assert [(h.code, h.at[:16]) for h in delivery.history] == [
+        ("01", "2024-11-25T02:01"),
+        ("03", "2024-11-25T02:02"),
+        ("06", "2024-11-25T02:03"),
+    ]
+    assert delivery.status == "06"
+
+
+def test_a_notice_with_one_impossible_step_is_refused_whole_and_applies_nothing(
+    core: RoutingCore, tracker: Tracker
+) -> None:
+    """03 then 01 (backwards): dead-lettered with the reason, and the delivery keeps the
+    state it had, so the same steps sent right afterwards apply."""
+    doc = letter(G22, (H29,), sent_at=T0)
+    send(core, doc)
+    refused = route_bundle(core, bundle(doc, H29, [("01", 1), ("03", 2), ("01", 3)]))
+    assert refused.kind == "dead_letter" and refused.reason == "impossible_notice"
+    assert states(tracker, doc.document_id) == {H29: "delivered"}
+    assert route_bundle(core, bundle(doc, H29, [("01", 1), ("03", 2)])).kind == "notice"
+    assert states(tracker, doc.document_id) == {H29: "03"}
