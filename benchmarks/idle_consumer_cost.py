@@ -2,13 +2,14 @@
 
 Prints one JSON object. Usage:
     python benchmarks/idle_consumer_cost.py [--partitions 95] [--waits 25,50,100,200,500]
-        [--seconds 10]
+        [--seconds 10] [--each 1]
 
 An express lane reads partition 0 of every agency's topic (95 of them in the directory)
 and, most of the time, finds nothing. For each fetch wait, a consumer assigned to
 partition 0 of ``--partitions`` empty topics on a fresh embedded broker polls for
 ``--seconds``; the CPU the consumer's process and the broker spend meanwhile is read
-(``process_time`` and ``/proc``), as a share of one core.
+(``process_time`` and ``/proc``), as a share of one core. With ``--each N`` the topics
+have N partitions and the consumer reads them all (a bulk lane reads 1 to N-1).
 """
 
 from __future__ import annotations
@@ -25,18 +26,21 @@ from docbus.process import cpu_seconds
 from shell import EmbeddedBroker
 
 
-async def idle_cost(wait_ms: int, partitions: int, seconds: float) -> dict[str, float]:
-    """Client and broker CPU, in cores, of one consumer polling empty partitions."""
+async def idle_cost(
+    wait_ms: int, partitions: int, seconds: float, each: int = 1
+) -> dict[str, float]:
+    """Client and broker CPU, in cores, of one consumer polling the empty partitions of
+    ``partitions`` topics of ``each`` partitions."""
     async with EmbeddedBroker() as broker:
-        settings = Settings(log_level="ERROR", fetch_max_wait_ms=wait_ms).for_embedded(
-            broker.bootstrap_servers
-        )
+        settings = Settings(
+            log_level="ERROR", fetch_max_wait_ms=wait_ms, partitions=each
+        ).for_embedded(broker.bootstrap_servers)
         topics = [f"idle-{n}" for n in range(partitions)]
         await create_missing_topics(settings, topics)
         consumer = make_consumer(settings, group_id=None)
         await start_consumer(consumer, "the idle consumer")
         try:
-            lanes = [TopicPartition(topic, 0) for topic in topics]
+            lanes = [TopicPartition(topic, n) for topic in topics for n in range(each)]
             consumer.assign(lanes)
             await consumer.seek_to_end(*lanes)
             await consumer.getmany(timeout_ms=500)  # positions resolved, fetching begun
@@ -61,14 +65,20 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=95)
     parser.add_argument("--waits", default="25,50,100,200,500", help="fetch waits, in ms")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--each", type=int, default=1, help="partitions of each topic")
     args = parser.parse_args()
     rows = [
-        asyncio.run(idle_cost(int(wait), args.partitions, args.seconds))
+        asyncio.run(idle_cost(int(wait), args.partitions, args.seconds, args.each))
         for wait in args.waits.split(",")
     ]
     print(
         json.dumps(
-            {"benchmark": "idle_consumer_cost", "partitions": args.partitions, "waits": rows}
+            {
+                "benchmark": "idle_consumer_cost",
+                "partitions": args.partitions,
+                "each": args.each,
+                "waits": rows,
+            }
         )
     )
 

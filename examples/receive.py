@@ -11,7 +11,7 @@ from schemas import StatusCode
 async def main(idle_s: float) -> None:
     async with Receiver(agency="000.00.00.H29", settings=Settings.from_env()) as receiver:
         while True:
-            try:  # each document once; "01 arrived" has already gone back
+            try:  # each document once; its 01 goes back with the answer
                 received = await asyncio.wait_for(anext(receiver), idle_s)
             except TimeoutError:
                 break
