@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 from consumers import Receiver
-from docbus import Settings
+from docbus import ClientMetrics, Settings
 from producers import Sender
 from router import Router
 from router.tracking import Tracker, open_store
@@ -29,6 +29,7 @@ from tests.helpers import (
     letter,
     produce_raw,
     read_topic,
+    registry_samples,
     sample,
     scrape,
     take,
@@ -71,6 +72,42 @@ async def test_unicast_and_multicast_with_status_back(settings: Settings) -> Non
         (multicast.document_id, "000.00.07.H41"),
     ]:
         assert (doc_id, unit, "01") in seen and (doc_id, unit, "03") in seen
+
+
+async def test_a_deliverys_01_and_03_cross_as_one_record_and_reach_the_sender_apart(
+    settings: Settings,
+) -> None:
+    """H29 answers at once: its 01 and 03 leave in one record, the router forwards that
+    record as it came, and G22's on_notice sees 01 then 03, each counted."""
+    layout = await ensure_topics(settings, [G22, H29])
+    notices = NoticeCollector()
+    metrics = ClientMetrics()
+    async with (
+        Router(settings=settings),
+        Sender(agency=G22, settings=settings) as sender,
+        Receiver(agency=G22, settings=settings, on_notice=notices, metrics=metrics) as g22,
+        Receiver(agency=H29, settings=settings) as h29,
+        in_background(drain(g22)),
+    ):
+        doc = letter(G22, (H29,))
+        await sender.send(doc)
+        (received,) = await take(h29, 1)
+        await received.notify(StatusCode.ACCEPTED, "Đã vào sổ")
+        got = await notices.wait_for(2)
+    assert [(n.document_id, n.from_agency, n.status_code) for n in got] == [
+        (doc.document_id, H29, "01"),
+        (doc.document_id, H29, "03"),
+    ]
+    assert got[1].description == "Đã vào sổ"
+    (sent,) = await read_topic(settings, layout.outbox(H29), 1)
+    (forwarded,) = await read_topic(settings, layout.inbox(G22), 1)
+    assert forwarded.value == sent.value
+    samples = registry_samples(metrics.registry)
+    for code in ("01", "03"):
+        counted = sample(
+            samples, "docbus_client_notices_received_total", agency=G22, status_code=code
+        )
+        assert counted == 1
 
 
 async def test_bad_record_is_dead_lettered_and_routing_goes_on(settings: Settings) -> None:
