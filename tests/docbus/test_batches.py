@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -64,16 +66,7 @@ async def test_a_receivers_notices_go_as_one_batch_each_signed(settings: Setting
     """``write_notices`` checks every notice before anything is sent, then sends them
     signed, keyed by document id, each where ``write_notice`` would put it."""
     layout = await ensure_topics(settings, [G22, H29])
-    producer = make_producer(settings)
-    await producer.start()
-    try:
-        writer = OutboxWriter(
-            agency=H29,
-            settings=settings,
-            producer=producer,
-            codec=Codec(),
-            signer=Keystore(settings.keys_root).signer(H29),
-        )
+    async with _h29_writer(settings) as writer:
         documents = [letter(number=n) for n in range(5)]
         notices = [
             StatusNotice.about(d, from_agency=H29, to_agency=G22, status_code=StatusCode.ARRIVED)
@@ -85,8 +78,6 @@ async def test_a_receivers_notices_go_as_one_batch_each_signed(settings: Setting
         with pytest.raises(InvalidNoticeError, match="not a unit of"):
             await writer.write_notices([*notices[:2], foreign])
         await writer.write_notices(notices)
-    finally:
-        await producer.stop()
     records = await read_topic(settings, layout.outbox(H29), 5)
     keys = TrustedKeys(Keystore(settings.keys_root))
     assert sorted(r.key for r in records) == sorted(n.document_id.encode() for n in notices)
@@ -100,16 +91,7 @@ async def test_one_deliverys_notices_go_as_one_record(settings: Settings) -> Non
     """01 and 03 of one delivery, given apart among others', leave as one record (in the
     order given); each notice's receipt names the record that carries it."""
     layout = await ensure_topics(settings, [G22, H29])
-    producer = make_producer(settings)
-    await producer.start()
-    try:
-        writer = OutboxWriter(
-            agency=H29,
-            settings=settings,
-            producer=producer,
-            codec=Codec(),
-            signer=Keystore(settings.keys_root).signer(H29),
-        )
+    async with _h29_writer(settings) as writer:
         first, second = letter(number=1), letter(number=2)
 
         def notice(document, code: StatusCode) -> StatusNotice:  # type: ignore[no-untyped-def]
@@ -121,11 +103,26 @@ async def test_one_deliverys_notices_go_as_one_record(settings: Settings) -> Non
             notice(first, StatusCode.ACCEPTED),
         ]
         receipts = await writer.write_notices(given)
-    finally:
-        await producer.stop()
     assert receipts[0] == receipts[2] != receipts[1]
     records = await read_all(settings, layout.outbox(H29), 2, quiet_s=1)
     assert len(records) == 2
     by_document = {r.key.decode(): Codec().decode(r.value).steps() for r in records}
     assert by_document[first.document_id] == (given[0], given[2])
     assert by_document[second.document_id] == (given[1],)
+
+
+@contextlib.asynccontextmanager
+async def _h29_writer(settings: Settings) -> AsyncIterator[OutboxWriter]:
+    """H29's outbox writer on a producer of its own, stopped afterwards."""
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        yield OutboxWriter(
+            agency=H29,
+            settings=settings,
+            producer=producer,
+            codec=Codec(),
+            signer=Keystore(settings.keys_root).signer(H29),
+        )
+    finally:
+        await producer.stop()
