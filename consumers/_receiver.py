@@ -587,8 +587,9 @@ class Receiver(Service):
     async def _fresh_deliveries(
         self, fresh: list[ReceivedDocument | _Refused]
     ) -> list[ReceivedDocument]:
-        """Those of ``fresh`` not handled before, once each, after their arrival notices;
-        the refused ones answered 01 and 02 and remembered as handled."""
+        """Those of ``fresh`` not handled before, once each, their arrival notices sent
+        (or held for the answers); the refused ones answered 01 and 02 and remembered as
+        handled."""
         if not fresh:
             return []
         store, dedupe = self._opened_store()

@@ -42,6 +42,10 @@ def test_bad_values_are_clear() -> None:
         Settings(compression_type="brotli")
     with pytest.raises(ConfigurationError, match="bulk_gather_ms must not be negative"):
         Settings.from_env({"DOCBUS_BULK_GATHER_MS": "-1"})
+    with pytest.raises(ConfigurationError, match="arrival_hold_ms must not be negative"):
+        Settings.from_env({"DOCBUS_ARRIVAL_HOLD_MS": "-1"})
+    assert Settings.from_env({"DOCBUS_ARRIVAL_HOLD_MS": "0"}).arrival_hold_ms == 0
+    assert Settings().arrival_hold_ms == 500
 
 
 def test_embedded_turns_idempotence_off() -> None:
