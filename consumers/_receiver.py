@@ -33,6 +33,7 @@ import structlog
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
+from consumers._arrivals import HeldArrivals
 from consumers._dedupe import DedupeKey, DedupeStore, SqliteDedupeStore
 from consumers._inboxes import InboxSource, OwnInbox, SharedInboxes
 from docbus import (
@@ -231,12 +232,9 @@ class Receiver(Service):
         self._store: GroupCommit | None = None
         #: Marks handed to the store thread and not yet written.
         self._marking: set[asyncio.Future[None]] = set()
-        self._arrival_hold_s = settings.arrival_hold_ms / 1000
-        #: Arrival notices (01) held for the application's first answer: when each is due.
-        self._held: dict[DedupeKey, tuple[float, StatusNotice]] = {}
-        self._releasing: asyncio.Task[None] | None = None
-        #: Deliveries whose held 01 an answer took, until that answer is written.
-        self._answering: dict[DedupeKey, asyncio.Future[None]] = {}
+        self._arrivals = HeldArrivals(
+            self._writer.write_notices, settings.arrival_hold_ms / 1000, who=agency
+        )
 
     async def start(self) -> None:
         """Open the dedupe store, connect and join the agency's receiver group."""
@@ -279,12 +277,7 @@ class Receiver(Service):
         source, self._source = self._source, None
         if source is not None:
             await source.stop()
-        await self._stop_releasing()
-        try:  # not handled, so read again next time (and its 01 sent) if this fails
-            await self._send_held(list(self._held))
-        except Exception as exc:
-            log.warning("arrival_notices_not_sent", agency=self.agency, error=str(exc))
-        await self._stop_releasing()  # one a failure above started again
+        await self._arrivals.close()
         await self._writer.drain()
         if self._owns_producer:
             await self._producer.stop()
@@ -338,7 +331,7 @@ class Receiver(Service):
             # One turn of the loop first: an answer the application started in a task just
             # before asking takes its delivery's held 01 along (notify_many takes it at once).
             await asyncio.sleep(0)
-            await self._send_held([received.key for received in self._previous])
+            await self._arrivals.send([received.key for received in self._previous])
             await asyncio.gather(*(received.ack() for received in self._previous))
         self._handed += 1
         if self._buffer:
@@ -388,28 +381,17 @@ class Receiver(Service):
             return []
         store, dedupe = self._opened_store()
         keys = list(dict.fromkeys(reply.received.key for reply in replies))
-        # Taken before any await: an answer given in a task while the application asks
-        # for its next batch still takes its 01 along (see _hand_over).
-        arrivals = {key: self._held.pop(key) for key in keys if key in self._held}
-        answered = asyncio.get_running_loop().create_future()
-        self._answering.update(dict.fromkeys(arrivals, answered))
-        try:
+        # The held 01s are taken before any await: an answer given in a task while the
+        # application asks for its next batch still takes its 01 along (see _hand_over).
+        async with self._arrivals.answering(keys) as arrivals:
             # Read from the store each time: another receiver of the agency (another
             # process) may have noted a recall for these deliveries since.
             states = await store.call(dedupe.states, keys)
             for reply in replies:
                 key = reply.received.key
                 states[key] = states[key].after(str(reply.code), from_sender=False)
-            notices, answers = _answers(replies, {k: n for k, (_, n) in arrivals.items()})
+            notices, answers = _answers(replies, arrivals)
             sent = await self._writer.write_notices(notices)
-        except BaseException:
-            self._keep_held(arrivals)  # to go with the next answer, or alone when due
-            raise
-        finally:
-            for key in arrivals:
-                if self._answering.get(key) is answered:
-                    del self._answering[key]
-            answered.set_result(None)
         receipts = [sent[i] for i in answers]
         unmarked = {reply.received.key for reply in replies if not reply.received.handled}
         for reply in replies:  # the answer and the mark go to the store together
@@ -445,7 +427,7 @@ class Receiver(Service):
         # Queued in order for the one store thread: a later read sees this mark.
         written = (
             asyncio.ensure_future(self._announce_then_mark(received.key))
-            if received.key in self._held or received.key in self._answering
+            if received.key in self._arrivals
             else store.call(dedupe.remember, {}, (received.key,))
         )
         self._marking.add(written)
@@ -454,58 +436,11 @@ class Receiver(Service):
         return asyncio.shield(written)  # the caller may drop or cancel it: the write goes on
 
     async def _announce_then_mark(self, key: DedupeKey) -> None:
-        """Send ``key``'s held 01 (or see the answer that took it written), then remember
-        the delivery handled: it is never handled without its 01 sent."""
+        """Send ``key``'s held 01, then remember the delivery handled: it is never handled
+        without its 01 gone."""
         store, dedupe = self._opened_store()
-        if (answering := self._answering.get(key)) is not None:
-            await asyncio.wait([answering])  # if that answer failed, its 01 is held again
-        await self._send_held([key])
+        await self._arrivals.send_before_mark(key)
         await store.call(dedupe.remember, {}, (key,))
-
-    def _hold_arrivals(self, arrivals: Sequence[StatusNotice], keys: Sequence[DedupeKey]) -> None:
-        """Hold ``arrivals`` (the 01s of the deliveries ``keys``) for the answers, until due."""
-        due = asyncio.get_running_loop().time() + self._arrival_hold_s
-        self._keep_held({key: (due, notice) for key, notice in zip(keys, arrivals, strict=True)})
-
-    def _keep_held(self, held: dict[DedupeKey, tuple[float, StatusNotice]]) -> None:
-        """Hold ``held`` (each 01 with when it is due) and see that each is sent when due."""
-        self._held.update(held)
-        if self._held and (self._releasing is None or self._releasing.done()):
-            self._releasing = asyncio.create_task(
-                self._release_due(), name=f"arrivals-{self.agency}"
-            )
-
-    async def _stop_releasing(self) -> None:
-        releasing, self._releasing = self._releasing, None
-        if releasing is not None:
-            releasing.cancel()
-            await asyncio.wait([releasing])
-
-    async def _release_due(self) -> None:
-        """Send each held 01 once it is due (its delivery not answered meanwhile)."""
-        loop = asyncio.get_running_loop()
-        while self._held:
-            wait = min(due for due, _ in self._held.values()) - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            now = loop.time()
-            try:
-                await self._send_held([key for key, (due, _) in self._held.items() if due <= now])
-            except Exception as exc:  # kept held: sent at the next try, or with the answer
-                log.warning("arrival_notices_not_sent", agency=self.agency, error=str(exc))
-                await asyncio.sleep(1.0)
-
-    async def _send_held(self, keys: Sequence[DedupeKey]) -> None:
-        """Send the held 01s of ``keys`` now, together (kept held if that fails). An answer
-        written after this call goes after them: one producer, one partition per document."""
-        taken = {key: self._held.pop(key) for key in keys if key in self._held}
-        if not taken:
-            return
-        try:
-            await self._writer.write_notices([notice for _, notice in taken.values()])
-        except BaseException:
-            self._keep_held(taken)
-            raise
 
     def _out_of_hand(self, key: DedupeKey, _written: asyncio.Future[Any]) -> None:
         """A delivery leaves the hand once its mark is written, not before: a read of the
@@ -616,7 +551,7 @@ class Receiver(Service):
             _notice(item.document, item.recipient, StatusCode.ARRIVED, "", None)
             for item in (new.values() if self._auto_arrival else ())
         ]
-        hold = bool(arrivals) and self._arrival_hold_s > 0
+        hold = bool(arrivals) and self._arrivals.hold_s > 0
         notices = [] if hold else arrivals
         for item in refused.values():
             why = f"refused by {item.recipient} ({item.reason}): {item.detail}"
@@ -629,7 +564,7 @@ class Receiver(Service):
             await store.call(_rejected, dedupe, list(refused))
         in_hand.update(new)  # only now: a failure above reads the batch again
         if hold:
-            self._hold_arrivals(arrivals, list(new))
+            self._arrivals.hold(dict(zip(new, arrivals, strict=True)))
         for item in new.values():
             self._open.setdefault(TopicPartition(item.topic, item.partition), set()).add(
                 item.offset
