@@ -120,8 +120,8 @@ class NoticeWatcher:
                             offset=record.offset,
                         )
                         continue
-                    watched = WatchedNotice(
-                        message, {k: v.decode(errors="replace") for k, v in record.headers}
-                    )
-                    for queue in self._subscribers:
-                        queue.put_nowait(watched)
+                    headers = {k: v.decode(errors="replace") for k, v in record.headers}
+                    for step in message.steps():  # a record may carry several
+                        watched = WatchedNotice(step, headers)
+                        for queue in self._subscribers:
+                            queue.put_nowait(watched)

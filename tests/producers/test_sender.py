@@ -172,7 +172,10 @@ async def test_wait_for_acceptance_and_status_changes(settings: Settings) -> Non
         await asyncio.gather(*clerks)
         watcher.cancel()
     assert receipt.statuses == {H29: "03", hung_yen: "03"}
+    # each recipient's 01 came in one record with its 03: both steps are seen, in order
     assert {f"{H29}:03", f"{hung_yen}:03", "docbus:90"} <= set(changes)
+    for unit in (H29, hung_yen):
+        assert changes.index(f"{unit}:01") < changes.index(f"{unit}:03")
 
 
 async def test_wait_for_reports_a_rejection_and_a_timeout(settings: Settings) -> None:
