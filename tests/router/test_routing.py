@@ -19,6 +19,7 @@ from schemas import (
     HEADER_OUTBOX_TIME,
     HEADER_RECIPIENT,
     HEADER_SIGNATURE,
+    MAX_NOTICE_STEPS,
     VN_TIME,
     Codec,
     StatusCode,
@@ -334,3 +335,33 @@ def test_agencies_may_not_send_the_bus_status(core: RoutingCore, codec: Codec) -
     )
     routed = core.route(Record(LAYOUT.outbox(H29), codec.encode(notice)))
     assert routed.reason == "invalid_notice"
+
+
+@pytest.mark.parametrize(
+    ("codes", "words"),
+    [
+        (["90", "03"], "status 90"),  # the bus's own status hidden among earlier steps
+        (["01"] * (MAX_NOTICE_STEPS + 1), f"at most {MAX_NOTICE_STEPS}"),
+        (["01", "77"], "status code"),
+    ],
+)
+def test_a_notice_with_a_forbidden_step_is_dead_lettered_whole(
+    core: RoutingCore, codec: Codec, codes: list[str], words: str
+) -> None:
+    """A notice record is refused, with its reason, for any one step it carries."""
+    at = dt.datetime.now(dt.UTC)
+    steps = [
+        StatusNotice(
+            document_id="x",
+            document_sender=G22,
+            from_agency=H29,
+            to_agency=G22,
+            status_code=code,  # type: ignore[arg-type]
+            timestamp=at,
+        )
+        for code in codes
+    ]
+    value = codec.encode(StatusNotice.together(steps))
+    routed = core.route(Record(LAYOUT.outbox(H29), value))
+    assert routed.kind == "dead_letter" and routed.reason == "invalid_notice"
+    assert words in (routed.detail or "")
