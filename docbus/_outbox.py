@@ -132,14 +132,13 @@ class OutboxWriter:
         sent_by_code = self.metrics.notices_sent.values
         for notice in notices:
             sent_by_code[(self.top_level, str(notice.status_code))] += 1
-        receipts: list[SendReceipt | None] = [None] * len(notices)
+        receipt_of: dict[int, SendReceipt] = {}  # by the notice's position
         for group, record, metadata in zip(groups, records, sent, strict=True):
             receipt = SendReceipt(
                 record.document_id, metadata.topic, metadata.partition, metadata.offset
             )
-            for i in group:
-                receipts[i] = receipt
-        return [receipt for receipt in receipts if receipt is not None]
+            receipt_of.update(dict.fromkeys(group, receipt))
+        return [receipt_of[i] for i in range(len(notices))]
 
     async def drain(self) -> None:
         """Send what waits in the signing window; return once the broker holds it all."""
