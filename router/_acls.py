@@ -66,6 +66,7 @@ def bus_principals(
             Acl("topic", f"{prefix}.inbox.", write, "prefix"),
             Acl("topic", layout.deadletter, write),
             Acl("topic", layout.directory, read),
+            Acl("topic", layout.doorbell, read),
             Acl("group", f"{prefix}-router", ("Read",), "prefix"),  # both lanes' groups
             Acl("cluster", "kafka-cluster", ("IdempotentWrite",)),
         ),
@@ -85,6 +86,7 @@ def bus_principals(
         "tls",
         (
             Acl("topic", f"{prefix}.outbox.", write, "prefix"),
+            Acl("topic", layout.doorbell, write),
             Acl("topic", f"{prefix}.inbox.", read, "prefix"),
             Acl("topic", layout.deadletter, read),
             Acl("topic", layout.directory, read),
@@ -101,6 +103,7 @@ def bus_principals(
                 agency_authentication,
                 (
                     Acl("topic", layout.outbox(code), write),
+                    Acl("topic", layout.doorbell, write),
                     Acl("topic", layout.inbox(code), read),
                     Acl("topic", layout.directory, read),
                     Acl("group", f"{prefix}-receiver.{code}", ("Read",)),

@@ -12,6 +12,8 @@ __all__ = ["DEADLETTER_RETENTION_MS", "strimzi_topics"]
 
 #: Dead letters are kept 90 days: time to read the reason, fix the sender and resend.
 DEADLETTER_RETENTION_MS = 90 * 24 * 3600 * 1000
+#: A ring matters for a moment (a router that missed it sweeps): an hour is plenty.
+DOORBELL_RETENTION_MS = 3600 * 1000
 
 
 def strimzi_topics(
@@ -33,11 +35,12 @@ def strimzi_topics(
     configs: dict[str, Mapping[str, str]] = {
         layout.directory: COMPACTED,
         layout.deadletter: {"retention.ms": str(DEADLETTER_RETENTION_MS)},
+        layout.doorbell: {"retention.ms": str(DOORBELL_RETENTION_MS)},
     }
     documents = []
     for topic in layout.agency_topics(directory.codes()):
         config = {**configs.get(topic, {}), "min.insync.replicas": min_isr}
-        count = 1 if topic == layout.directory else partitions
+        count = 1 if topic in (layout.directory, layout.doorbell) else partitions
         lines = [
             "apiVersion: kafka.strimzi.io/v1beta2",
             "kind: KafkaTopic",

@@ -2,6 +2,7 @@
 
 from schemas._agency_code import GROUP_PREFIX, AgencyCode, is_party_id, top_level_of
 from schemas._codec import DOCUMENT_SCHEMA, MARKER, NOTICE_SCHEMA, Codec, Message
+from schemas._doorbell import DOORBELL_PARTITION, Ring
 from schemas._envelope import ENVELOPE_FIELDS, DocumentEnvelope
 from schemas._errors import (
     BadMarkerError,
@@ -84,6 +85,7 @@ from schemas._validation import (
 __all__ = [
     "BUS_AGENCY",
     "DOCUMENT_SCHEMA",
+    "DOORBELL_PARTITION",
     "ENVELOPE_FIELDS",
     "EXPRESS_PARTITION",
     "GROUP_PREFIX",
@@ -133,6 +135,7 @@ __all__ = [
     "ReceiverChange",
     "RecordSigner",
     "ResponseFor",
+    "Ring",
     "SchemaRegistry",
     "SchemaVersion",
     "SignatureError",

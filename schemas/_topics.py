@@ -1,4 +1,4 @@
-"""The topic layout: an outbox and an inbox per top-level agency, and one dead-letter topic.
+"""The topic layout: an outbox and an inbox per top-level agency, and the bus's own topics.
 
 Every outbox and inbox has an express lane: partition 0 carries express documents
 (priority 3 and 4) and nothing else, so they never queue behind bulk; every other record
@@ -100,6 +100,11 @@ class TopicLayout:
         return f"{self.prefix}.directory"
 
     @property
+    def doorbell(self) -> str:
+        """Where senders ring after an express document (:mod:`schemas._doorbell`)."""
+        return f"{self.prefix}.doorbell"
+
+    @property
     def outbox_pattern(self) -> str:
         """A regular expression matching every outbox topic."""
         return rf"^{re.escape(self.prefix)}\.outbox\..+$"
@@ -110,8 +115,9 @@ class TopicLayout:
         return topic[len(head) :] if topic.startswith(head) and len(topic) > len(head) else None
 
     def agency_topics(self, agencies: Iterable[str]) -> list[str]:
-        """Every topic the bus needs: ``agencies``' outboxes and inboxes, dead letters, directory."""
-        names = [self.deadletter, self.directory]
+        """Every topic the bus needs: ``agencies``' outboxes and inboxes, dead letters, the
+        directory, the doorbell."""
+        names = [self.deadletter, self.directory, self.doorbell]
         for agency in agencies:
             names += [self.outbox(agency), self.inbox(agency)]
         return names

@@ -64,7 +64,7 @@ def test_strimzi_cluster_topics_and_bootstrap_agree(manifests: list[dict[str, An
         assert RFC_1123_SUBDOMAIN.fullmatch(topic["metadata"]["name"]), name
         assert topic["spec"]["replicas"] == pool["spec"]["replicas"]
         assert topic["spec"]["partitions"] == (
-            1 if name == layout.directory else int(config["DOCBUS_PARTITIONS"])
+            1 if name in (layout.directory, layout.doorbell) else int(config["DOCBUS_PARTITIONS"])
         )
 
 
@@ -143,7 +143,8 @@ def test_an_agency_writes_only_its_outbox_and_reads_only_its_inbox(
     manifests: list[dict[str, Any]],
 ) -> None:
     """Least privilege: for every agency, exactly its own outbox (write), its own inbox
-    (read), the directory (read: the public keys), and its own receiver group."""
+    (read), the directory (read: the public keys), the doorbell (write: rings carry no
+    content), and its own receiver group."""
     config = _one(manifests, "ConfigMap", "docbus")["data"]
     layout = TopicLayout(config["DOCBUS_TOPIC_PREFIX"])
     users = {m["metadata"]["name"]: m for m in manifests if m["kind"] == "KafkaUser"}
@@ -155,6 +156,7 @@ def test_an_agency_writes_only_its_outbox_and_reads_only_its_inbox(
             (layout.outbox(agency.code), "literal"): {"Write", "Describe"},
             (layout.inbox(agency.code), "literal"): {"Read", "Describe"},
             (layout.directory, "literal"): {"Read", "Describe"},
+            (layout.doorbell, "literal"): {"Write", "Describe"},
         }
         groups = [
             a["resource"]["name"]
@@ -165,8 +167,8 @@ def test_an_agency_writes_only_its_outbox_and_reads_only_its_inbox(
 
 
 def test_the_router_user_covers_what_the_router_does(manifests: list[dict[str, Any]]) -> None:
-    """The router: read every outbox in both lanes' groups, write every inbox and the dead
-    letters, over mutual TLS on a listener that asks for it."""
+    """The router: read every outbox in both lanes' groups and the doorbell, write every
+    inbox and the dead letters, over mutual TLS on a listener that asks for it."""
     config = _one(manifests, "ConfigMap", "docbus")["data"]
     layout = TopicLayout(config["DOCBUS_TOPIC_PREFIX"])
     router = _one(manifests, "KafkaUser", "docbus-router")
@@ -174,6 +176,7 @@ def test_the_router_user_covers_what_the_router_does(manifests: list[dict[str, A
     assert acls[(f"{layout.prefix}.outbox.", "prefix")] >= {"Read"}
     assert acls[(f"{layout.prefix}.inbox.", "prefix")] >= {"Write"}
     assert acls[(layout.deadletter, "literal")] >= {"Write"}
+    assert acls[(layout.doorbell, "literal")] == {"Read", "Describe"}
     (group,) = [
         a["resource"]
         for a in router["spec"]["authorization"]["acls"]
@@ -237,8 +240,8 @@ def test_the_gateway_is_served_probed_scraped_and_keeps_its_tokens(
 def test_the_gateway_user_sends_and_receives_for_agencies(
     manifests: list[dict[str, Any]],
 ) -> None:
-    """The gateway writes outboxes and reads inboxes (in the agencies' receiver groups),
-    reads the dead letters for the console, and writes nothing else."""
+    """The gateway writes outboxes and rings the doorbell, reads inboxes (in the agencies'
+    receiver groups), reads the dead letters for the console, and writes nothing else."""
     config = _one(manifests, "ConfigMap", "docbus")["data"]
     layout = TopicLayout(config["DOCBUS_TOPIC_PREFIX"])
     user = _one(manifests, "KafkaUser", "docbus-gateway")
@@ -247,7 +250,7 @@ def test_the_gateway_user_sends_and_receives_for_agencies(
     assert acls[(f"{layout.prefix}.inbox.", "prefix")] == {"Read", "Describe"}
     assert acls[(layout.deadletter, "literal")] == {"Read", "Describe"}
     writes = {name for (name, _), ops in acls.items() if "Write" in ops}
-    assert writes == {f"{layout.prefix}.outbox."}
+    assert writes == {f"{layout.prefix}.outbox.", layout.doorbell}
     settings = Settings(topic_prefix=layout.prefix)
     groups = {
         a["resource"]["name"]: set(a["operations"])
