@@ -1,7 +1,8 @@
 """Writing to an agency's own outbox: validate, encode, size-check, produce, await the ack.
 
-Express documents (priority 3 and 4) go to the outbox's express lane, partition 0;
-everything else by its key (:mod:`schemas._topics`).
+Express documents (priority 3 and 4) go to the outbox's express lane, partition 0, and
+once there ring the bus's doorbell (:mod:`schemas._doorbell`) where the settings put
+routers on rings; everything else goes by its key (:mod:`schemas._topics`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from aiokafka import AIOKafkaProducer
 
 from docbus._client_metrics import ClientMetrics
 from docbus._exceptions import InvalidDocumentError, InvalidNoticeError
+from docbus._ringer import Ringer
 from docbus._settings import Settings
 from docbus._signing_window import SigningWindow
 from schemas import (
@@ -78,8 +80,10 @@ class OutboxWriter:
         self._settings = settings
         self._producer = producer
         self.codec = codec
-        self.topic = TopicLayout(settings.topic_prefix).outbox(self.top_level)
+        layout = TopicLayout(settings.topic_prefix)
+        self.topic = layout.outbox(self.top_level)
         self._window = SigningWindow(producer, signer, self.topic, settings.linger_ms)
+        self._ringer = Ringer(producer, layout.doorbell, enabled=settings.express_sweep_ms > 0)
 
     async def write_document(self, document: Document) -> SendReceipt:
         """Validate and send ``document``; return once the broker holds it."""
@@ -102,6 +106,8 @@ class OutboxWriter:
             )
         lane = EXPRESS_PARTITION if is_express(document.priority) else None
         receipt = await self._produce(document.document_id, data, partition=lane)
+        if lane is not None:
+            await self._ringer.ring(receipt.topic, receipt.partition, receipt.offset)
         self.metrics.documents_sent.values[(self.top_level, str(document.priority))] += 1
         return receipt
 

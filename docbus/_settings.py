@@ -33,6 +33,8 @@ BROKER_DEFAULTS: Mapping[str, Mapping[str, Any]] = {
         "session_timeout_ms": 10_000,
         "fetch_max_wait_ms": 500,
         "bulk_fetch_min_bytes": 1024 * 1024,
+        # A cluster's fetch sessions make idle partitions cheap: the express lane polls.
+        "express_sweep_ms": 0,
     },
     "embedded": {
         "enable_idempotence": False,
@@ -42,6 +44,10 @@ BROKER_DEFAULTS: Mapping[str, Mapping[str, Any]] = {
         # replay's CPU a document 0.91, its express p99 115 ms against 76 (BENCHMARKS.md).
         "fetch_max_wait_ms": 100,
         "bulk_fetch_min_bytes": 1,
+        # Tansu's fetch costs it per partition asked for, idle or not: the router's
+        # express lane fetches only what senders' rings name, and every outbox's express
+        # partition once a second for what no ring named (schemas._doorbell).
+        "express_sweep_ms": 1000,
     },
 }
 
@@ -61,9 +67,9 @@ class Settings:
 
     ``bootstrap_servers`` of ``None`` means "start an embedded broker for this run".
     ``broker_kind`` (``cluster`` or ``embedded``) says what the bootstrap servers are; the
-    four knobs of :data:`BROKER_DEFAULTS` (``enable_idempotence``, ``session_timeout_ms``,
-    ``fetch_max_wait_ms``, ``bulk_fetch_min_bytes``) left unset take that kind's default
-    on construction, so every part reads one resolved value per knob.
+    knobs of :data:`BROKER_DEFAULTS` (``enable_idempotence``, ``session_timeout_ms``,
+    ``fetch_max_wait_ms``, ``bulk_fetch_min_bytes``, ``express_sweep_ms``) left unset take
+    that kind's default on construction, so every part reads one resolved value per knob.
     ``bulk_gather_ms`` is how long the router's bulk lane gathers records: the broker holds
     its fetches until ``bulk_fetch_min_bytes`` or this long, and a router of the bulk lane
     alone lingers this long to fill its producer's batches. Fewer, larger batches cost
@@ -74,6 +80,9 @@ class Settings:
     ``arrival_hold_ms`` is how long a receiver holds a delivery's arrival notice (01) for
     the application's first answer, so that both go back in one record; with no answer by
     then, the 01 goes alone (0: at once, before the application sees the document).
+    ``express_sweep_ms`` above 0 puts a router's express lane on the senders' rings
+    (:mod:`schemas._doorbell`): it fetches the outboxes' express partitions that a ring
+    names, and all of them this often for records no ring named; 0: it polls them all.
     ``tracking_dsn`` (kept out of the repr: it may hold a password) is a PostgreSQL DSN or
     a SQLite path; ``None`` means SQLite in ``home``. ``metrics_port`` of ``None``
     serves no metrics, ``0`` a free port; ``metrics_host`` is ``0.0.0.0`` in a container.
@@ -102,6 +111,7 @@ class Settings:
     fetch_max_wait_ms: int = _BROKER_DEFAULT
     bulk_gather_ms: int = 500
     bulk_fetch_min_bytes: int = _BROKER_DEFAULT
+    express_sweep_ms: int = _BROKER_DEFAULT
     max_document_bytes: int = 1_048_576
     arrival_hold_ms: int = 500
     home: Path = field(default_factory=default_home)
@@ -158,6 +168,7 @@ class Settings:
             "fetch_max_wait_ms",
             "bulk_fetch_min_bytes",
             "arrival_hold_ms",
+            "express_sweep_ms",
         ):
             value = getattr(self, name)
             if value is not None and value < 0:

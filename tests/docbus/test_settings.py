@@ -79,6 +79,17 @@ def test_embedded_bulk_fetches_are_not_held_for_bytes() -> None:
         Settings(bulk_fetch_min_bytes=-1)
 
 
+def test_the_express_lane_rides_the_doorbell_on_the_embedded_broker_only() -> None:
+    """The embedded broker's express lanes sweep once a second and otherwise follow the
+    senders' rings (Tansu's fetch costs it per partition asked for); a cluster's poll."""
+    assert Settings().express_sweep_ms == 0
+    assert Settings().for_embedded("h:1").express_sweep_ms == 1000
+    assert Settings(express_sweep_ms=0).for_embedded("h:1").express_sweep_ms == 0
+    assert Settings.from_env({"DOCBUS_EXPRESS_SWEEP_MS": "250"}).express_sweep_ms == 250
+    with pytest.raises(ConfigurationError, match="express_sweep_ms must not be negative"):
+        Settings(express_sweep_ms=-1)
+
+
 def test_require_bootstrap() -> None:
     """Asking for servers that are not set is a clear error."""
     with pytest.raises(ConfigurationError, match="DOCBUS_BOOTSTRAP_SERVERS"):
