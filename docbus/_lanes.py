@@ -47,11 +47,12 @@ class Lane:
         *,
         topics: Iterable[str] = (),
         on_revoked: Callable[[set[TopicPartition]], None] | None = None,
+        on_assigned: Callable[[set[TopicPartition]], None] | None = None,
     ) -> None:
         """Subscribe to the topics matching ``pattern``, or to ``topics``, keeping to this
         lane's partitions after each rebalance (``on_revoked`` is told of this lane's
-        partitions each rebalance takes away)."""
-        listener = _KeepToLane(self, on_revoked)
+        partitions each rebalance takes away, ``on_assigned`` of those it gives)."""
+        listener = _KeepToLane(self, on_revoked, on_assigned)
         if pattern is not None:
             self.consumer.subscribe(pattern=pattern, listener=listener)
         else:
@@ -74,10 +75,14 @@ class _KeepToLane(ConsumerRebalanceListener):  # type: ignore[misc]
     """Pauses the other lane's partitions as soon as they are assigned."""
 
     def __init__(
-        self, lane: Lane, on_revoked: Callable[[set[TopicPartition]], None] | None
+        self,
+        lane: Lane,
+        on_revoked: Callable[[set[TopicPartition]], None] | None,
+        on_assigned: Callable[[set[TopicPartition]], None] | None,
     ) -> None:
         self._lane = lane
         self._on_revoked = on_revoked
+        self._on_assigned = on_assigned
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         """Tell the owner of this lane's partitions revoked (the other lane's partitions
@@ -86,10 +91,12 @@ class _KeepToLane(ConsumerRebalanceListener):  # type: ignore[misc]
             self._on_revoked({tp for tp in revoked if self._lane.owns(tp)})
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        """Pause what belongs to the other lane."""
+        """Pause what belongs to the other lane; tell the owner of this lane's partitions."""
         others = [tp for tp in assigned if not self._lane.owns(tp)]
         if others:
             self._lane.consumer.pause(*others)
+        if self._on_assigned is not None:
+            self._on_assigned({tp for tp in assigned if self._lane.owns(tp)})
 
 
 def lane_names(names: Iterable[str]) -> frozenset[str]:

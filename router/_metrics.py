@@ -68,6 +68,13 @@ class RouterMetrics:
             "Deliveries sent on a day past the working calendar's holiday data: no deadline set.",
             [],
         )
+        self.doorbell_rings = CounterTable(
+            "docbus_doorbell_rings",
+            "Express doorbell rings read, by what came of them: fetched (the lane fetches the "
+            "partition named), read (already read), elsewhere (another router's partition), "
+            "refused (not a ring).",
+            ["outcome"],
+        )
         self.batches_committed = CounterTable(
             "docbus_batches_committed", "Outbox batches whose offsets were committed.", []
         )
@@ -91,6 +98,7 @@ class RouterMetrics:
                 self.dead_letters,
                 self.status_notices,
                 self.batches_committed,
+                self.doorbell_rings,
                 self.routing_latency,
                 self.delivery_latency,
             ],

@@ -41,6 +41,7 @@ from docbus import (
 )
 from docbus.directory import Directory
 from router._directory_feed import DirectoryFollower
+from router._doorbell import ExpressDoorbell
 from router._lag import partition_lag
 from router._lanes import producer_linger_ms
 from router._metrics import RouterMetrics
@@ -171,6 +172,7 @@ class Router(Service):
         self._follow_directory = follow_directory
         self._producer: AIOKafkaProducer | None = None
         self._lanes: list[Lane] = []
+        self._doorbell: ExpressDoorbell | None = None
         self._lane_names = lane_names(lanes)
         self._express_routed_at = float("-inf")
         self._in_process_writes = asyncio.Lock()
@@ -228,12 +230,13 @@ class Router(Service):
             self._lanes = make_lanes(self._settings, self._group_id, self._lane_names)
             await start_producer(self._producer, self._settings, "the router")
             for lane in self._lanes:
-                lane.subscribe(self._layout.outbox_pattern, on_revoked=self._forget)
+                self._subscribe(lane)
             await all_finished(  # together: each start waits ~2 s to join its group
                 *(
                     start_consumer(lane.consumer, f"starting the router's {lane.name} lane")
                     for lane in self._lanes
-                )
+                ),
+                *([self._doorbell.start()] if self._doorbell is not None else []),
             )
         except BaseException:
             await self._close_clients()
@@ -260,6 +263,24 @@ class Router(Service):
             lanes=[lane.name for lane in self._lanes],
             pattern=self._layout.outbox_pattern,
             directory_version=self.directory_version,
+        )
+
+    def _subscribe(self, lane: Lane) -> None:
+        """Subscribe ``lane`` to the outboxes; put the express lane on the doorbell where
+        the settings say so (``express_sweep_ms``)."""
+        if not (lane.express and self._settings.express_sweep_ms > 0):
+            lane.subscribe(self._layout.outbox_pattern, on_revoked=self._forget)
+            return
+        doorbell = self._doorbell = ExpressDoorbell(
+            self._settings, lane, self.metrics.doorbell_rings
+        )
+
+        def forget(revoked: set[TopicPartition]) -> None:
+            self._forget(revoked)
+            doorbell.revoked(revoked)
+
+        lane.subscribe(
+            self._layout.outbox_pattern, on_revoked=forget, on_assigned=doorbell.assigned
         )
 
     @property
@@ -374,8 +395,11 @@ class Router(Service):
         await self._overdue.close()
         lanes, self._lanes = self._lanes, []
         producer, self._producer = self._producer, None
+        doorbell, self._doorbell = self._doorbell, None
         for lane in lanes:
             await lane.consumer.stop()
+        if doorbell is not None:
+            await doorbell.stop()
         if producer is not None:
             await producer.stop()
 
@@ -383,11 +407,16 @@ class Router(Service):
         """Stop fetching outbox records (for benchmarks that fill the outboxes first)."""
         for lane in self._lanes:
             lane.pause()
+        if self._doorbell is not None:
+            self._doorbell.hold()
 
     def resume_routing(self) -> None:
         """Fetch outbox records again after :meth:`pause_routing`."""
         for lane in self._lanes:
-            lane.resume()
+            if lane.express and self._doorbell is not None:
+                self._doorbell.release()
+            else:
+                lane.resume()
 
     def _forget(self, revoked: set[TopicPartition]) -> None:
         """Partitions taken away in a rebalance: their parked records are the new owner's,
@@ -403,6 +432,10 @@ class Router(Service):
             asyncio.create_task(self._route_lane(lane), name=f"docbus-router-{lane.name}")
             for lane in self._lanes
         ]
+        if self._doorbell is not None:
+            lanes.append(
+                asyncio.create_task(self._doorbell.run(self._stopping), name="docbus-doorbell")
+            )
         await asyncio.wait(lanes, return_when=asyncio.FIRST_EXCEPTION)
         self._stopping.set()
         await asyncio.wait(lanes)
@@ -430,6 +463,11 @@ class Router(Service):
                     )
                 fetched = self._revocations.mark()
                 batch = {tp: records for tp, records in batch.items() if lane.owns(tp)}
+                if lane.express and self._doorbell is not None:
+                    # Before the loop turns: a partition read to its ring's offset is paused
+                    # before the consumer would fetch it again.
+                    for tp, records in batch.items():
+                        self._doorbell.read(tp, records[-1].offset + 1)
                 if not batch and not self._parking.due(time.monotonic(), lane.name, lane.owns):
                     continue
                 fetched_at = time.time()

@@ -1,0 +1,163 @@
+"""The router's side of the express doorbell: fetch the express partitions rings name.
+
+The express lane's consumer keeps its partitions paused. A ring (:mod:`schemas._doorbell`)
+resumes the partition it names until the lane has read past the ring's offset; a sweep
+every ``express_sweep_ms`` asks the broker for every partition's end and does the same
+for the records no ring named (a sender without rings, a ring lost, records written
+before this router started). So an idle express lane costs the broker fetches of one
+doorbell partition and a list of offsets a second, not fetches of every outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+
+import structlog
+from aiokafka import TopicPartition
+
+from docbus import CounterTable, Lane, Settings, kafka_errors, make_consumer, start_consumer
+from schemas import DOORBELL_PARTITION, Ring, TopicLayout
+
+__all__ = ["ExpressDoorbell"]
+
+log = structlog.get_logger("docbus.router")
+
+
+class ExpressDoorbell:
+    """Resumes the express ``lane``'s partitions that hold records not yet read, pauses the
+    others; ``rings`` counts each ring by what became of it.
+
+    ``start()`` and ``stop()`` open and close the doorbell's reader; ``run()`` reads rings
+    and sweeps until ``stopping`` is set. The routing loop reports what it read
+    (:meth:`read`); the lane's rebalance listener what it was given and lost.
+    """
+
+    def __init__(self, settings: Settings, lane: Lane, rings: CounterTable) -> None:
+        self._lane = lane
+        self._rings = rings.values
+        self._reader = make_consumer(settings, group_id=None, auto_offset_reset="latest")
+        self._doorbell = TopicPartition(
+            TopicLayout(settings.topic_prefix).doorbell, DOORBELL_PARTITION
+        )
+        self._wait_ms = settings.fetch_max_wait_ms
+        self._sweep_every_s = settings.express_sweep_ms / 1000
+        #: A wanted partition: the offset to read past, and when to stop trying.
+        self._wanted: dict[TopicPartition, tuple[int, float]] = {}
+        #: The next offset to read of each partition, as far as this router knows.
+        self._read_to: dict[TopicPartition, int] = {}
+        self._sweep_at = 0.0
+        self._held = False
+
+    async def start(self) -> None:
+        """Start reading rings from now on (the first sweep finds what came before)."""
+        await start_consumer(self._reader, "starting the express doorbell")
+        self._reader.assign([self._doorbell])
+        with kafka_errors("finding the end of the express doorbell"):
+            await self._reader.seek_to_end(self._doorbell)
+
+    async def stop(self) -> None:
+        """Close the doorbell's reader."""
+        await self._reader.stop()
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Read rings, sweep when due and give up on unmet wants, until ``stopping``."""
+        while not stopping.is_set():
+            with kafka_errors("reading the express doorbell"):
+                batch = await self._reader.getmany(timeout_ms=self._wait_ms)
+            for records in batch.values():
+                for record in records:
+                    self._take(record.key, record.value)
+            now = time.monotonic()
+            if now >= self._sweep_at:
+                self._sweep_at = now + self._sweep_every_s
+                await self._sweep()
+            self._give_up(now)
+
+    def read(self, tp: TopicPartition, next_offset: int) -> None:
+        """The lane has read ``tp`` up to ``next_offset``: pause it if that is all it wanted."""
+        self._read_to[tp] = next_offset
+        wanted = self._wanted.get(tp)
+        if wanted is not None and next_offset > wanted[0]:
+            del self._wanted[tp]
+            self._pause([tp])
+
+    def assigned(self, partitions: Iterable[TopicPartition]) -> None:
+        """The lane was given ``partitions``: paused until a ring or the sweep, due now."""
+        self._pause(self._lane.mine(partitions))
+        self._sweep_at = 0.0
+
+    def revoked(self, partitions: Iterable[TopicPartition]) -> None:
+        """``partitions`` are another router's now."""
+        for tp in partitions:
+            self._wanted.pop(tp, None)
+            self._read_to.pop(tp, None)
+
+    def hold(self) -> None:
+        """Fetch nothing until :meth:`release` (rings are still noted)."""
+        self._held = True
+        self._pause(self._lane.mine(self._lane.consumer.assignment()))
+
+    def release(self) -> None:
+        """Fetch again what is wanted, and sweep at once."""
+        self._held = False
+        assignment = self._lane.consumer.assignment()
+        self._lane.consumer.resume(*(tp for tp in self._wanted if tp in assignment))
+        self._sweep_at = 0.0
+
+    def _take(self, key: bytes | None, value: bytes | None) -> None:
+        try:
+            ring = Ring.read(key, value)
+        except ValueError as exc:
+            self._rings[("refused",)] += 1
+            log.warning("ring_refused", reason=str(exc))
+            return
+        self._rings[(self._want(TopicPartition(ring.topic, ring.partition), ring.offset),)] += 1
+
+    async def _sweep(self) -> None:
+        """Want every partition of the lane whose end is past what was read of it."""
+        partitions = self._lane.mine(self._lane.consumer.assignment())
+        if not partitions:
+            return
+        with kafka_errors("listing the ends of the outboxes' express lanes"):
+            ends = await self._lane.consumer.end_offsets(partitions)
+        for tp, end in ends.items():
+            if end > 0 and end > await self._position(tp):
+                self._want(tp, end - 1)
+
+    async def _position(self, tp: TopicPartition) -> int:
+        """The next offset of ``tp`` the lane reads: what it read, or for a partition it
+        has read nothing of yet, the group's committed offset (where it starts)."""
+        if tp in self._read_to:
+            return self._read_to[tp]
+        with kafka_errors("reading the express lane's committed offsets"):
+            committed = await self._lane.consumer.committed(tp)
+        self._read_to[tp] = committed or 0
+        return self._read_to[tp]
+
+    def _want(self, tp: TopicPartition, offset: int) -> str:
+        """Fetch ``tp`` until past ``offset``; what became of the want."""
+        if not self._lane.owns(tp) or tp not in self._lane.consumer.assignment():
+            return "elsewhere"
+        if offset < self._read_to.get(tp, 0):
+            return "read"
+        previous = self._wanted.get(tp, (-1, 0.0))[0]
+        self._wanted[tp] = (max(previous, offset), time.monotonic() + self._sweep_every_s)
+        if not self._held:
+            self._lane.consumer.resume(tp)
+        return "fetched"
+
+    def _give_up(self, now: float) -> None:
+        """Pause what stayed wanted a sweep's time without being read (a false ring, a
+        record read before its ring came): the next sweep looks again."""
+        stale = [tp for tp, (_, until) in self._wanted.items() if now >= until]
+        for tp in stale:
+            del self._wanted[tp]
+        self._pause(stale)
+
+    def _pause(self, partitions: list[TopicPartition]) -> None:
+        assignment = self._lane.consumer.assignment()
+        mine = [tp for tp in partitions if tp in assignment]
+        if mine:
+            self._lane.consumer.pause(*mine)
