@@ -29,6 +29,7 @@ _LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
 #: bytes (BENCHMARKS.md, "What a fetch costs the embedded broker").
 BROKER_DEFAULTS: Mapping[str, Mapping[str, Any]] = {
     "cluster": {
+        "partitions": 3,
         "enable_idempotence": True,
         "session_timeout_ms": 10_000,
         "fetch_max_wait_ms": 500,
@@ -37,6 +38,9 @@ BROKER_DEFAULTS: Mapping[str, Mapping[str, Any]] = {
         "express_sweep_ms": 0,
     },
     "embedded": {
+        # The express lane and one bulk partition: Tansu's fetch costs it per partition
+        # asked for, and one process serves every outbox or inbox anyway (BENCHMARKS.md).
+        "partitions": 2,
         "enable_idempotence": False,
         "session_timeout_ms": 3_000,
         # The express lanes' wait: Tansu answers a held fetch after about half of it, so it
@@ -67,9 +71,10 @@ class Settings:
 
     ``bootstrap_servers`` of ``None`` means "start an embedded broker for this run".
     ``broker_kind`` (``cluster`` or ``embedded``) says what the bootstrap servers are; the
-    knobs of :data:`BROKER_DEFAULTS` (``enable_idempotence``, ``session_timeout_ms``,
-    ``fetch_max_wait_ms``, ``bulk_fetch_min_bytes``, ``express_sweep_ms``) left unset take
-    that kind's default on construction, so every part reads one resolved value per knob.
+    knobs of :data:`BROKER_DEFAULTS` (``partitions``, ``enable_idempotence``,
+    ``session_timeout_ms``, ``fetch_max_wait_ms``, ``bulk_fetch_min_bytes``,
+    ``express_sweep_ms``) left unset take that kind's default on construction, so every
+    part reads one resolved value per knob.
     ``bulk_gather_ms`` is how long the router's bulk lane gathers records: the broker holds
     its fetches until ``bulk_fetch_min_bytes`` or this long, and a router of the bulk lane
     alone lingers this long to fill its producer's batches. Fewer, larger batches cost
@@ -101,7 +106,7 @@ class Settings:
     bootstrap_servers: str | None = None
     broker_kind: str = "cluster"
     topic_prefix: str = "docbus"
-    partitions: int = 3
+    partitions: int = _BROKER_DEFAULT
     replication_factor: int = 1
     enable_idempotence: bool = _BROKER_DEFAULT
     compression_type: str = "lz4"

@@ -90,6 +90,15 @@ def test_the_express_lane_rides_the_doorbell_on_the_embedded_broker_only() -> No
         Settings(express_sweep_ms=-1)
 
 
+def test_embedded_topics_have_the_express_lane_and_one_bulk_partition() -> None:
+    """New topics get three partitions on a cluster and two on the embedded broker, whose
+    fetch costs it per partition asked for; a count set by hand stays."""
+    assert Settings().partitions == 3
+    assert Settings().for_embedded("h:1").partitions == 2
+    assert Settings(partitions=6).for_embedded("h:1").partitions == 6
+    assert Settings.from_env({"DOCBUS_BROKER_KIND": "embedded"}).partitions == 2
+
+
 def test_require_bootstrap() -> None:
     """Asking for servers that are not set is a clear error."""
     with pytest.raises(ConfigurationError, match="DOCBUS_BOOTSTRAP_SERVERS"):
