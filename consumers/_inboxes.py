@@ -22,6 +22,8 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from docbus import (
+    CounterTable,
+    ExpressDoorbell,
     Lane,
     Lifecycle,
     Service,
@@ -32,7 +34,7 @@ from docbus import (
     make_lanes,
     start_consumer,
 )
-from schemas import EXPRESS_PARTITION
+from schemas import EXPRESS_PARTITION, TopicLayout
 
 __all__ = ["InboxSource", "OwnInbox", "SharedInboxes"]
 
@@ -140,6 +142,11 @@ class SharedInboxes(Service):
         self._poll_timeout_ms = poll_timeout_ms
         self._boxes = {topic: _Mailbox(topic, max_waiting, self._lane_of) for topic in self._topics}
         self._lanes: list[Lane] = []
+        self._doorbell: ExpressDoorbell | None = None
+        #: The inbox doorbell's rings, by what came of them (with ``express_sweep_ms``).
+        self.rings = CounterTable(
+            "docbus_inbox_doorbell_rings", "Inbox doorbell rings.", ["outcome"]
+        )
         self._reading: list[asyncio.Task[None]] = []
         self._lifecycle = Lifecycle(f"SharedInboxes({len(self._topics)} inboxes)")
 
@@ -155,9 +162,18 @@ class SharedInboxes(Service):
         """How many consumers read the inboxes (two once started)."""
         return len(self._lanes)
 
+    def fetching(self) -> set[TopicPartition]:
+        """The inboxes' partitions the lanes fetch now."""
+        return {
+            tp
+            for lane in self._lanes
+            for tp in lane.mine(lane.consumer.assignment() - lane.consumer.paused())
+        }
+
     def paused(self) -> set[TopicPartition]:
-        """The inboxes' partitions not fetched now because their receivers fell behind."""
-        return {tp for lane in self._lanes for tp in lane.mine(lane.consumer.paused())}
+        """The inboxes' partitions not fetched now because their receivers fell behind
+        (not those the express doorbell keeps paused until a ring)."""
+        return {tp for box in self._boxes.values() for tp in box.paused()}
 
     async def start(self) -> None:
         """Join both lanes' groups and start reading."""
@@ -165,20 +181,43 @@ class SharedInboxes(Service):
         try:
             self._lanes = make_lanes(self._settings, self._group_id)
             for lane in self._lanes:
-                lane.subscribe(topics=self._topics, on_revoked=self._forget)
+                self._subscribe(lane)
+            doorbell = self._doorbell
             await all_finished(  # together: each start waits to join its group
                 *(
                     start_consumer(lane.consumer, f"starting the {lane.name} lane of the inboxes")
                     for lane in self._lanes
-                )
+                ),
+                *([doorbell.start()] if doorbell is not None else []),
             )
             self._reading = [
                 asyncio.create_task(self._read(lane), name=f"inboxes-{lane.name}")
                 for lane in self._lanes
             ]
+            if doorbell is not None:
+                self._reading.append(
+                    asyncio.create_task(doorbell.run(asyncio.Event()), name="inboxes-doorbell")
+                )
         except BaseException:
             await self._close()
             raise
+
+    def _subscribe(self, lane: Lane) -> None:
+        """Subscribe ``lane`` to the inboxes; put the express lane on the router's rings
+        where the settings say so (``express_sweep_ms``)."""
+        if not (lane.express and self._settings.express_sweep_ms > 0):
+            lane.subscribe(topics=self._topics, on_revoked=self._forget)
+            return
+        layout = TopicLayout(self._settings.topic_prefix)
+        doorbell = self._doorbell = ExpressDoorbell(
+            self._settings, lane, layout.inbox_doorbell, self.rings
+        )
+
+        def forget(revoked: set[TopicPartition]) -> None:
+            self._forget(revoked)
+            doorbell.revoked(revoked)
+
+        lane.subscribe(topics=self._topics, on_revoked=forget, on_assigned=doorbell.assigned)
 
     async def stop(self) -> None:
         """Stop reading and leave the groups; safe to call twice."""
@@ -198,6 +237,9 @@ class SharedInboxes(Service):
         for lane, outcome in zip(lanes, stopped, strict=True):
             if isinstance(outcome, BaseException):
                 log.warning("inbox_lane_stop_failed", lane=lane.name, error=repr(outcome))
+        doorbell, self._doorbell = self._doorbell, None
+        if doorbell is not None:
+            await doorbell.stop()
 
     async def _read(self, lane: Lane) -> None:
         """Fetch the lane's partitions and hand each record to its inbox's mailbox."""
@@ -211,6 +253,9 @@ class SharedInboxes(Service):
                 log.warning("inbox_lane_fetch_failed", lane=lane.name, error=str(exc))
                 await asyncio.sleep(0.5)
                 continue
+            if lane.express and self._doorbell is not None:
+                for tp, records in fetched.items():  # paused before the loop turns
+                    self._doorbell.read(tp, records[-1].offset + 1)
             for tp, records in fetched.items():
                 box = self._boxes[tp.topic]
                 box.put(tp, records)
@@ -258,6 +303,10 @@ class _Mailbox:
             return
         lane.consumer.pause(*self._mine(lane))
         self._paused.add(lane)
+
+    def paused(self) -> list[TopicPartition]:
+        """This inbox's partitions paused until its receiver takes what waits."""
+        return [tp for lane in self._paused for tp in self._mine(lane)]
 
     def _mine(self, lane: Lane) -> list[TopicPartition]:
         return [tp for tp in lane.mine(lane.consumer.assignment()) if tp.topic == self.topic]

@@ -4,7 +4,7 @@ Producers, consumers and the router build on what this door names; the agency di
 (``docbus.directory``), the working calendar (``docbus.calendar``), edXML (``docbus.edxml``) and
 process housekeeping (``docbus.process``) have doors of their own."""
 
-from docbus._batches import PartitionBatches, produce_in_batches
+from docbus._batches import HandedOver, PartitionBatches, produce_in_batches
 from docbus._blobs import (
     BLOB_REF_PREFIX,
     BlobStore,
@@ -12,6 +12,7 @@ from docbus._blobs import (
     StoredBlob,
 )
 from docbus._client_metrics import ClientMetrics
+from docbus._doorbell import ExpressDoorbell
 from docbus._exceptions import (
     BadMarkerError,
     BlobError,
@@ -80,6 +81,7 @@ from docbus._metrics import (
     scraped_total,
 )
 from docbus._outbox import OutboxWriter, SendReceipt
+from docbus._ringer import Ringer
 from docbus._settings import ENV_PREFIX, Settings, default_home
 from docbus._sqlite import SQLITE_LOCK_WAIT_S, open_shared_sqlite
 from docbus._threads import KeptThread
@@ -113,7 +115,9 @@ __all__ = [
     "DocbusError",
     "EdxmlError",
     "EmbeddedBrokerError",
+    "ExpressDoorbell",
     "GroupCommit",
+    "HandedOver",
     "HistogramTable",
     "InvalidDocumentError",
     "InvalidNoticeError",
@@ -127,6 +131,7 @@ __all__ = [
     "OutboxWriter",
     "PartitionBatches",
     "RecordHeaders",
+    "Ringer",
     "RouterError",
     "RoutingRejected",
     "SendReceipt",

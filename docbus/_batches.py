@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.producer.message_accumulator import BatchBuilder
@@ -28,9 +29,19 @@ from docbus._keystore import Keystore, Signers
 from docbus._settings import Settings
 from schemas import MAX_SIGNED_BATCH, TopicLayout, bulk_partition
 
-__all__ = ["PartitionBatches", "produce_in_batches"]
+__all__ = ["HandedOver", "PartitionBatches", "produce_in_batches"]
 
 Header = tuple[str, bytes]
+
+
+class HandedOver(NamedTuple):
+    """A batch handed to the producer: its partition, its record count, its ack (the
+    broker's record metadata, whose offset is the batch's first)."""
+
+    topic: str
+    partition: int
+    records: int
+    ack: asyncio.Future[Any]
 
 
 class PartitionBatches:
@@ -46,6 +57,7 @@ class PartitionBatches:
         self._open: dict[tuple[str, int], BatchBuilder] = {}
         self._partitions: dict[str, list[int]] = {}
         self._sent: list[asyncio.Future[object]] = []
+        self._handed: list[HandedOver] = []
 
     def __len__(self) -> int:
         """Records appended and not yet handed over."""
@@ -83,11 +95,19 @@ class PartitionBatches:
         self._partitions.clear()  # asked again next time: partitions may have been added
         return sent
 
+    def handed_over(self) -> list[HandedOver]:
+        """Each batch handed over since the last call: where, how many records, its ack."""
+        handed, self._handed = self._handed, []
+        return handed
+
     async def _send(self, where: tuple[str, int], builder: BatchBuilder) -> None:
         del self._open[where]
+        records = builder.record_count()
         builder.close()  # closed: sent at once, no linger
         topic, partition = where
-        self._sent.append(await self._producer.send_batch(builder, topic, partition=partition))
+        ack = await self._producer.send_batch(builder, topic, partition=partition)
+        self._sent.append(ack)
+        self._handed.append(HandedOver(topic, partition, records, ack))
 
     async def _partitions_of(self, topic: str) -> list[int]:
         known = self._partitions.get(topic)

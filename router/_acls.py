@@ -67,6 +67,7 @@ def bus_principals(
             Acl("topic", layout.deadletter, write),
             Acl("topic", layout.directory, read),
             Acl("topic", layout.doorbell, read),
+            Acl("topic", layout.inbox_doorbell, write),
             Acl("group", f"{prefix}-router", ("Read",), "prefix"),  # both lanes' groups
             Acl("cluster", "kafka-cluster", ("IdempotentWrite",)),
         ),

@@ -36,11 +36,13 @@ def strimzi_topics(
         layout.directory: COMPACTED,
         layout.deadletter: {"retention.ms": str(DEADLETTER_RETENTION_MS)},
         layout.doorbell: {"retention.ms": str(DOORBELL_RETENTION_MS)},
+        layout.inbox_doorbell: {"retention.ms": str(DOORBELL_RETENTION_MS)},
     }
     documents = []
     for topic in layout.agency_topics(directory.codes()):
         config = {**configs.get(topic, {}), "min.insync.replicas": min_isr}
-        count = 1 if topic in (layout.directory, layout.doorbell) else partitions
+        one = (layout.directory, layout.doorbell, layout.inbox_doorbell)
+        count = 1 if topic in one else partitions
         lines = [
             "apiVersion: kafka.strimzi.io/v1beta2",
             "kind: KafkaTopic",

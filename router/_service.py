@@ -23,12 +23,15 @@ from docbus import (
     LANES,
     BrokerError,
     ClientStateError,
+    ExpressDoorbell,
+    HandedOver,
     KeptThread,
     Keystore,
     Lane,
     Lifecycle,
     MetricsServer,
     PartitionBatches,
+    Ringer,
     Service,
     Settings,
     all_finished,
@@ -41,7 +44,6 @@ from docbus import (
 )
 from docbus.directory import Directory
 from router._directory_feed import DirectoryFollower
-from router._doorbell import ExpressDoorbell
 from router._lag import partition_lag
 from router._lanes import producer_linger_ms
 from router._metrics import RouterMetrics
@@ -57,7 +59,7 @@ from router.tracking import (
     open_store,
 )
 from router.tracking._writer import ProcessWriter
-from schemas import BUS_AGENCY, Codec, TopicLayout
+from schemas import BUS_AGENCY, EXPRESS_PARTITION, Codec, TopicLayout
 
 __all__ = ["Router", "RouterStats"]
 
@@ -152,6 +154,7 @@ class Router(Service):
     ) -> None:
         self._settings = settings
         self._layout = TopicLayout(settings.topic_prefix)
+        self._inbox_prefix = self._layout.inbox("")
         self._owns_tracker = tracker is None and track
         self._tracker = tracker
         self._writer: ProcessWriter | None = None
@@ -173,6 +176,7 @@ class Router(Service):
         self._producer: AIOKafkaProducer | None = None
         self._lanes: list[Lane] = []
         self._doorbell: ExpressDoorbell | None = None
+        self._inbox_ringer: Ringer | None = None
         self._lane_names = lane_names(lanes)
         self._express_routed_at = float("-inf")
         self._in_process_writes = asyncio.Lock()
@@ -227,6 +231,11 @@ class Router(Service):
             self._producer = make_producer(
                 self._settings, linger_ms=producer_linger_ms(self._settings, self._lane_names)
             )
+            self._inbox_ringer = Ringer(
+                self._producer,
+                self._layout.inbox_doorbell,
+                enabled=self._settings.express_sweep_ms > 0,
+            )
             self._lanes = make_lanes(self._settings, self._group_id, self._lane_names)
             await start_producer(self._producer, self._settings, "the router")
             for lane in self._lanes:
@@ -272,7 +281,7 @@ class Router(Service):
             lane.subscribe(self._layout.outbox_pattern, on_revoked=self._forget)
             return
         doorbell = self._doorbell = ExpressDoorbell(
-            self._settings, lane, self.metrics.doorbell_rings
+            self._settings, lane, self._layout.doorbell, self.metrics.doorbell_rings
         )
 
         def forget(revoked: set[TopicPartition]) -> None:
@@ -561,7 +570,23 @@ class Router(Service):
                     offsets[tp] = offset
             await self._add_signed(own, batches)
             acks += await batches.flush()
+            if lane.express:
+                acks += [
+                    asyncio.ensure_future(self._ring_inbox(batch))
+                    for batch in batches.handed_over()
+                    if batch.partition == EXPRESS_PARTITION
+                    and batch.topic.startswith(self._inbox_prefix)
+                ]
         return outcomes, acks, offsets
+
+    async def _ring_inbox(self, batch: HandedOver) -> None:
+        """Once ``batch`` of express deliveries is in its inbox, ring the inbox doorbell
+        with its last record's offset (for hosts of many inboxes)."""
+        metadata = await batch.ack
+        assert self._inbox_ringer is not None
+        await self._inbox_ringer.ring(
+            batch.topic, batch.partition, metadata.offset + batch.records - 1
+        )
 
     async def _add_signed(self, own: list[Outgoing], batches: PartitionBatches) -> None:
         """Sign the bus's own notices gathered so far as one batch and add them to ``batches``."""

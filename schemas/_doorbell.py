@@ -1,11 +1,13 @@
-"""The express doorbell: a ring says where an express document waits in an outbox.
+"""The express doorbells: a ring says where an express record waits.
 
 Once its express document is in the outbox (the broker acknowledged it), a sender
 produces a ring to the bus's doorbell topic (:attr:`TopicLayout.doorbell`, partition
-0): key the outbox topic, value ``<partition>:<offset>`` in ASCII. A router whose
-express lane rings are on keeps that lane's partitions paused and fetches a partition
-only once a ring (or its periodic sweep) says it holds a record not yet read, so an
-idle lane costs the broker one partition's fetches, not every outbox's.
+0): key the outbox topic, value ``<partition>:<offset>`` in ASCII. Once an express
+delivery is in an inbox, the router rings the inbox doorbell
+(:attr:`TopicLayout.inbox_doorbell`) the same way, for processes that read many inboxes
+(:class:`consumers.SharedInboxes`). A reader on rings keeps its express partitions paused and
+fetches one only once a ring (or its periodic sweep) says it holds a record not yet
+read, so an idle lane costs the broker one partition's fetches, not every topic's.
 
 A ring carries no content and no signature: a false one costs the router a fetch of
 the partition it names, a lost one delays the document until the router's next sweep.

@@ -105,6 +105,11 @@ class TopicLayout:
         return f"{self.prefix}.doorbell"
 
     @property
+    def inbox_doorbell(self) -> str:
+        """Where the router rings after an express delivery, for hosts of many inboxes."""
+        return f"{self.prefix}.inbox-doorbell"
+
+    @property
     def outbox_pattern(self) -> str:
         """A regular expression matching every outbox topic."""
         return rf"^{re.escape(self.prefix)}\.outbox\..+$"
@@ -116,8 +121,8 @@ class TopicLayout:
 
     def agency_topics(self, agencies: Iterable[str]) -> list[str]:
         """Every topic the bus needs: ``agencies``' outboxes and inboxes, dead letters, the
-        directory, the doorbell."""
-        names = [self.deadletter, self.directory, self.doorbell]
+        directory, the doorbells."""
+        names = [self.deadletter, self.directory, self.doorbell, self.inbox_doorbell]
         for agency in agencies:
             names += [self.outbox(agency), self.inbox(agency)]
         return names

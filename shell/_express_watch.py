@@ -13,15 +13,24 @@ by priority).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import time
 from multiprocessing.connection import Connection
 from typing import NamedTuple
 
-from aiokafka import TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from docbus import Settings, kafka_errors, make_consumer, start_consumer
-from schemas import EXPRESS_PARTITION, HEADER_OUTBOX_TIME, header_value
+from docbus import (
+    CounterTable,
+    ExpressDoorbell,
+    Lane,
+    Settings,
+    kafka_errors,
+    make_consumer,
+    start_consumer,
+)
+from schemas import EXPRESS_PARTITION, HEADER_OUTBOX_TIME, TopicLayout, header_value
 from shell._child import HelperProcess, Ready, run_child
 
 __all__ = ["ExpressArrival", "ExpressWatch"]
@@ -84,31 +93,70 @@ async def _watch(
     consumer = make_consumer(settings, group_id=None, auto_offset_reset="latest")
     arrivals: list[ExpressArrival] = []
     await start_consumer(consumer, "starting the express watch")
+    doorbell = _doorbell(settings, consumer)
     try:
         lanes = [TopicPartition(topic, EXPRESS_PARTITION) for topic in inboxes]
         consumer.assign(lanes)
         with kafka_errors("finding the ends of the express lanes"):
             await consumer.seek_to_end(*lanes)
-        ready(None)
-        while not stop.is_set():
-            with kafka_errors("reading the express lanes"):
-                batch = await consumer.getmany(timeout_ms=100)
-            now_ms = time.time() * 1000
-            for records in batch.values():
-                for record in records:
-                    sent = header_value(record.headers, HEADER_OUTBOX_TIME)
-                    if sent is not None and (sent_ms := float(sent)) >= started_ms:
-                        arrivals.append(
-                            ExpressArrival(
-                                now_ms / 1000,
-                                round(now_ms - sent_ms, 1),
-                                record.timestamp - sent_ms,
-                                _document_id(record.key),
-                            )
-                        )
+        if doorbell is not None:
+            doorbell.assigned(lanes)
+            await doorbell.start()
+        async with contextlib.AsyncExitStack() as stack:
+            if doorbell is not None:
+                ringing = asyncio.create_task(doorbell.run(stop), name="express-watch-doorbell")
+                stack.push_async_callback(_cancelled, ringing)
+            ready(None)
+            await _read(consumer, doorbell, started_ms, arrivals, stop)
     finally:
         await consumer.stop()
+        if doorbell is not None:
+            await doorbell.stop()
     return arrivals
+
+
+def _doorbell(settings: Settings, consumer: AIOKafkaConsumer) -> ExpressDoorbell | None:
+    """The inbox doorbell to follow, where the settings put express lanes on rings."""
+    if settings.express_sweep_ms <= 0:
+        return None
+    rings = CounterTable("docbus_watch_rings", "Inbox doorbell rings.", ["outcome"])
+    inbox_doorbell = TopicLayout(settings.topic_prefix).inbox_doorbell
+    return ExpressDoorbell(settings, Lane("express", True, consumer), inbox_doorbell, rings)
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _read(
+    consumer: AIOKafkaConsumer,
+    doorbell: ExpressDoorbell | None,
+    started_ms: float,
+    arrivals: list[ExpressArrival],
+    stop: asyncio.Event,
+) -> None:
+    """Note each express delivery read until ``stop``."""
+    while not stop.is_set():
+        with kafka_errors("reading the express lanes"):
+            batch = await consumer.getmany(timeout_ms=100)
+        now_ms = time.time() * 1000
+        if doorbell is not None:
+            for tp, records in batch.items():  # paused before the loop turns
+                doorbell.read(tp, records[-1].offset + 1)
+        for records in batch.values():
+            for record in records:
+                sent = header_value(record.headers, HEADER_OUTBOX_TIME)
+                if sent is not None and (sent_ms := float(sent)) >= started_ms:
+                    arrivals.append(
+                        ExpressArrival(
+                            now_ms / 1000,
+                            round(now_ms - sent_ms, 1),
+                            record.timestamp - sent_ms,
+                            _document_id(record.key),
+                        )
+                    )
 
 
 def _document_id(key: bytes | None) -> str:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from aiokafka import TopicPartition
 
 from consumers import Receiver, SharedInboxes
 from docbus import ClientStateError, Settings
-from schemas import StatusCode, TopicLayout
-from tests.helpers import G12, G22, H29, H41, deliver, ensure_topics, letter, take
+from producers import Sender
+from router import Router
+from schemas import EXPRESS_PARTITION, StatusCode, TopicLayout
+from tests.helpers import G12, G22, H29, H41, deliver, ensure_topics, eventually, letter, take
 
 AGENCIES = (H29, H41, G12)
 
@@ -104,3 +107,35 @@ async def test_a_receiver_of_an_inbox_not_shared_is_refused_by_name(settings: Se
             await stranger.start()
         with pytest.raises(ClientStateError):
             await anext(stranger)
+
+
+async def test_express_deliveries_are_read_on_the_routers_rings_or_by_the_sweep(
+    settings: Settings,
+) -> None:
+    """On the embedded broker the shared express lane follows the inbox doorbell: a
+    delivery the router rang for is read at once and one nobody rang for (put straight into
+    the inbox) by the next sweep; meanwhile the express partitions stay paused."""
+    settings = settings.replace(express_sweep_ms=500)
+    await ensure_topics(settings, (*AGENCIES, G22))
+    layout = TopicLayout(settings.topic_prefix)
+    express = {TopicPartition(layout.inbox(code), EXPRESS_PARTITION) for code in AGENCIES}
+    async with (
+        Router(settings=settings),
+        _shared(settings) as inboxes,
+        Receiver(agency=H29, settings=settings, inboxes=inboxes) as receiver,
+    ):
+        await eventually(lambda: express.isdisjoint(inboxes.fetching()))
+        routed = letter(recipients=(H29,), number=1, priority=4)
+        async with Sender(agency=G22, settings=settings) as sender:
+            await sender.send(routed)
+        (got,) = await take(receiver, 1, timeout_s=10)
+        assert got.document == routed
+        assert (
+            inboxes.rings.values.get(("fetched",), 0) + inboxes.rings.values.get(("read",), 0) == 1
+        )
+        unrung = letter(recipients=(H29,), number=2, priority=3)
+        await deliver(settings, [unrung], recipient=H29)
+        (got,) = await take(receiver, 1, timeout_s=10)
+        assert got.document == unrung
+        await eventually(lambda: express.isdisjoint(inboxes.fetching()))
+        assert inboxes.paused() == set()  # none held back for a slow receiver

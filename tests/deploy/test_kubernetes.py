@@ -64,7 +64,9 @@ def test_strimzi_cluster_topics_and_bootstrap_agree(manifests: list[dict[str, An
         assert RFC_1123_SUBDOMAIN.fullmatch(topic["metadata"]["name"]), name
         assert topic["spec"]["replicas"] == pool["spec"]["replicas"]
         assert topic["spec"]["partitions"] == (
-            1 if name in (layout.directory, layout.doorbell) else int(config["DOCBUS_PARTITIONS"])
+            1
+            if name in (layout.directory, layout.doorbell, layout.inbox_doorbell)
+            else int(config["DOCBUS_PARTITIONS"])
         )
 
 
@@ -168,7 +170,8 @@ def test_an_agency_writes_only_its_outbox_and_reads_only_its_inbox(
 
 def test_the_router_user_covers_what_the_router_does(manifests: list[dict[str, Any]]) -> None:
     """The router: read every outbox in both lanes' groups and the doorbell, write every
-    inbox and the dead letters, over mutual TLS on a listener that asks for it."""
+    inbox, the inbox doorbell and the dead letters, over mutual TLS on a listener that
+    asks for it."""
     config = _one(manifests, "ConfigMap", "docbus")["data"]
     layout = TopicLayout(config["DOCBUS_TOPIC_PREFIX"])
     router = _one(manifests, "KafkaUser", "docbus-router")
@@ -177,6 +180,7 @@ def test_the_router_user_covers_what_the_router_does(manifests: list[dict[str, A
     assert acls[(f"{layout.prefix}.inbox.", "prefix")] >= {"Write"}
     assert acls[(layout.deadletter, "literal")] >= {"Write"}
     assert acls[(layout.doorbell, "literal")] == {"Read", "Describe"}
+    assert acls[(layout.inbox_doorbell, "literal")] == {"Write", "Describe"}
     (group,) = [
         a["resource"]
         for a in router["spec"]["authorization"]["acls"]

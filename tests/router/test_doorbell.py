@@ -8,10 +8,16 @@ import time
 from aiokafka import TopicPartition
 
 from consumers import Receiver
-from docbus import CounterTable, Settings, make_lanes, make_producer, start_consumer
+from docbus import (
+    CounterTable,
+    ExpressDoorbell,
+    Settings,
+    make_lanes,
+    make_producer,
+    start_consumer,
+)
 from producers import Sender
 from router import Router
-from router._doorbell import ExpressDoorbell
 from schemas import DOORBELL_PARTITION, EXPRESS_PARTITION, Ring, TopicLayout
 from tests.helpers import G22, H29, ensure_topics, eventually, in_background, letter
 
@@ -38,7 +44,7 @@ async def test_a_ring_has_its_partition_fetched_until_read_and_a_false_one_is_gi
     layout = await ensure_topics(settings, [G22, H29])
     (lane,) = make_lanes(settings, settings.group_id("doorbell-test"), ["express"])
     rings = CounterTable("rings", "Rings.", ["outcome"])
-    doorbell = ExpressDoorbell(settings, lane, rings)
+    doorbell = ExpressDoorbell(settings, lane, layout.doorbell, rings)
     g22, h29 = (TopicPartition(layout.outbox(a), EXPRESS_PARTITION) for a in (G22, H29))
     lane.subscribe(
         topics=[layout.outbox(G22), layout.outbox(H29)],

@@ -27,10 +27,11 @@ def test_outbox_pattern_and_owner() -> None:
 
 
 def test_agency_topics() -> None:
-    """Each agency gets an outbox and an inbox, plus the dead-letter, directory and doorbell
-    topics."""
+    """Each agency gets an outbox and an inbox, plus the dead-letter, directory and two
+    doorbell topics."""
     names = TopicLayout("p").agency_topics(["000.00.00.G22", "000.00.00.H29"])
-    assert len(names) == 7 and {"p.deadletter", "p.directory", "p.doorbell"} <= set(names)
+    bus = {"p.deadletter", "p.directory", "p.doorbell", "p.inbox-doorbell"}
+    assert len(names) == 8 and bus <= set(names)
 
 
 def test_header_value_and_express_priorities() -> None:

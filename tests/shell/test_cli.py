@@ -37,8 +37,8 @@ async def test_topics_ensure_is_idempotent(settings: Settings) -> None:
     assert first.returncode == 0, first.stderr
     created, again = json.loads(first.stdout), json.loads(second.stdout)
     codes = Directory.load().codes()  # every code ever held: 2024's agencies too
-    # An outbox and an inbox each, the dead letters, the directory and the doorbell.
-    assert len(created["created"]) == created["topics"] == 2 * len(codes) + 3
+    # An outbox and an inbox each, the dead letters, the directory and the two doorbells.
+    assert len(created["created"]) == created["topics"] == 2 * len(codes) + 4
     assert again["created"] == [] and again["topics"] == created["topics"]
 
 

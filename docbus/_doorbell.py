@@ -1,11 +1,13 @@
-"""The router's side of the express doorbell: fetch the express partitions rings name.
+"""The reading side of an express doorbell: fetch only the express partitions rings name.
 
-The express lane's consumer keeps its partitions paused. A ring (:mod:`schemas._doorbell`)
-resumes the partition it names until the lane has read past the ring's offset; a sweep
-every ``express_sweep_ms`` asks the broker for every partition's end and does the same
-for the records no ring named (a sender without rings, a ring lost, records written
-before this router started). So an idle express lane costs the broker fetches of one
-doorbell partition and a list of offsets a second, not fetches of every outbox.
+A consumer of many topics' express partitions (a router's express lane over the
+outboxes, rung by senders; a host of many receivers over the inboxes, rung by the
+router) keeps them paused. A ring (:mod:`schemas._doorbell`) resumes the partition it
+names until the lane has read past the ring's offset; a sweep every ``express_sweep_ms``
+asks the broker for every partition's end and does the same for the records no ring
+named (a writer without rings, a ring lost, records written before the reader started).
+So an idle express lane costs the broker fetches of one doorbell partition and a list of
+offsets a second, not fetches of every topic.
 """
 
 from __future__ import annotations
@@ -16,31 +18,34 @@ from collections.abc import Iterable
 
 import structlog
 from aiokafka import TopicPartition
+from aiokafka.errors import IllegalStateError
 
-from docbus import CounterTable, Lane, Settings, kafka_errors, make_consumer, start_consumer
-from schemas import DOORBELL_PARTITION, Ring, TopicLayout
+from docbus._kafka import kafka_errors, make_consumer, start_consumer
+from docbus._lanes import Lane
+from docbus._metrics import CounterTable
+from docbus._settings import Settings
+from schemas import DOORBELL_PARTITION, Ring
 
 __all__ = ["ExpressDoorbell"]
 
-log = structlog.get_logger("docbus.router")
+log = structlog.get_logger("docbus.doorbell")
 
 
 class ExpressDoorbell:
-    """Resumes the express ``lane``'s partitions that hold records not yet read, pauses the
-    others; ``rings`` counts each ring by what became of it.
+    """Resumes the express ``lane``'s partitions that hold records not yet read, as the
+    rings of doorbell ``topic`` and the sweeps say, and pauses the others; ``rings`` counts
+    each ring by what became of it.
 
     ``start()`` and ``stop()`` open and close the doorbell's reader; ``run()`` reads rings
     and sweeps until ``stopping`` is set. The routing loop reports what it read
     (:meth:`read`); the lane's rebalance listener what it was given and lost.
     """
 
-    def __init__(self, settings: Settings, lane: Lane, rings: CounterTable) -> None:
+    def __init__(self, settings: Settings, lane: Lane, topic: str, rings: CounterTable) -> None:
         self._lane = lane
         self._rings = rings.values
         self._reader = make_consumer(settings, group_id=None, auto_offset_reset="latest")
-        self._doorbell = TopicPartition(
-            TopicLayout(settings.topic_prefix).doorbell, DOORBELL_PARTITION
-        )
+        self._doorbell = TopicPartition(topic, DOORBELL_PARTITION)
         self._wait_ms = settings.fetch_max_wait_ms
         self._sweep_every_s = settings.express_sweep_ms / 1000
         #: A wanted partition: the offset to read past, and when to stop trying.
@@ -64,28 +69,32 @@ class ExpressDoorbell:
     async def run(self, stopping: asyncio.Event) -> None:
         """Read rings, sweep when due and give up on unmet wants, until ``stopping``."""
         while not stopping.is_set():
-            with kafka_errors("reading the express doorbell"):
-                batch = await self._reader.getmany(timeout_ms=self._wait_ms)
-            for records in batch.values():
-                for record in records:
-                    self._take(record.key, record.value)
             now = time.monotonic()
             if now >= self._sweep_at:
                 self._sweep_at = now + self._sweep_every_s
                 await self._sweep()
             self._give_up(now)
+            with kafka_errors("reading the express doorbell"):
+                batch = await self._reader.getmany(timeout_ms=self._wait_ms)
+            for records in batch.values():
+                for record in records:
+                    self._take(record.key, record.value)
 
     def read(self, tp: TopicPartition, next_offset: int) -> None:
-        """The lane has read ``tp`` up to ``next_offset``: pause it if that is all it wanted."""
+        """The lane has read ``tp`` up to ``next_offset``: pause it unless a ring or the
+        sweep wants more of it (the caller pauses before the loop turns, so the consumer
+        does not fetch it again meanwhile)."""
         self._read_to[tp] = next_offset
         wanted = self._wanted.get(tp)
-        if wanted is not None and next_offset > wanted[0]:
-            del self._wanted[tp]
+        if wanted is None or next_offset > wanted[0]:
+            self._wanted.pop(tp, None)
             self._pause([tp])
 
     def assigned(self, partitions: Iterable[TopicPartition]) -> None:
-        """The lane was given ``partitions``: paused until a ring or the sweep, due now."""
-        self._pause(self._lane.mine(partitions))
+        """The lane was given ``partitions``: fetched as they are until the sweep, due now,
+        pauses those that hold nothing unread (what waits is read at once, as without a
+        doorbell)."""
+        del partitions
         self._sweep_at = 0.0
 
     def revoked(self, partitions: Iterable[TopicPartition]) -> None:
@@ -125,16 +134,21 @@ class ExpressDoorbell:
         for tp, end in ends.items():
             if end > 0 and end > await self._position(tp):
                 self._want(tp, end - 1)
+        # What someone else resumed (a reader's own flow control) is the doorbell's again.
+        self._pause([tp for tp in partitions if tp not in self._wanted])
 
     async def _position(self, tp: TopicPartition) -> int:
-        """The next offset of ``tp`` the lane reads: what it read, or for a partition it
-        has read nothing of yet, the group's committed offset (where it starts)."""
+        """The next offset of ``tp`` the lane reads (0 while it cannot tell)."""
         if tp in self._read_to:
             return self._read_to[tp]
-        with kafka_errors("reading the express lane's committed offsets"):
-            committed = await self._lane.consumer.committed(tp)
-        self._read_to[tp] = committed or 0
-        return self._read_to[tp]
+        try:
+            position: int = await asyncio.wait_for(
+                self._lane.consumer.position(tp), self._sweep_every_s
+            )
+        except (TimeoutError, IllegalStateError):
+            return 0
+        self._read_to[tp] = position
+        return position
 
     def _want(self, tp: TopicPartition, offset: int) -> str:
         """Fetch ``tp`` until past ``offset``; what became of the want."""
