@@ -50,7 +50,7 @@ class ExpressDoorbell:
         self._sweep_every_s = settings.express_sweep_ms / 1000
         #: A wanted partition: the offset to read past, and when to stop trying.
         self._wanted: dict[TopicPartition, tuple[int, float]] = {}
-        #: The next offset to read of each partition, as far as this router knows.
+        #: The next offset to read of each partition, as far as this reader knows.
         self._read_to: dict[TopicPartition, int] = {}
         self._sweep_at = 0.0
         self._held = False
@@ -98,7 +98,7 @@ class ExpressDoorbell:
         self._sweep_at = 0.0
 
     def revoked(self, partitions: Iterable[TopicPartition]) -> None:
-        """``partitions`` are another router's now."""
+        """``partitions`` are another reader's now."""
         for tp in partitions:
             self._wanted.pop(tp, None)
             self._read_to.pop(tp, None)
@@ -129,7 +129,7 @@ class ExpressDoorbell:
         partitions = self._lane.mine(self._lane.consumer.assignment())
         if not partitions:
             return
-        with kafka_errors("listing the ends of the outboxes' express lanes"):
+        with kafka_errors("listing the ends of the express partitions"):
             ends = await self._lane.consumer.end_offsets(partitions)
         for tp, end in ends.items():
             if end > 0 and end > await self._position(tp):
@@ -163,8 +163,8 @@ class ExpressDoorbell:
         return "fetched"
 
     def _give_up(self, now: float) -> None:
-        """Pause what stayed wanted a sweep's time without being read (a false ring, a
-        record read before its ring came): the next sweep looks again."""
+        """Pause what stayed wanted a sweep's time without being read (a false ring; a
+        lane too busy to get to it): the next sweep looks again."""
         stale = [tp for tp, (_, until) in self._wanted.items() if now >= until]
         for tp in stale:
             del self._wanted[tp]
