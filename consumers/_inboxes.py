@@ -209,15 +209,8 @@ class SharedInboxes(Service):
             lane.subscribe(topics=self._topics, on_revoked=self._forget)
             return
         layout = TopicLayout(self._settings.topic_prefix)
-        doorbell = self._doorbell = ExpressDoorbell(
-            self._settings, lane, layout.inbox_doorbell, self.rings
-        )
-
-        def forget(revoked: set[TopicPartition]) -> None:
-            self._forget(revoked)
-            doorbell.revoked(revoked)
-
-        lane.subscribe(topics=self._topics, on_revoked=forget, on_assigned=doorbell.assigned)
+        self._doorbell = ExpressDoorbell(self._settings, lane, layout.inbox_doorbell, self.rings)
+        self._doorbell.subscribe(topics=self._topics, on_revoked=self._forget)
 
     async def stop(self) -> None:
         """Stop reading and leave the groups; safe to call twice."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import structlog
 from aiokafka import TopicPartition
@@ -54,6 +54,22 @@ class ExpressDoorbell:
         self._read_to: dict[TopicPartition, int] = {}
         self._sweep_at = 0.0
         self._held = False
+
+    def subscribe(
+        self,
+        pattern: str | None = None,
+        *,
+        topics: Iterable[str] = (),
+        on_revoked: Callable[[set[TopicPartition]], None],
+    ) -> None:
+        """Subscribe the lane as :meth:`Lane.subscribe` does, this doorbell told of each
+        rebalance too."""
+
+        def revoked(partitions: set[TopicPartition]) -> None:
+            on_revoked(partitions)
+            self.revoked(partitions)
+
+        self._lane.subscribe(pattern, topics=topics, on_revoked=revoked, on_assigned=self.assigned)
 
     async def start(self) -> None:
         """Start reading rings from now on (the first sweep finds what came before)."""

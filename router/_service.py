@@ -280,17 +280,10 @@ class Router(Service):
         if not (lane.express and self._settings.express_sweep_ms > 0):
             lane.subscribe(self._layout.outbox_pattern, on_revoked=self._forget)
             return
-        doorbell = self._doorbell = ExpressDoorbell(
+        self._doorbell = ExpressDoorbell(
             self._settings, lane, self._layout.doorbell, self.metrics.doorbell_rings
         )
-
-        def forget(revoked: set[TopicPartition]) -> None:
-            self._forget(revoked)
-            doorbell.revoked(revoked)
-
-        lane.subscribe(
-            self._layout.outbox_pattern, on_revoked=forget, on_assigned=doorbell.assigned
-        )
+        self._doorbell.subscribe(self._layout.outbox_pattern, on_revoked=self._forget)
 
     @property
     def counts_overdue(self) -> bool:

@@ -2,7 +2,8 @@
 
 Every delivery carries the time its sender produced it to the outbox (header
 ``docbus-outbox-time``), and its inbox record the time the router produced it (the
-record's timestamp); the watcher reads partition 0 of every inbox it is given and notes,
+record's timestamp); the watcher reads partition 0 of every inbox it is given (on the
+router's rings, as the agencies' shared lane does) and notes,
 for each express delivery, how long it took to become readable there and how much of
 that passed before the router produced it. It runs in its own
 process, so the simulated agencies' event loop does not stand between the bus and the
@@ -100,7 +101,6 @@ async def _watch(
         with kafka_errors("finding the ends of the express lanes"):
             await consumer.seek_to_end(*lanes)
         if doorbell is not None:
-            doorbell.assigned(lanes)
             await doorbell.start()
         async with contextlib.AsyncExitStack() as stack:
             if doorbell is not None:

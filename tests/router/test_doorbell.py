@@ -46,11 +46,7 @@ async def test_a_ring_has_its_partition_fetched_until_read_and_a_false_one_is_gi
     rings = CounterTable("rings", "Rings.", ["outcome"])
     doorbell = ExpressDoorbell(settings, lane, layout.doorbell, rings)
     g22, h29 = (TopicPartition(layout.outbox(a), EXPRESS_PARTITION) for a in (G22, H29))
-    lane.subscribe(
-        topics=[layout.outbox(G22), layout.outbox(H29)],
-        on_assigned=doorbell.assigned,
-        on_revoked=doorbell.revoked,
-    )
+    doorbell.subscribe(topics=[layout.outbox(G22), layout.outbox(H29)], on_revoked=lambda _: None)
     await start_consumer(lane.consumer, "test")
     await doorbell.start()
     stopping = asyncio.Event()
