@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import dataclasses
 import datetime as dt
 import itertools
-import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -27,15 +25,14 @@ from consumers.simulation import DeliveryLedger
 from docbus import Settings
 from docbus.directory import Directory
 from docbus.process import CpuMeter, tune_service_heap
-from producers import Sender
 from producers.simulation import Answer, ReceiverBehaviour, YearWorkload
-from schemas import Codec, Document, StatusCode, TopicLayout, is_express, today_vn
+from schemas import Codec, StatusCode, TopicLayout, today_vn
 from shell._broker import EmbeddedBroker
-from shell._express_senders import ExpressSenders
 from shell._express_watch import ExpressWatch
 from shell._own_run import delete_prefixed_topics
 from shell._priority import BULK_NICE, thread_at_lower_priority
-from shell._refusals import RefusalWatch
+from shell._replay_model import Expected, answers_for
+from shell._replay_senders import Clock, ReplaySenders, SendingPlan
 from shell._replay_timeline import Timeline
 from shell._router_process import RouterProcess
 from shell._simulated_bus import simulated_bus, wait_complete
@@ -57,12 +54,8 @@ SPAN_DOCUMENTS = 300_000
 #: Called with (documents sent, documents in all, deliveries received) as the run goes.
 ReplayProgress = Callable[[int, int, int], None]
 
-_CHUNK = 1000
-#: The replay yields to its event loop every this many documents it models: building a
-#: chunk at once held the loop for 100-400 ms, and every simulated agency waited.
-_YIELD_EVERY = 100
 _MEMORY_EVERY_S = 5.0  # how often the router's memory is sampled
-_PACING_S = 0.02  # at a set speed, documents due within this are sent together
+_TICK_S = 0.2  # how often progress is told and refusals looked at while sending
 
 
 @dataclass(frozen=True)
@@ -115,14 +108,6 @@ class ReplaySummary:
         return out
 
 
-def _answers_for(
-    behaviour: ReceiverBehaviour, seed: int, document: Document, recipient: str
-) -> list[Answer]:
-    """The recipient's answers to one delivery: the same wherever they are computed."""
-    rng = random.Random(f"{seed}:{document.document_id}:{recipient}")
-    return behaviour.answers(document.priority, rng)
-
-
 class _ModelClerk:
     """A receiving agency answering each delivery as the model says (delays over the speed)."""
 
@@ -149,7 +134,7 @@ class _ModelClerk:
                 for received in batch:
                     self._ledger.delivered(received.document.document_id, received.recipient)
                     self._timeline.delivered(received.document)
-                    answers = _answers_for(
+                    answers = answers_for(
                         self._behaviour, self._seed, received.document, received.recipient
                     )
                     plans.append((received, answers))
@@ -229,6 +214,8 @@ async def run_replay(
         raise ValueError(f"only_span must be between 1 and {segments}, got {only_span}")
     run = _Run(
         model=model,
+        year=year,
+        agencies_at=today,
         directory=directory,
         codes=[a.code for a in directory.open_at(today)],
         behaviour=ReceiverBehaviour(),
@@ -320,6 +307,8 @@ class _Run:
     """One replay, span after span: what it sent, what came back, over all spans."""
 
     model: YearWorkload
+    year: int
+    agencies_at: dt.date
     directory: Directory
     codes: list[str]
     behaviour: ReceiverBehaviour
@@ -329,7 +318,7 @@ class _Run:
     progress: ReplayProgress | None
     freeze_heap: bool
     timeline: Timeline = field(default_factory=Timeline)
-    expected: _Expected = field(default_factory=lambda: _Expected())
+    expected: Expected = field(default_factory=Expected)
     received: int = 0
     notices: int = 0
     duplicates: int = 0
@@ -340,13 +329,23 @@ class _Run:
     #: Documents the spans to replay hold (the progress bar's total).
     planned: int = 0
     _begun: bool = False
-    _origin: dt.datetime | None = None
+    #: At a set speed, the model time the run's start stands for (from the first span).
+    _model_origin: dt.datetime | None = None
 
     async def replay(self, settings: Settings, days: list[dt.date]) -> None:
         """Send ``days``' documents through a bus of their own and wait for every answer."""
         ledger = DeliveryLedger()
-        span = _Expected()
         layout = TopicLayout(settings.topic_prefix)
+        plan = SendingPlan(
+            year=self.year,
+            scale=self.model.scale,
+            seed=self.seed,
+            agencies_at=self.agencies_at,
+            days=tuple(days),
+            speed=self.speed,
+            behaviour=self.behaviour,
+            freeze_heap=self.freeze_heap,
+        )
         async with (
             simulated_bus(
                 settings,
@@ -357,24 +356,31 @@ class _Run:
                 clerk=lambda r, i: _ModelClerk(
                     r, ledger, self.timeline, self.behaviour, self.seed, self.speed
                 ),
+                with_senders=False,
             ) as bus,
             ExpressWatch(bus.settings, [layout.inbox(code) for code in self.codes]) as watch,
-            ExpressSenders(bus.settings, self.codes) as express,
+            ReplaySenders(bus.settings, self.codes, plan) as senders,
         ):
             if self.freeze_heap:
                 tune_service_heap()
             if not self._begun:  # the clock starts with the first span's first document
                 self.timeline.started = time.monotonic()
                 self._begun = True
-            sampling = asyncio.create_task(self._sample_router(bus.router, span))
+            sampling = asyncio.create_task(self._sample_router(bus.router, senders))
             try:
                 # The simulated agencies stand for machines of their own: here they give
                 # way to the broker and the express lane, as the bulk lane does.
                 with thread_at_lower_priority(BULK_NICE):
-                    await self._send_days(
-                        _Outboxes(bus.senders, express), days, span, ledger, bus.refusals
+                    senders.go(Clock(self.timeline.started_wall, self._model_origin))
+                    while not senders.done:
+                        self._tick(ledger, senders.sent)
+                        bus.refusals.check()
+                        await asyncio.sleep(_TICK_S)
+                    span = await senders.finish()
+                    expected = span.expected
+                    ledger.expect(
+                        deliveries=expected.deliveries, notices=expected.notices, rejections=0
                     )
-                    ledger.expect(deliveries=span.deliveries, notices=span.notices, rejections=0)
                     completed = await wait_complete(
                         ledger,
                         self.timeout_s,
@@ -384,109 +390,32 @@ class _Run:
             finally:
                 sampling.cancel()
         assert bus.router.totals is not None
-        self.expected.merge(span)
+        self._model_origin = span.model_origin
+        self.expected.merge(span.expected)
+        self.timeline.sent_per_second.update(span.per_second)
         self.received += len(ledger.received)
         self.notices += len(ledger.notices)
         self.duplicates += ledger.duplicates
         self.dead_letters += bus.router.totals.dead_lettered
-        for helper in (bus.router, watch, express):
+        for helper in (bus.router, watch, senders):
             self.helper_cpu_s.update(getattr(helper, "cpu_s", {}))
         self.timeline.express_arrived(watch.arrivals)
         self.completed = self.completed and completed
 
-    async def _sample_router(self, router: RouterProcess, span: _Expected) -> None:
+    async def _sample_router(self, router: RouterProcess, senders: ReplaySenders) -> None:
         """Every few seconds, the router's resident memory against the documents sent."""
         while True:
             self.router_memory.append(
                 {
                     "second": round(time.monotonic() - self.timeline.started, 1),
-                    "documents_sent": self.expected.documents + span.documents,
+                    "documents_sent": self.expected.documents + senders.sent,
                     "router_rss_bytes": router.rss_bytes(),
                 }
             )
             await asyncio.sleep(_MEMORY_EVERY_S)
 
-    async def _send_days(
-        self,
-        outboxes: _Outboxes,
-        days: list[dt.date],
-        span: _Expected,
-        ledger: DeliveryLedger,
-        refusals: RefusalWatch,
-    ) -> None:
-        """Send the documents of ``days`` in chunks, at the set speed or as fast as acked;
-        stop (:class:`RunRefused`) when what was sent is being refused."""
-        chunk: list[Document] = []
-        for modelled in (d for day in days for d in self.model.documents_of(day)):
-            if self.speed is not None:  # wait for the document's moment, sending what is due
-                self._origin = self._origin or modelled.sent_at
-                due = (
-                    self.timeline.started
-                    + (modelled.sent_at - self._origin).total_seconds() / self.speed
-                )
-                if due - time.monotonic() > _PACING_S:
-                    await outboxes.send(chunk, self.timeline)
-                    chunk = []
-                    await asyncio.sleep(due - time.monotonic())
-            document = dataclasses.replace(modelled, sent_at=dt.datetime.now(dt.UTC))
-            span.add(document, self.behaviour, self.seed)
-            chunk.append(document)
-            if len(chunk) == _CHUNK:
-                await outboxes.send(chunk, self.timeline)
-                chunk = []
-            if span.documents % _YIELD_EVERY == 0:
-                await asyncio.sleep(0)
-                self._tick(ledger, span)
-                refusals.check()
-        await outboxes.send(chunk, self.timeline)
-
-    def _tick(self, ledger: DeliveryLedger, span: _Expected | None = None) -> None:
+    def _tick(self, ledger: DeliveryLedger, sending: int = 0) -> None:
+        """Tell the progress: documents sent (``sending`` of them in this span so far)."""
         if self.progress is not None:
-            sent = self.expected.documents + (span.documents if span is not None else 0)
+            sent = self.expected.documents + sending
             self.progress(sent, self.planned, self.received + len(ledger.received))
-
-
-@dataclass
-class _Expected:
-    """What the documents sent so far should produce."""
-
-    documents: int = 0
-    deliveries: int = 0
-    notices: int = 0
-    per_agency: collections.Counter[str] = field(default_factory=collections.Counter)
-
-    def add(self, document: Document, behaviour: ReceiverBehaviour, seed: int) -> None:
-        self.documents += 1
-        self.per_agency[document.sender] += 1
-        for recipient in document.recipients:
-            self.deliveries += 1
-            # Notices are counted once each by (document, answering unit, code): a unit
-            # answers each code once per document.
-            self.notices += len(_answers_for(behaviour, seed, document, recipient))
-
-    def merge(self, other: _Expected) -> None:
-        """Add ``other``'s counts to these."""
-        self.documents += other.documents
-        self.deliveries += other.deliveries
-        self.notices += other.notices
-        self.per_agency.update(other.per_agency)
-
-
-@dataclass(frozen=True)
-class _Outboxes:
-    """Where the replay sends: express documents through their own process
-    (:mod:`shell._express_senders`), the rest through the agencies' senders here."""
-
-    senders: dict[str, Sender]
-    express: ExpressSenders
-
-    async def send(self, chunk: list[Document], timeline: Timeline) -> None:
-        """Send ``chunk``, noting when each document was sent; return once the broker
-        holds the ones sent here (the express process answers for its own when it ends)."""
-        now = time.monotonic()
-        for document in chunk:
-            timeline.sent[document.document_id] = (now, document.priority)
-        self.express.send([d for d in chunk if is_express(d.priority)])
-        await asyncio.gather(
-            *(self.senders[d.sender].send(d) for d in chunk if not is_express(d.priority))
-        )

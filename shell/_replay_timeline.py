@@ -24,7 +24,8 @@ class Timeline:
     """When each document went out and each delivery arrived, from the run's start."""
 
     started: float = field(default_factory=time.monotonic)
-    sent: dict[str, tuple[float, int]] = field(default_factory=dict)  # id -> (monotonic, priority)
+    #: Documents sent in each second of the run (as the senders counted them).
+    sent_per_second: collections.Counter[int] = field(default_factory=collections.Counter)
     #: (seconds since the start, latency in seconds, priority) of each delivery.
     deliveries: list[tuple[float, float, int]] = field(default_factory=list)
     #: (seconds since the start, outbox-to-inbox seconds, outbox-to-routed seconds, document
@@ -32,15 +33,21 @@ class Timeline:
     #: (:class:`shell._express_watch.ExpressWatch`).
     express: list[tuple[float, float, float, str]] = field(default_factory=list)
 
+    @property
+    def started_wall(self) -> float:
+        """The run's start in wall-clock seconds (as ``time.time()`` gives them)."""
+        return time.time() - time.monotonic() + self.started
+
     def delivered(self, document: Document) -> None:
-        """Note that ``document`` was handed to one of its recipients now."""
+        """Note that ``document`` was handed to one of its recipients now (its latency is
+        from its ``sent_at``, when its sender dated it on sending)."""
         now = time.monotonic()
-        sent_at, priority = self.sent[document.document_id]
-        self.deliveries.append((now - self.started, now - sent_at, priority))
+        latency = time.time() - document.sent_at.timestamp()
+        self.deliveries.append((now - self.started, latency, document.priority))
 
     def express_arrived(self, arrivals: Iterable[ExpressArrival]) -> None:
         """Note express deliveries the watcher read (their times are wall-clock)."""
-        since_start = time.time() - time.monotonic() + self.started
+        since_start = self.started_wall
         self.express += (
             (
                 a.at - since_start,
@@ -92,7 +99,7 @@ class Timeline:
     def per_second(self) -> list[dict[str, Any]]:
         """Documents sent, deliveries and their latency percentiles in each second of the
         run, and the p99 of the express deliveries read in their inbox lanes."""
-        sent = collections.Counter(int(t - self.started) for t, _ in self.sent.values())
+        sent = self.sent_per_second
         latencies: dict[int, list[float]] = collections.defaultdict(list)
         for at, latency, _ in self.deliveries:
             latencies[int(at)].append(latency)

@@ -143,6 +143,7 @@ async def simulated_bus(
     ledger: DeliveryLedger,
     clerk: ClerkFactory,
     router: Callable[[Settings], contextlib.AbstractAsyncContextManager[Any]] = RouterProcesses,
+    with_senders: bool = True,
 ) -> AsyncIterator[SimulatedBus]:
     """The bus's topics, a router and every agency in ``codes`` with its sender and its
     receiver answering through ``clerk``; state in a temporary folder.
@@ -151,6 +152,7 @@ async def simulated_bus(
     (routing by the packaged directory, which ``directory`` should be): an express
     document then waits neither for the simulated agencies' event loop nor for bulk
     records. Fault tests pass ``router``: routers of their own that they kill and restart.
+    Without ``with_senders`` (a caller that sends from elsewhere) ``senders`` is empty.
     """
     await ensure_bus_topics(settings, directory)
     refusals = RefusalWatch()
@@ -166,7 +168,7 @@ async def simulated_bus(
             )
             producer = await stack.enter_async_context(shared_producer(settings))
             senders = {}
-            for code in codes:
+            for code in codes if with_senders else ():
                 sender = Sender(
                     agency=code,
                     settings=settings,

@@ -70,6 +70,7 @@ async def test_a_small_replay_in_two_spans_matches_the_model(
         "docbus-router-bulk",
         "docbus-router-express",
         "docbus-express-watch",
+        "docbus-replay-senders",
         "docbus-express-senders",
     }
     assert all(cpu > 0 for cpu in helpers.values())
