@@ -3,6 +3,7 @@ level 1) and the other ids real exchanges use (``vxp.saas.03``, ``020100107370``
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -20,6 +21,9 @@ _PATTERN = re.compile(r"^(\d{3})\.(\d{2})\.(\d{2})\.([A-Z]\d{2})\Z")
 _OTHER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 #: What starts like a national code must be one (``000.00.00.XYZ`` is a typo, not an id).
 _NATIONAL_LOOK = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.")
+#: Codes remembered by the two checks every record's codes pass through: a bus knows a few
+#: thousand units, and a hostile flood of new ones only turns the oldest out.
+_CODES_REMEMBERED = 8192
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,7 @@ class AgencyCode:
         return f"{self.level4}.{self.level3}.{self.level2}.{self.level1}"
 
 
+@functools.lru_cache(maxsize=_CODES_REMEMBERED)
 def is_party_id(code: str) -> bool:
     """Whether ``code`` can name a party: an agency code, or another id of 1-64 letters,
     digits, ``.``, ``_`` and ``-`` (the directory decides whether the party exists)."""
@@ -77,6 +82,7 @@ def is_party_id(code: str) -> bool:
     return bool(_OTHER_ID.match(code))
 
 
+@functools.lru_cache(maxsize=_CODES_REMEMBERED)
 def top_level_of(code: str) -> str:
     """The top-level party ``code`` belongs to: an agency code's level-1 agency, or the id
     itself for a party outside the national scheme (it has no sub-units)."""

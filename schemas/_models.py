@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from schemas._errors import InvalidDocumentError, InvalidNoticeError, ValidationError
@@ -106,10 +106,11 @@ def code_list_problem(kind: type[enum.Enum], value: object, field_name: str) -> 
 def enum_member(kind: type[_E], value: object, field_name: str, error: type[ValidationError]) -> _E:
     """``value`` as a member of ``kind``, or ``error`` naming the field and the values allowed
     (a record that decodes but carries a value outside an edXML code list)."""
-    problem = code_list_problem(kind, value, field_name)
-    if problem is not None:
-        raise error([problem])
-    return kind(value)
+    try:
+        member: _E = kind._value2member_map_[value]  # type: ignore[assignment]
+    except (KeyError, TypeError):  # not a member, or unhashable
+        raise error([code_list_problem(kind, value, field_name) or repr(value)]) from None
+    return member
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +209,17 @@ class StaffInfo:
             "mobile": self.mobile,
         }
 
+    @classmethod
+    def from_record(cls, r: Record) -> StaffInfo:
+        """The staff of a decoded Avro record; most name nobody, and share one value."""
+        if not any(r.values()):
+            return NO_STAFF
+        return cls(**r)
+
+
+#: The staff of a status no clerk signed: shared, as a notice's steps mostly have it.
+NO_STAFF = StaffInfo()
+
 
 @dataclass(frozen=True, slots=True)
 class Business:
@@ -218,7 +230,7 @@ class Business:
     related_document_id: str | None = None
     receiver_changes: tuple[ReceiverChange, ...] = ()
     paper: int = 0
-    staff: StaffInfo = field(default_factory=StaffInfo)
+    staff: StaffInfo = NO_STAFF
 
     def to_record(self) -> Record:
         return {
@@ -240,7 +252,7 @@ class Business:
             related_document_id=r["related_document_id"],
             receiver_changes=tuple(ReceiverChange(**c) for c in r["receiver_changes"]),
             paper=r["paper"],
-            staff=StaffInfo(**r["staff"]) if "staff" in r else StaffInfo(),
+            staff=StaffInfo.from_record(r["staff"]) if "staff" in r else NO_STAFF,
         )
 
 
@@ -452,7 +464,7 @@ class NoticeStep:
     status_code: StatusCode
     timestamp: dt.datetime
     description: str = ""
-    staff: StaffInfo = field(default_factory=StaffInfo)
+    staff: StaffInfo = NO_STAFF
     extensions: tuple[tuple[str, str], ...] = ()
 
     def to_record(self) -> Record:
@@ -474,7 +486,7 @@ class NoticeStep:
             ),
             description=r["description"],
             timestamp=r["timestamp"],
-            staff=StaffInfo(**r["staff"]),
+            staff=StaffInfo.from_record(r["staff"]),
             extensions=tuple(r["extensions"].items()),
         )
 
@@ -498,7 +510,7 @@ class StatusNotice:
     document_code: str = ""
     promulgation_date: dt.date | None = None
     description: str = ""
-    staff: StaffInfo = field(default_factory=StaffInfo)
+    staff: StaffInfo = NO_STAFF
     #: Elements the bus does not model, kept to be written back: (parent path, their XML).
     extensions: tuple[tuple[str, str], ...] = ()
     #: The steps of the same delivery reached before this one, oldest first.
@@ -526,7 +538,7 @@ class StatusNotice:
             status_code=enum_member(StatusCode, status_code, "status code", InvalidNoticeError),
             description=description[:500],
             timestamp=dt.datetime.now(dt.UTC),
-            staff=staff or StaffInfo(),
+            staff=staff or NO_STAFF,
         )
 
     @property
@@ -538,20 +550,25 @@ class StatusNotice:
         """Each step this notice carries as a notice of its own, oldest first."""
         if not self.earlier:
             return (self,)
-        return (
-            *(
-                replace(
-                    self,
-                    status_code=step.status_code,
-                    timestamp=step.timestamp,
-                    description=step.description,
-                    staff=step.staff,
-                    extensions=step.extensions,
-                    earlier=(),
-                )
-                for step in self.earlier
-            ),
-            replace(self, earlier=()),
+        return (*(self._at(step) for step in self.earlier), self._at(self.step))
+
+    def _at(self, step: NoticeStep, earlier: tuple[NoticeStep, ...] = ()) -> StatusNotice:
+        """This notice's delivery at ``step``, after ``earlier`` (built field by field: a
+        notice's steps are read for every notice the bus carries, and ``replace`` costs
+        three times this)."""
+        return StatusNotice(
+            document_id=self.document_id,
+            document_sender=self.document_sender,
+            from_agency=self.from_agency,
+            to_agency=self.to_agency,
+            status_code=step.status_code,
+            timestamp=step.timestamp,
+            document_code=self.document_code,
+            promulgation_date=self.promulgation_date,
+            description=step.description,
+            staff=step.staff,
+            extensions=step.extensions,
+            earlier=earlier,
         )
 
     @classmethod
@@ -575,7 +592,7 @@ class StatusNotice:
                     f"delivery as {last.status_code} for {last.delivery}"
                 )
             earlier += [*notice.earlier, notice.step]
-        return replace(last, earlier=(*earlier, *last.earlier)) if earlier else last
+        return last._at(last.step, earlier=(*earlier, *last.earlier)) if earlier else last
 
     @property
     def step(self) -> NoticeStep:
@@ -620,7 +637,7 @@ class StatusNotice:
             ),
             description=r["description"],
             timestamp=r["timestamp"],
-            staff=StaffInfo(**r["staff"]),
+            staff=StaffInfo.from_record(r["staff"]),
             extensions=tuple(r.get("extensions", {}).items()),
             earlier=tuple(NoticeStep.from_record(step) for step in r.get("earlier", ())),
         )
