@@ -144,8 +144,11 @@ class StoreRead:
 class Tracker:
     """Tracks deliveries in a :class:`TrackingStore`, with a bounded cache of recent ones.
 
-    The cache forgets the deliveries routed longest ago first (a notice does not make its
-    delivery young again: that cost the hot path a reordering per notice); a notice for a
+    The cache forgets first the deliveries whose last change is oldest: a notice makes its
+    delivery young again. The router writes a batch's changes while it routes the next,
+    so a delivery forgotten right after a notice moved it on would be read back from a
+    store without that notice, and its next step refused as impossible (a full-scale
+    replay, its deliveries waiting minutes for their answers, lost 03s so). A notice for a
     forgotten delivery reads it back from the store. With ``reads_inline`` (the default,
     for tools and tests) it reads the store itself; off (a router on an event loop), it
     raises :class:`StoreReadNeeded` and the caller reads the store off its loop.
@@ -325,7 +328,9 @@ class Tracker:
             raise RoutingRejected(
                 outcome.kind, f"{document_id} for {recipient}: {outcome}"
             ) from outcome
-        self._cache[key] = _entry(sender, outcome[0], outcome[1], (*entry[3], applied))
+        cache = self._cache
+        cache[key] = _entry(sender, outcome[0], outcome[1], (*entry[3], applied))
+        cache.move_to_end(key)  # forgotten last: the store may not have this change yet
         self._pending.notices.append(
             (document_id, recipient, code, at, from_agency, notice.description)
         )

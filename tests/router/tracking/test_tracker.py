@@ -435,3 +435,27 @@ def test_a_notice_with_one_impossible_step_is_refused_whole_and_applies_nothing(
     assert states(tracker, doc.document_id) == {H29: "delivered"}
     assert route_bundle(core, bundle(doc, H29, [("01", 1), ("03", 2)])).kind == "notice"
     assert states(tracker, doc.document_id) == {H29: "03"}
+
+
+def test_a_delivery_a_notice_moved_on_is_not_forgotten_before_the_change_is_written(
+    tmp_path: Path, directory: Directory
+) -> None:
+    """The cache holds two deliveries. The older one gets its 01, not yet written (the
+    router writes a batch's changes while it routes the next), and a new document comes:
+    the delivery routed after it is the one forgotten, and the 03 that follows finds the
+    01. Forgotten, it would be read back from a store without the 01 and its 03 refused
+    as impossible (seen in a full-scale replay whose answers came minutes late)."""
+    tracker = Tracker(open_store(dsn=None, state_dir=tmp_path), cache_size=2)
+    core = make_core(directory, tracker)
+    first, second, third = (letter(G22, (H29,), number=n, sent_at=T0) for n in (1, 2, 3))
+    send(core, first)
+    send(core, second)
+    tracker.flush()
+    assert notify(core, first, H29, "01", 1).kind == "notice"  # pending, not written
+    send(core, third)
+    assert (second.document_id, H29) not in tracker._cache
+    accepted = notify(core, first, H29, "03", 2)
+    assert accepted.kind == "notice", accepted.detail
+    tracker.flush()
+    assert states(tracker, first.document_id) == {H29: "03"}
+    tracker.store.close()
