@@ -51,6 +51,11 @@ class HelperProcess:
         return {} if self.cpu_s is None else {self.name: self.cpu_s}
 
     @property
+    def alive(self) -> bool:
+        """Whether the child is started and its process still runs."""
+        return self._process is not None and self._process.is_alive()
+
+    @property
     def pid(self) -> int | None:
         """The child's process id, once started."""
         return None if self._process is None else self._process.pid

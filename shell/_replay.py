@@ -1,9 +1,11 @@
 """``docbus replay``: a year of the workload model pushed through the whole bus, measured.
 
 Senders, a router (a process for each lane) and every agency's receiver run for real
-on the given broker; express documents leave from a process of their own. The
-documents and the receivers' answers come from :class:`producers.YearWorkload`. Each
-document is dated when it is sent, so today's directory routes it. At ``--speed max``
+on the given broker. The senders model and send each span's documents in a process of
+their own (:mod:`shell._replay_senders`; express documents from a further one), so this
+process only receives and answers. The documents and the receivers' answers come from
+:class:`producers.YearWorkload`. Each document is dated when it is sent, so today's
+directory routes it. At ``--speed max``
 documents go as fast as the bus takes them and each recipient's answers follow its
 delivery at once, in order; at ``--speed N`` the model's times and delays are divided
 by N.
@@ -373,6 +375,7 @@ class _Run:
                 with thread_at_lower_priority(BULK_NICE):
                     senders.go(Clock(self.timeline.started_wall, self._model_origin))
                     while not senders.done:
+                        senders.received(len(ledger.received))
                         self._tick(ledger, senders.sent)
                         bus.refusals.check()
                         await asyncio.sleep(_TICK_S)

@@ -41,6 +41,13 @@ _CHUNK = 1000  # documents sent together, awaited before the next
 #: chunk at once held its loop for 100-400 ms, and the sends' acknowledgements waited.
 _YIELD_EVERY = 100
 _PACING_S = 0.02  # at a set speed, documents due within this are sent together
+#: How many deliveries the senders may be ahead of what the receivers were handed. A
+#: replay sent unbounded ran minutes ahead of its answers at full scale: the router's
+#: tracking cache (200,000 deliveries) had forgotten most deliveries by the time their
+#: notices came, and read each back from its store. A real agency's answers come hours
+#: later; that is the store's work, not what a throughput run measures.
+MAX_DELIVERIES_AHEAD = 50_000
+_AHEAD_WAIT_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,7 @@ class SendingPlan:
     speed: float | None = None
     behaviour: ReceiverBehaviour = field(default_factory=ReceiverBehaviour)
     freeze_heap: bool = False
+    max_ahead: int = MAX_DELIVERIES_AHEAD
 
 
 @dataclass(frozen=True)
@@ -80,9 +88,19 @@ class SentSpan:
     express_cpu_s: dict[str, float]
 
 
+@dataclass(frozen=True)
+class _Shared:
+    """What the two processes share: documents sent, deliveries received, sending done."""
+
+    sent: Any
+    received: Any
+    done: Any
+
+
 class ReplaySenders:
-    """``async with ReplaySenders(settings, codes, plan) as senders:`` then
-    :meth:`go`, :attr:`sent` and :attr:`done` while it sends, :meth:`finish` for what it sent.
+    """``async with ReplaySenders(settings, codes, plan) as senders:`` then :meth:`go`;
+    while it sends, :attr:`sent` and :attr:`done`, and :meth:`received` to let it on
+    (it keeps at most ``plan.max_ahead`` deliveries ahead); :meth:`finish` for what it sent.
 
     Leaving the block before :meth:`finish` stops the sending where it is.
     """
@@ -91,11 +109,10 @@ class ReplaySenders:
 
     def __init__(self, settings: Settings, codes: list[str], plan: SendingPlan) -> None:
         context = multiprocessing.get_context("spawn")
-        self._sent = context.Value("q", 0, lock=False)
-        self._done = context.Event()
-        self._child = HelperProcess(
-            _serve, (settings, codes, plan, self._sent, self._done), name=self.name
+        self._shared = _Shared(
+            context.Value("q", 0, lock=False), context.Value("q", 0, lock=False), context.Event()
         )
+        self._child = HelperProcess(_serve, (settings, codes, plan, self._shared), name=self.name)
         self._running = False
         #: CPU seconds of this process (without the express senders'), and of the
         #: express senders', by name, once finished.
@@ -117,14 +134,24 @@ class ReplaySenders:
         self._child.tell(clock)
 
     @property
+    def pid(self) -> int | None:
+        """The process's id, once started."""
+        return self._child.pid
+
+    @property
     def sent(self) -> int:
         """Documents handed to their senders so far."""
-        return int(self._sent.value)
+        return int(self._shared.sent.value)
+
+    def received(self, deliveries: int) -> None:
+        """The receivers were handed ``deliveries`` of this span's so far."""
+        self._shared.received.value = deliveries
 
     @property
     def done(self) -> bool:
-        """Every document of the plan is sent and acknowledged, or sending failed."""
-        return self._done.is_set()
+        """Every document of the plan is sent and acknowledged, or sending failed (the
+        process said so, or ended without a word)."""
+        return self._shared.done.is_set() or not self._child.alive
 
     async def finish(self) -> SentSpan:
         """Once :attr:`done`: stop the process; what it sent. Raises
@@ -143,11 +170,10 @@ def _serve(
     settings: Settings,
     codes: list[str],
     plan: SendingPlan,
-    sent: Any,
-    done: Any,
+    shared: _Shared,
 ) -> None:
     """The child's entry point."""
-    child = _SendingChild(settings, codes, plan, sent, done)
+    child = _SendingChild(settings, codes, plan, shared)
     run_child(conn, parent_pid, child.run, on_message=child.take)
 
 
@@ -155,14 +181,15 @@ class _SendingChild:
     """Every agency's sender on one producer, sending the plan's documents once told to go."""
 
     def __init__(
-        self, settings: Settings, codes: list[str], plan: SendingPlan, sent: Any, done: Any
+        self, settings: Settings, codes: list[str], plan: SendingPlan, shared: _Shared
     ) -> None:
         self._settings, self._codes, self._plan = settings, codes, plan
-        self._sent, self._done = sent, done
+        self._shared = shared
         self._clock: asyncio.Future[Clock] | None = None
         self._expected = Expected()
         self._per_second: collections.Counter[int] = collections.Counter()
         self._model_origin: dt.datetime | None = None
+        self._deliveries_sent = 0
 
     def take(self, message: object) -> None:
         """The parent's word to go, with the run's clock."""
@@ -201,10 +228,10 @@ class _SendingChild:
                             ),
                             stop,
                         )
-                self._done.set()
+                self._shared.done.set()
                 await stop.wait()
         finally:
-            self._done.set()  # a failure too: the parent then stops the process and hears why
+            self._shared.done.set()  # a failure too: the parent then stops the process and hears why
             for sender in senders.values():
                 await sender.stop()
             await producer.stop()
@@ -258,10 +285,14 @@ class _SendingChild:
         sent here (the express process answers for its own when it ends)."""
         if not chunk:
             return
+        received = self._shared.received  # moved on by the parent, every few tenths
+        while self._deliveries_sent - received.value > self._plan.max_ahead:  # noqa: ASYNC110
+            await asyncio.sleep(_AHEAD_WAIT_S)
+        self._deliveries_sent += sum(len(d.recipients) for d in chunk)
         now = dt.datetime.now(dt.UTC)
         documents = [dataclasses.replace(d, sent_at=now) for d in chunk]
         self._per_second[int(now.timestamp() - clock.started_wall)] += len(documents)
-        self._sent.value += len(documents)
+        self._shared.sent.value += len(documents)
         express.send([d for d in documents if is_express(d.priority)])
         await asyncio.gather(
             *(senders[d.sender].send(d) for d in documents if not is_express(d.priority))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import datetime as dt
+import os
+import signal
 import time
 
 import pytest
@@ -83,3 +86,51 @@ async def test_a_send_that_fails_is_raised_with_its_reason(settings: Settings) -
             senders.go(Clock(time.time()))
             await eventually(lambda: senders.done, timeout_s=60)
             await senders.finish()
+
+
+async def test_a_process_that_dies_ends_the_wait_and_is_raised(settings: Settings) -> None:
+    """The process killed while it waits for its word to go: ``done`` says so at once and
+    ``finish`` raises ChildFailed (a replay must not wait for a dead sender forever)."""
+    today = today_vn()
+    model = YearWorkload(
+        2024, directory=Directory.load(), scale=_SCALE, seed=_SEED, agencies_at=today
+    )
+    day, documents = _busiest_day(model)
+    codes = sorted({d.sender for d in documents})
+    await ensure_topics(settings, codes)
+    plan = SendingPlan(year=2024, scale=_SCALE, seed=_SEED, agencies_at=today, days=(day,))
+    async with ReplaySenders(settings, codes, plan) as senders:
+        assert not senders.done
+        assert senders.pid is not None
+        os.kill(senders.pid, signal.SIGKILL)
+        await eventually(lambda: senders.done, timeout_s=10)
+        with pytest.raises(ChildFailed, match="ended without a word"):
+            await senders.finish()
+
+
+async def test_the_senders_wait_while_too_many_deliveries_are_ahead_of_the_receivers(
+    settings: Settings,
+) -> None:
+    """A day of over a thousand documents (more than one chunk) with ``max_ahead`` 0 and
+    nothing received: the first chunk goes and the process waits; told the receivers
+    caught up, it sends the rest."""
+    scale, today = 0.04, today_vn()
+    model = YearWorkload(
+        2024, directory=Directory.load(), scale=scale, seed=_SEED, agencies_at=today
+    )
+    day, documents = _busiest_day(model)
+    assert len(documents) > 1000
+    codes = sorted({d.sender for d in documents})
+    await ensure_topics(settings, codes)
+    plan = SendingPlan(
+        year=2024, scale=scale, seed=_SEED, agencies_at=today, days=(day,), max_ahead=0
+    )
+    async with ReplaySenders(settings, codes, plan) as senders:
+        senders.go(Clock(time.time()))
+        await eventually(lambda: senders.sent == 1000, timeout_s=60)
+        await asyncio.sleep(1.0)
+        assert senders.sent == 1000 and not senders.done
+        senders.received(sum(len(d.recipients) for d in documents))
+        await eventually(lambda: senders.done, timeout_s=60)
+        span = await senders.finish()
+    assert senders.sent == span.expected.documents == len(documents)
