@@ -5,10 +5,10 @@ on the given broker. The senders model and send each span's documents in a proce
 their own (:mod:`shell._replay_senders`; express documents from a further one), so this
 process only receives and answers. The documents and the receivers' answers come from
 :class:`producers.YearWorkload`. Each document is dated when it is sent, so today's
-directory routes it. At ``--speed max``
-documents go as fast as the bus takes them and each recipient's answers follow its
-delivery at once, in order; at ``--speed N`` the model's times and delays are divided
-by N.
+directory routes it. At ``--speed max`` documents go as fast as the bus takes them
+(at most 50,000 deliveries ahead of the receivers) and each recipient's answers follow
+its delivery at once, in order; at ``--speed N`` the model's times and delays are
+divided by N.
 """
 
 from __future__ import annotations
