@@ -128,6 +128,7 @@ class SimulatedBus:
     #: A :class:`RouterProcesses` (a process for each lane) unless the caller brought its own.
     router: Any
     senders: dict[str, Sender]
+    #: The senders' shared producer (None without senders).
     producer: Any
     #: What the bus (dead letters) and the receivers refused, by class.
     refusals: RefusalWatch
@@ -152,7 +153,8 @@ async def simulated_bus(
     (routing by the packaged directory, which ``directory`` should be): an express
     document then waits neither for the simulated agencies' event loop nor for bulk
     records. Fault tests pass ``router``: routers of their own that they kill and restart.
-    Without ``with_senders`` (a caller that sends from elsewhere) ``senders`` is empty.
+    Without ``with_senders`` (a caller that sends from elsewhere) ``senders`` is empty and
+    ``producer`` None: no producer is started for them.
     """
     await ensure_bus_topics(settings, directory)
     refusals = RefusalWatch()
@@ -166,9 +168,12 @@ async def simulated_bus(
                     receiving_agencies(settings, codes, codec, ledger, clerk, refusals)
                 ),
             )
+            senders: dict[str, Sender] = {}
+            if not with_senders:
+                yield SimulatedBus(settings, running_router, senders, None, refusals)
+                return
             producer = await stack.enter_async_context(shared_producer(settings))
-            senders = {}
-            for code in codes if with_senders else ():
+            for code in codes:
                 sender = Sender(
                     agency=code,
                     settings=settings,
