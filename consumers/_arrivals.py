@@ -27,7 +27,7 @@ class HeldArrivals:
     """One receiver's held 01s: each with when it is due, sent by ``send``.
 
     An answer takes its delivery's 01 along (:meth:`answering`); a delivery about to be
-    marked handled without an answer gets its 01 sent first (:meth:`send_before_mark`),
+    marked handled without an answer gets its 01 sent first (:meth:`send_before_marks`),
     so no delivery is ever handled without its 01 gone.
     """
 
@@ -67,11 +67,13 @@ class HeldArrivals:
                     del self._answering[key]
             written.set_result(None)
 
-    async def send_before_mark(self, key: Key) -> None:
-        """Return once ``key``'s 01 is gone: with the answer that took it, or now."""
-        if (answering := self._answering.get(key)) is not None:
-            await asyncio.wait([answering])  # if that answer failed, its 01 is held again
-        await self.send([key])
+    async def send_before_marks(self, keys: Sequence[Key]) -> None:
+        """Return once the 01s of ``keys`` are gone: with the answers that took them, or
+        now (together)."""
+        answering = {self._answering[key] for key in keys if key in self._answering}
+        if answering:  # if an answer failed, its 01s are held again: sent below
+            await asyncio.wait(answering)
+        await self.send(keys)
 
     async def send(self, keys: Sequence[Key]) -> None:
         """Send the held 01s of ``keys`` now, together (held again if that fails). An

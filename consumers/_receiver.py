@@ -25,7 +25,7 @@ import collections
 import contextlib
 import functools
 import time
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -331,8 +331,7 @@ class Receiver(Service):
             # One turn of the loop first: an answer the application started in a task just
             # before asking takes its delivery's held 01 along (notify_many takes it at once).
             await asyncio.sleep(0)
-            await self._arrivals.send([received.key for received in self._previous])
-            await asyncio.gather(*(received.ack() for received in self._previous))
+            await self._handle(self._previous)
         self._handed += 1
         if self._buffer:
             if self._handed % _YIELD_EVERY == 0:
@@ -393,13 +392,8 @@ class Receiver(Service):
             notices, answers = _answers(replies, arrivals)
             sent = await self._writer.write_notices(notices)
         receipts = [sent[i] for i in answers]
-        unmarked = {reply.received.key for reply in replies if not reply.received.handled}
-        for reply in replies:  # the answer and the mark go to the store together
-            reply.received.handled = True
-        writing = store.call(dedupe.remember, states, unmarked)
-        for key in unmarked:
-            writing.add_done_callback(functools.partial(self._out_of_hand, key))
-        await writing
+        # The answer and the mark go to the store together.
+        await self._write(states, self._newly_handled(reply.received for reply in replies))
         if self._trace_records:
             for reply in replies:
                 log.debug(
@@ -414,39 +408,72 @@ class Receiver(Service):
     def mark_handled(self, received: ReceivedDocument) -> asyncio.Future[None]:
         """Remember ``received`` as handled by the application; the returned future is
         done once the mark is durable (see :meth:`ReceivedDocument.ack`)."""
-        loop = asyncio.get_running_loop()
         if received.handled:
-            done: asyncio.Future[None] = loop.create_future()
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             done.set_result(None)
             return done
-        store, dedupe = self._opened_store()
-        received.handled = True
-        self._open.get(TopicPartition(received.topic, received.partition), set()).discard(
-            received.offset
-        )  # its mark is written before any commit (_commit waits for the marks)
-        # Queued in order for the one store thread: a later read sees this mark.
-        written = (
-            asyncio.ensure_future(self._announce_then_mark(received.key))
-            if received.key in self._arrivals
-            else store.call(dedupe.remember, {}, (received.key,))
-        )
-        self._marking.add(written)
-        written.add_done_callback(self._forget_written)
-        written.add_done_callback(functools.partial(self._out_of_hand, received.key))
+        if received.key in self._arrivals:  # its 01 first: never handled without it gone
+            marks = self._newly_handled([received])
+            written: asyncio.Future[None] = asyncio.ensure_future(self._announce_then_write(marks))
+            self._track(written, marks)
+        else:  # queued in order for the one store thread: a later read sees this mark
+            written = self._write({}, self._newly_handled([received]))
         return asyncio.shield(written)  # the caller may drop or cancel it: the write goes on
 
-    async def _announce_then_mark(self, key: DedupeKey) -> None:
-        """Send ``key``'s held 01, then remember the delivery handled: it is never handled
-        without its 01 gone."""
-        store, dedupe = self._opened_store()
-        await self._arrivals.send_before_mark(key)
-        await store.call(dedupe.remember, {}, (key,))
+    async def _handle(self, taken: Sequence[ReceivedDocument]) -> None:
+        """Mark those of ``taken`` not answered handled, in one store call, durably; each
+        one's held 01 gone first (with the answer that took it, or now)."""
+        keys = [received.key for received in taken if not received.handled]
+        if not keys:
+            return
+        await self._arrivals.send_before_marks(keys)
+        # An answer that took some of the 01s has marked its deliveries meanwhile.
+        if marks := self._newly_handled(taken):
+            await asyncio.shield(self._write({}, marks))
 
-    def _out_of_hand(self, key: DedupeKey, _written: asyncio.Future[Any]) -> None:
-        """A delivery leaves the hand once its mark is written, not before: a read of the
-        store made before the write, for a copy of it fetched meanwhile, then still finds
-        it in hand and skips the copy."""
-        self._in_hand.discard(key)
+    def _newly_handled(self, received: Iterable[ReceivedDocument]) -> list[DedupeKey]:
+        """Those of ``received`` not handled before, now handled: their offsets no longer
+        hold the inbox's commit back (their marks are written before any commit: see
+        :meth:`_commit`)."""
+        marks = []
+        for delivery in received:
+            if not delivery.handled:
+                delivery.handled = True
+                self._open.get(TopicPartition(delivery.topic, delivery.partition), set()).discard(
+                    delivery.offset
+                )
+                marks.append(delivery.key)
+        return marks
+
+    def _write(
+        self, states: Mapping[DedupeKey, DeliveryState], marks: list[DedupeKey]
+    ) -> asyncio.Future[None]:
+        """Write ``states`` and ``marks`` in one store call; the next commit waits for it."""
+        store, dedupe = self._opened_store()
+        written = store.call(dedupe.remember, states, marks)
+        self._track(written, marks)
+        return written
+
+    async def _announce_then_write(self, marks: list[DedupeKey]) -> None:
+        """Send the held 01s of ``marks``, then write them handled."""
+        await self._arrivals.send_before_marks(marks)
+        store, dedupe = self._opened_store()
+        await store.call(dedupe.remember, {}, marks)
+
+    def _track(self, written: asyncio.Future[None], marks: list[DedupeKey]) -> None:
+        """Follow the write of ``marks``: a commit waits for it, a failure is raised at the
+        next one; the deliveries leave the hand once written."""
+        if not marks:
+            return
+        self._marking.add(written)
+        written.add_done_callback(self._forget_written)
+        written.add_done_callback(functools.partial(self._out_of_hand, marks))
+
+    def _out_of_hand(self, marks: list[DedupeKey], _written: asyncio.Future[Any]) -> None:
+        """Deliveries leave the hand once their marks are written, not before: a read of
+        the store made before the write, for a copy fetched meanwhile, then still finds
+        them in hand and skips the copy."""
+        self._in_hand.difference_update(marks)
 
     def _opened_store(self) -> tuple[GroupCommit, DedupeStore]:
         assert self._store is not None and self._dedupe is not None, "the receiver is open"

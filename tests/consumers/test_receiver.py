@@ -14,9 +14,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from aiokafka import TopicPartition
 
 from consumers import ReceivedDocument, Receiver, Reply, SqliteDedupeStore
-from docbus import ClientMetrics, ClientStateError, Settings
+from docbus import ClientMetrics, ClientStateError, Settings, make_consumer
 from producers import Sender
 from schemas import (
     Codec,
@@ -512,6 +513,32 @@ async def test_asking_for_the_next_batch_marks_the_previous_handled_in_one_trans
     assert handed.isdisjoint(r.document.document_id for r in rest)
     assert handed | {r.document.document_id for r in rest} == {d.document_id for d in docs}
     store.close()
+
+
+async def test_answered_deliveries_are_committed_however_they_were_handled(
+    settings: Settings,
+) -> None:
+    """The inbox is committed past every delivery answered with notify_many (awaited,
+    as an application does before its next batch), with notify, or acked: nothing
+    is read again after a restart, not even to be skipped."""
+    docs = [letter(number=n) for n in range(1, 7)]
+    await deliver(settings, docs)
+    async with Receiver(agency=H29, settings=settings) as receiver:
+        received = [r for batch in await _batches_of(receiver, 6) for r in batch]
+        await receiver.notify_many([Reply(r, StatusCode.ACCEPTED) for r in received[:4]])
+        await received[4].notify(StatusCode.ACCEPTED)
+        await received[5].ack()
+    ends = {(r.topic, r.partition): r.offset + 1 for r in received}
+    group = make_consumer(settings, group_id=settings.group_id(f"receiver.{H29}"))
+    await group.start()
+    try:
+        committed = {
+            (topic, partition): await group.committed(TopicPartition(topic, partition))
+            for topic, partition in ends
+        }
+    finally:
+        await group.stop()
+    assert committed == ends  # was 0 for the answered ones: read again at every start
 
 
 async def test_answered_in_any_order_the_rest_keep_coming(settings: Settings) -> None:
