@@ -8,6 +8,7 @@ import dataclasses
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -539,6 +540,36 @@ async def test_answered_deliveries_are_committed_however_they_were_handled(
     finally:
         await group.stop()
     assert committed == ends  # was 0 for the answered ones: read again at every start
+
+
+class _FullDisk(SqliteDedupeStore):
+    """A dedupe store that cannot write a handled mark (a full disk)."""
+
+    def remember(self, states, handled):  # type: ignore[no-untyped-def]
+        if handled := list(handled):
+            raise sqlite3.OperationalError("database or disk is full")
+        super().remember(states, handled)
+
+
+async def test_an_answer_whose_mark_fails_is_not_committed_past(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A mark the store cannot write fails the answer, and the commit after it: the
+    inbox is not committed past the delivery, so it is handed over again, not lost."""
+    (doc,) = docs = [letter(number=1)]
+    await deliver(settings, docs)
+    broken = _FullDisk(tmp_path / "broken.sqlite")
+    receiver = Receiver(agency=H29, settings=settings, dedupe=broken)
+    await receiver.start()
+    (received,) = await take(receiver, 1)
+    with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+        await receiver.notify_many([Reply(received, StatusCode.ACCEPTED)])
+    with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+        await receiver.stop()  # its commit waits for the mark, and the mark failed
+    broken.close()
+    async with Receiver(agency=H29, settings=settings) as again:
+        (redelivered,) = await take(again, 1)
+        assert redelivered.document.document_id == doc.document_id
 
 
 async def test_answered_in_any_order_the_rest_keep_coming(settings: Settings) -> None:
