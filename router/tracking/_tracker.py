@@ -36,6 +36,7 @@ from schemas import (
     DeliveryState,
     DocumentEnvelope,
     ImpossibleTransition,
+    NoticeStep,
     StatusNotice,
 )
 
@@ -278,7 +279,8 @@ class Tracker:
         key = _delivery_key(notice)
         before, pending = self._cache.get(key), len(self._pending.notices)
         try:
-            return any([self.apply_notice(step) for step in notice.steps()])
+            steps: tuple[NoticeStep | StatusNotice, ...] = (*notice.earlier, notice)
+            return any([self._apply(notice, step) for step in steps])
         except BaseException:
             if before is None:
                 self._cache.pop(key, None)
@@ -289,6 +291,11 @@ class Tracker:
 
     def apply_notice(self, notice: StatusNotice) -> bool:
         """Check and apply ``notice``; False if it was applied before; RoutingRejected if impossible."""
+        return self._apply(notice, notice)
+
+    def _apply(self, notice: StatusNotice, step: StatusNotice | NoticeStep) -> bool:
+        """:meth:`apply_notice` for one ``step`` of ``notice``'s delivery (its own status
+        or one of :attr:`~StatusNotice.earlier`): no notice is built for the step."""
         document_id, from_agency = notice.document_id, notice.from_agency
         from_sender = from_agency == notice.document_sender  # a recall, from the sender
         key = _delivery_key(notice)
@@ -308,7 +315,7 @@ class Tracker:
                 "wrong_addressee",
                 f"a notice about {document_id} must go to its sender {sender}",
             )
-        code, at = notice.status_code, notice.timestamp.timestamp()
+        code, at = step.status_code, step.timestamp.timestamp()
         applied = (code, at)
         if applied in entry[3]:
             return False
@@ -332,7 +339,7 @@ class Tracker:
         cache[key] = _entry(sender, outcome[0], outcome[1], (*entry[3], applied))
         cache.move_to_end(key)  # forgotten last: the store may not have this change yet
         self._pending.notices.append(
-            (document_id, recipient, code, at, from_agency, notice.description)
+            (document_id, recipient, code, at, from_agency, step.description)
         )
         return True
 
