@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import collections
-import random
+import hashlib
+import math
+import struct
 from dataclasses import dataclass, field
 
 from producers.simulation import Answer, ReceiverBehaviour
 from schemas import Document
 
-__all__ = ["Expected", "answers_for"]
+__all__ = ["DigestDraws", "Expected", "answers_for"]
+
+_WORDS = struct.Struct("<8Q")
 
 
 def answers_for(
@@ -17,8 +21,33 @@ def answers_for(
 ) -> list[Answer]:
     """The recipient's answers to one delivery: the same wherever they are computed (the
     senders count them, the recipient's clerk gives them)."""
-    rng = random.Random(f"{seed}:{document.document_id}:{recipient}")
-    return behaviour.answers(document.priority, rng)
+    draws = DigestDraws(f"{seed}:{document.document_id}:{recipient}")
+    return behaviour.answers(document.priority, draws)
+
+
+class DigestDraws:
+    """Up to eight uniform draws read from ``key``'s BLAKE2b digest: the same in every
+    process, and a fifth of the cost of seeding a Mersenne Twister for each delivery."""
+
+    __slots__ = ("_taken", "_words")
+
+    def __init__(self, key: str) -> None:
+        self._words: tuple[int, ...] = _WORDS.unpack(hashlib.blake2b(key.encode()).digest())
+        self._taken = 0
+
+    def random(self) -> float:
+        """Uniform in [0, 1), from the next 53 bits; IndexError past the eighth draw."""
+        word = self._words[self._taken]
+        self._taken += 1
+        return (word >> 11) * 2.0**-53
+
+    def uniform(self, a: float, b: float) -> float:
+        """Uniform between ``a`` and ``b``."""
+        return a + (b - a) * self.random()
+
+    def expovariate(self, lambd: float) -> float:
+        """Exponential of rate ``lambd``."""
+        return -math.log(1.0 - self.random()) / lambd
 
 
 @dataclass

@@ -17,6 +17,7 @@ import datetime as dt
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from docbus.calendar import WorkingCalendar
 from docbus.directory import Directory
@@ -27,6 +28,7 @@ __all__ = [
     "YEARS",
     "Answer",
     "DayShape",
+    "Draws",
     "ReceiverBehaviour",
     "YearProfile",
     "YearWorkload",
@@ -94,6 +96,22 @@ class DayShape:
     morning_share: float = 0.55
 
 
+class Draws(Protocol):
+    """The random draws a :class:`ReceiverBehaviour` makes (``random.Random`` has them)."""
+
+    def random(self) -> float:
+        """Uniform in [0, 1)."""
+        ...
+
+    def uniform(self, a: float, b: float) -> float:
+        """Uniform between ``a`` and ``b``."""
+        ...
+
+    def expovariate(self, lambd: float) -> float:
+        """Exponential of rate ``lambd``."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     """One status notice a recipient sends back, ``delay_s`` after the delivery arrives."""
@@ -118,7 +136,7 @@ class ReceiverBehaviour:
     done_share: float = 0.6
     done_mean_s: float = 3 * 86_400.0
 
-    def answers(self, priority: int, rng: random.Random) -> list[Answer]:
+    def answers(self, priority: int, rng: Draws) -> list[Answer]:
         """The notices for one delivery, in order (delays in wall-clock seconds of the model)."""
         arrived = Answer(StatusCode.ARRIVED, rng.uniform(0.0, self.arrival_s))
         mean = self.express_accept_mean_s if priority >= Priority.EXPRESS else self.accept_mean_s
