@@ -415,10 +415,10 @@ def test_a_notice_carrying_several_steps_is_tracked_step_by_step(
     assert out.value == Codec().encode(notice)
     tracker.flush()
     (delivery,) = tracker.store.deliveries(doc.document_id)
-    assert [(h.code, h.at[:16]) for h in delivery.history] == [
-        ("01", "2024-11-25T02:01"),
-        ("03", "2024-11-25T02:02"),
-        ("06", "2024-11-25T02:03"),
+    assert [(h.code, h.at[:16], h.description) for h in delivery.history] == [
+        ("01", "2024-11-25T02:01", "step 01"),
+        ("03", "2024-11-25T02:02", "step 03"),
+        ("06", "2024-11-25T02:03", "step 06"),
     ]
     assert delivery.status == "06"
 
