@@ -211,23 +211,6 @@ class Router(Service):
                     ready=self.is_ready,
                 )
                 await self._metrics_server.start()
-            if self._owns_tracker:
-                self._writer = ProcessWriter(
-                    dsn=self._settings.tracking_dsn, state_dir=self._settings.home
-                )
-                await asyncio.to_thread(self._writer.start)  # it creates the store's tables
-                self._tracker = Tracker(
-                    await self._store_thread.run(
-                        open_store,
-                        dsn=self._settings.tracking_dsn,
-                        state_dir=self._settings.home,
-                    ),
-                    writer=self._writer.write,
-                )
-            self._core.tracker = self._tracker
-            if self._tracker is not None:
-                self._tracker.on_unknown_deadline = self._count_unknown_deadlines
-                self._tracker.reads_inline = False  # the store is read in its own thread
             self._producer = make_producer(
                 self._settings, linger_ms=producer_linger_ms(self._settings, self._lane_names)
             )
@@ -237,16 +220,23 @@ class Router(Service):
                 enabled=self._settings.express_sweep_ms > 0,
             )
             self._lanes = make_lanes(self._settings, self._group_id, self._lane_names)
-            await start_producer(self._producer, self._settings, "the router")
             for lane in self._lanes:
                 self._subscribe(lane)
-            await all_finished(  # together: each start waits ~2 s to join its group
+            # Together: each consumer waits ~2 s to join its group, and the tracking writer
+            # takes a second to start; no record is routed before all are done.
+            await all_finished(
+                *([self._open_tracking()] if self._owns_tracker else []),
+                start_producer(self._producer, self._settings, "the router"),
                 *(
                     start_consumer(lane.consumer, f"starting the router's {lane.name} lane")
                     for lane in self._lanes
                 ),
                 *([self._doorbell.start()] if self._doorbell is not None else []),
             )
+            self._core.tracker = self._tracker
+            if self._tracker is not None:
+                self._tracker.on_unknown_deadline = self._count_unknown_deadlines
+                self._tracker.reads_inline = False  # the store is read in its own thread
         except BaseException:
             await self._close_clients()
             self._lifecycle.closing()
@@ -272,6 +262,18 @@ class Router(Service):
             lanes=[lane.name for lane in self._lanes],
             pattern=self._layout.outbox_pattern,
             directory_version=self.directory_version,
+        )
+
+    async def _open_tracking(self) -> None:
+        """Start the tracking writer (it creates the store's tables), then open the store
+        for this router's reads."""
+        self._writer = ProcessWriter(dsn=self._settings.tracking_dsn, state_dir=self._settings.home)
+        await asyncio.to_thread(self._writer.start)
+        self._tracker = Tracker(
+            await self._store_thread.run(
+                open_store, dsn=self._settings.tracking_dsn, state_dir=self._settings.home
+            ),
+            writer=self._writer.write,
         )
 
     def _subscribe(self, lane: Lane) -> None:
