@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import datetime as dt
 import itertools
 import time
@@ -24,20 +25,21 @@ from typing import Any
 
 from consumers import ReceivedDocument, Receiver, Reply
 from consumers.simulation import DeliveryLedger
-from docbus import Settings
+from docbus import Settings, all_finished
 from docbus.directory import Directory
 from docbus.process import CpuMeter, tune_service_heap
 from producers.simulation import Answer, ReceiverBehaviour, YearWorkload
+from router import ensure_bus_topics
 from schemas import Codec, StatusCode, TopicLayout, today_vn
 from shell._broker import EmbeddedBroker
 from shell._express_watch import ExpressWatch
 from shell._own_run import delete_prefixed_topics
 from shell._priority import BULK_NICE, thread_at_lower_priority
 from shell._replay_model import Expected, answers_for
-from shell._replay_senders import Clock, ReplaySenders, SendingPlan
+from shell._replay_senders import Clock, ReplaySenders, SendingPlan, SentSpan
 from shell._replay_timeline import Timeline
 from shell._router_process import RouterProcess
-from shell._simulated_bus import simulated_bus, wait_complete
+from shell._simulated_bus import SimulatedBus, bus_home, simulated_bus, wait_complete
 
 __all__ = [
     "SPAN_DOCUMENTS",
@@ -232,11 +234,18 @@ async def run_replay(
         spans = [spans[only_span - 1]]
     run.planned = sum(model.days[day] for _, days in spans for day in days)
     meter = CpuMeter.start({"broker": broker.pid if broker is not None else None})
-    for index, days in spans:
-        part = settings.replace(topic_prefix=f"{settings.topic_prefix}-p{index}")
-        await run.replay(part if segments > 1 else settings, days)
-        if segments > 1:  # and again what a client still closing made the broker create
-            await delete_prefixed_topics(part, rounds=3)
+    deleting: asyncio.Task[None] | None = None  # the last span's topics, while the next starts
+    try:
+        for index, days in spans:
+            part = settings.replace(topic_prefix=f"{settings.topic_prefix}-p{index}")
+            await run.replay(part if segments > 1 else settings, days)
+            if deleting is not None:
+                await deleting
+            if segments > 1:  # and again what a client still closing made the broker create
+                deleting = asyncio.create_task(delete_prefixed_topics(part, rounds=3))
+    finally:
+        if deleting is not None:
+            await deleting
     elapsed = time.monotonic() - run.timeline.started
     cpu = meter.spent(names=("broker",))
     expected = run.expected
@@ -348,50 +357,36 @@ class _Run:
             behaviour=self.behaviour,
             freeze_heap=self.freeze_heap,
         )
-        async with (
-            simulated_bus(
-                settings,
-                directory=self.directory,
-                codec=Codec(),
-                codes=self.codes,
-                ledger=ledger,
-                clerk=lambda r, i: _ModelClerk(
-                    r, ledger, self.timeline, self.behaviour, self.seed, self.speed
-                ),
-                with_senders=False,
-            ) as bus,
-            ExpressWatch(bus.settings, [layout.inbox(code) for code in self.codes]) as watch,
-            ReplaySenders(bus.settings, self.codes, plan) as senders,
-        ):
-            if self.freeze_heap:
-                tune_service_heap()
-            if not self._begun:  # the clock starts with the first span's first document
-                self.timeline.started = time.monotonic()
-                self._begun = True
-            sampling = asyncio.create_task(self._sample_router(bus.router, senders))
-            try:
-                # The simulated agencies stand for machines of their own: here they give
-                # way to the broker and the express lane, as the bulk lane does.
-                with thread_at_lower_priority(BULK_NICE):
-                    senders.go(Clock(self.timeline.started_wall, self._model_origin))
-                    while not senders.done:
-                        senders.received(len(ledger.received))
-                        self._tick(ledger, senders.sent)
-                        bus.refusals.check()
-                        await asyncio.sleep(_TICK_S)
-                    span = await senders.finish()
-                    expected = span.expected
-                    ledger.expect(
-                        deliveries=expected.deliveries, notices=expected.notices, rejections=0
-                    )
-                    completed = await wait_complete(
-                        ledger,
-                        self.timeout_s,
-                        None if self.progress is None else lambda: self._tick(ledger),
-                        bus.refusals,
-                    )
-            finally:
-                sampling.cancel()
+        await ensure_bus_topics(settings, self.directory)  # before the watch subscribes
+        with bus_home(settings, self.directory) as settings:
+            # The bus, the watch and the senders start together (each spawns processes and
+            # joins groups: seconds a span); they stop in the reverse order of the stacks.
+            async with (
+                contextlib.AsyncExitStack() as bus_stack,
+                contextlib.AsyncExitStack() as watch_stack,
+                contextlib.AsyncExitStack() as senders_stack,
+            ):
+                bus, watch, senders = await all_finished(
+                    bus_stack.enter_async_context(
+                        simulated_bus(
+                            settings,
+                            directory=self.directory,
+                            codec=Codec(),
+                            codes=self.codes,
+                            ledger=ledger,
+                            clerk=lambda r, i: _ModelClerk(
+                                r, ledger, self.timeline, self.behaviour, self.seed, self.speed
+                            ),
+                            with_senders=False,
+                            own_home=False,
+                        )
+                    ),
+                    watch_stack.enter_async_context(
+                        ExpressWatch(settings, [layout.inbox(code) for code in self.codes])
+                    ),
+                    senders_stack.enter_async_context(ReplaySenders(settings, self.codes, plan)),
+                )
+                span, completed = await self._run_span(bus, senders, ledger)
         assert bus.router.totals is not None
         self._model_origin = span.model_origin
         self.expected.merge(span.expected)
@@ -404,6 +399,41 @@ class _Run:
             self.helper_cpu_s.update(getattr(helper, "cpu_s", {}))
         self.timeline.express_arrived(watch.arrivals)
         self.completed = self.completed and completed
+
+    async def _run_span(
+        self, bus: SimulatedBus, senders: ReplaySenders, ledger: DeliveryLedger
+    ) -> tuple[SentSpan, bool]:
+        """Send the span and wait for every answer: what was sent, and whether all came."""
+        if self.freeze_heap:
+            tune_service_heap()
+        if not self._begun:  # the clock starts with the first span's first document
+            self.timeline.started = time.monotonic()
+            self._begun = True
+        sampling = asyncio.create_task(self._sample_router(bus.router, senders))
+        try:
+            # The simulated agencies stand for machines of their own: here they give
+            # way to the broker and the express lane, as the bulk lane does.
+            with thread_at_lower_priority(BULK_NICE):
+                senders.go(Clock(self.timeline.started_wall, self._model_origin))
+                while not senders.done:
+                    senders.received(len(ledger.received))
+                    self._tick(ledger, senders.sent)
+                    bus.refusals.check()
+                    await asyncio.sleep(_TICK_S)
+                span = await senders.finish()
+                expected = span.expected
+                ledger.expect(
+                    deliveries=expected.deliveries, notices=expected.notices, rejections=0
+                )
+                completed = await wait_complete(
+                    ledger,
+                    self.timeout_s,
+                    None if self.progress is None else lambda: self._tick(ledger),
+                    bus.refusals,
+                )
+        finally:
+            sampling.cancel()
+        return span, completed
 
     async def _sample_router(self, router: RouterProcess, senders: ReplaySenders) -> None:
         """Every few seconds, the router's resident memory against the documents sent."""

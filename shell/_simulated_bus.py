@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,6 +33,7 @@ __all__ = [
     "Clerk",
     "ClerkFactory",
     "SimulatedBus",
+    "bus_home",
     "receiving_agencies",
     "shared_producer",
     "simulated_bus",
@@ -134,6 +135,16 @@ class SimulatedBus:
     refusals: RefusalWatch
 
 
+@contextlib.contextmanager
+def bus_home(settings: Settings, directory: Directory) -> Iterator[Settings]:
+    """``settings`` with a temporary home holding a key pair for the bus and for every
+    agency of ``directory``: what a run's routers, agencies and helpers share."""
+    with tempfile.TemporaryDirectory(prefix="docbus-run-") as state:
+        settings = settings.replace(home=Path(state))
+        Keystore(settings.keys_root).ensure([BUS_AGENCY, *directory.codes()])
+        yield settings
+
+
 @contextlib.asynccontextmanager
 async def simulated_bus(
     settings: Settings,
@@ -145,9 +156,11 @@ async def simulated_bus(
     clerk: ClerkFactory,
     router: Callable[[Settings], contextlib.AbstractAsyncContextManager[Any]] = RouterProcesses,
     with_senders: bool = True,
+    own_home: bool = True,
 ) -> AsyncIterator[SimulatedBus]:
     """The bus's topics, a router and every agency in ``codes`` with its sender and its
-    receiver answering through ``clerk``; state in a temporary folder.
+    receiver answering through ``clerk``; state in a temporary folder (:func:`bus_home`),
+    or in ``settings``' home without ``own_home`` (a caller that made one with it).
 
     The router runs in processes of its own, one for each lane, as in production
     (routing by the packaged directory, which ``directory`` should be): an express
@@ -158,9 +171,9 @@ async def simulated_bus(
     """
     await ensure_bus_topics(settings, directory)
     refusals = RefusalWatch()
-    with tempfile.TemporaryDirectory(prefix="docbus-run-") as state:
-        settings = settings.replace(home=Path(state))
-        Keystore(settings.keys_root).ensure([BUS_AGENCY, *directory.codes()])
+    with (
+        bus_home(settings, directory) if own_home else contextlib.nullcontext(settings) as settings
+    ):
         async with contextlib.AsyncExitStack() as stack:
             running_router, _ = await all_finished(  # each waits seconds to join its groups
                 stack.enter_async_context(router(settings)),
