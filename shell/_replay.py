@@ -51,8 +51,9 @@ __all__ = [
 ]
 
 #: The most documents one span of a replay holds when the replay picks its spans: the
-#: broker keeps a span's records until the span is done. The full 2024 year in 48 spans
-#: (the largest about 300,000 documents) peaked at 1.51 GiB of broker memory.
+#: broker keeps a span's records until the span is done (0.8 GiB for 300,000). Spans of
+#: a million would save the year 30 set-ups of 7 s, but the broker then spends twice the
+#: CPU a document and the express p99 passes 300 ms (BENCHMARKS.md, "Replay").
 SPAN_DOCUMENTS = 300_000
 
 #: Called with (documents sent, documents in all, deliveries received) as the run goes.
