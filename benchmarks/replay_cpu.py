@@ -73,6 +73,13 @@ def main() -> None:
         name: statistics.median(r["cpu_ms_per_doc"] for r in results if r["cpu_ms_per_doc"])
         for name, results in runs.items()
     }
+    # Each turn's two runs are minutes apart: their ratio is what a day's drift (up to
+    # 15 % within twenty minutes) spoils least.
+    pairs = [
+        round(this["cpu_ms_per_doc"] / base["cpu_ms_per_doc"], 3)
+        for this, base in zip(runs["this"], runs["base"], strict=True)
+        if this["cpu_ms_per_doc"] and base["cpu_ms_per_doc"]
+    ]
     print(
         json.dumps(
             {
@@ -81,6 +88,8 @@ def main() -> None:
                 "base": args.base,
                 "cpu_ms_per_doc_median": medians,
                 "ratio_this_to_base": round(medians["this"] / medians["base"], 3),
+                "pair_ratios": pairs,
+                "pair_ratio_median": statistics.median(pairs) if pairs else None,
                 "runs": runs,
             }
         )
