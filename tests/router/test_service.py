@@ -6,12 +6,15 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import multiprocessing
 import signal
 import subprocess
 import sys
 
+import pytest
+
 from consumers import Receiver
-from docbus import ClientMetrics, Settings
+from docbus import ClientMetrics, ConfigurationError, Settings
 from producers import Sender
 from router import Router
 from router.tracking import Tracker, open_store
@@ -150,6 +153,26 @@ async def test_committed_records_are_not_routed_again(settings: Settings) -> Non
             records = await read_topic(settings, layout.inbox(H29), 11)
             assert second.stats.documents_routed == 1
     assert len(records) == 11
+
+
+async def test_a_router_whose_tracking_store_cannot_open_fails_to_start_and_leaves_nothing(
+    settings: Settings,
+) -> None:
+    """The tracking writer starts while the consumers join their group: a store that
+    cannot open fails start() with its reason once both are done, no writer process is
+    left, and the group is free for the next router, which routes at once."""
+    layout = await ensure_topics(settings, [G22, H29])
+    unreachable = settings.replace(tracking_dsn="postgresql://nobody@127.0.0.1:1/none")
+    broken = Router(settings=unreachable)
+    children = set(multiprocessing.active_children())
+    with pytest.raises(ConfigurationError, match="tracking database"):
+        await broken.start()
+    assert not broken.is_alive()
+    assert set(multiprocessing.active_children()) <= children
+    async with Sender(agency=G22, settings=settings) as sender, Router(settings=settings):
+        await sender.send(letter(G22, (H29,)))
+        (record,) = await read_topic(settings, layout.inbox(H29), 1)
+    assert record.key is not None and record.key.startswith(H29.encode())
 
 
 async def test_cli_router_logs_json_serves_metrics_and_stops_on_sigterm(
