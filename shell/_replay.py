@@ -379,7 +379,7 @@ class _Run:
                                 r, ledger, self.timeline, self.behaviour, self.seed, self.speed
                             ),
                             with_senders=False,
-                            own_home=False,
+                            prepared=True,
                         )
                     ),
                     watch_stack.enter_async_context(

@@ -27,7 +27,8 @@ def answers_for(
 
 class DigestDraws:
     """Up to eight uniform draws read from ``key``'s BLAKE2b digest: the same in every
-    process, and a fifth of the cost of seeding a Mersenne Twister for each delivery."""
+    process; a delivery's five draws take a third of the time a Mersenne Twister seeded
+    for it does (4.2 against 12.6 µs)."""
 
     __slots__ = ("_taken", "_words")
 

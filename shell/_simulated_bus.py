@@ -156,11 +156,12 @@ async def simulated_bus(
     clerk: ClerkFactory,
     router: Callable[[Settings], contextlib.AbstractAsyncContextManager[Any]] = RouterProcesses,
     with_senders: bool = True,
-    own_home: bool = True,
+    prepared: bool = False,
 ) -> AsyncIterator[SimulatedBus]:
     """The bus's topics, a router and every agency in ``codes`` with its sender and its
-    receiver answering through ``clerk``; state in a temporary folder (:func:`bus_home`),
-    or in ``settings``' home without ``own_home`` (a caller that made one with it).
+    receiver answering through ``clerk``; state in a temporary folder (:func:`bus_home`).
+    ``prepared``: the caller made the topics (``ensure_bus_topics``) and the home
+    (:func:`bus_home`) already, and ``settings`` points at that home.
 
     The router runs in processes of its own, one for each lane, as in production
     (routing by the packaged directory, which ``directory`` should be): an express
@@ -169,10 +170,11 @@ async def simulated_bus(
     Without ``with_senders`` (a caller that sends from elsewhere) ``senders`` is empty and
     ``producer`` None: no producer is started for them.
     """
-    await ensure_bus_topics(settings, directory)
+    if not prepared:
+        await ensure_bus_topics(settings, directory)
     refusals = RefusalWatch()
     with (
-        bus_home(settings, directory) if own_home else contextlib.nullcontext(settings) as settings
+        contextlib.nullcontext(settings) if prepared else bus_home(settings, directory) as settings
     ):
         async with contextlib.AsyncExitStack() as stack:
             running_router, _ = await all_finished(  # each waits seconds to join its groups
