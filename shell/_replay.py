@@ -32,6 +32,7 @@ from producers.simulation import Answer, ReceiverBehaviour, YearWorkload
 from router import ensure_bus_topics
 from schemas import Codec, StatusCode, TopicLayout, today_vn
 from shell._broker import EmbeddedBroker
+from shell._child import stop_fork_server
 from shell._express_watch import ExpressWatch
 from shell._own_run import delete_prefixed_topics
 from shell._priority import BULK_NICE, thread_at_lower_priority
@@ -234,6 +235,9 @@ async def run_replay(
     if only_span is not None:
         spans = [spans[only_span - 1]]
     run.planned = sum(model.days[day] for _, days in spans for day in days)
+    # The helpers' fork server is this run's alone and ends with it: what its helpers
+    # used is then among this process's reaped children, and counted.
+    stop_fork_server()
     meter = CpuMeter.start({"broker": broker.pid if broker is not None else None})
     deleting: asyncio.Task[None] | None = None  # the last span's topics, while the next starts
     try:
@@ -247,6 +251,7 @@ async def run_replay(
     finally:
         if deleting is not None:
             await deleting
+        stop_fork_server()
     elapsed = time.monotonic() - run.timeline.started
     cpu = meter.spent(names=("broker",))
     expected = run.expected
