@@ -40,7 +40,9 @@ _PRELOAD = ("docbus", "schemas", "router", "producers.simulation", "consumers.si
 
 def _context() -> SpawnContext | ForkServerContext:
     """The top process forks its helpers from its fork server (started once, with
-    :data:`_PRELOAD` imported); a helper spawns its own helpers."""
+    :data:`_PRELOAD` imported); a helper spawns its own helpers. A forked helper has the
+    server's environment and folder, as they were when it started: helpers take what
+    they need (their settings) as arguments."""
     if multiprocessing.parent_process() is not None:
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
