@@ -12,7 +12,13 @@ import time
 
 from prometheus_client import CollectorRegistry
 
-from docbus._metrics import CounterTable, HistogramTable, register_build_info, register_tables
+from docbus._metrics import (
+    CounterTable,
+    HistogramTable,
+    register_build_info,
+    register_process_metrics,
+    register_tables,
+)
 
 __all__ = ["ClientMetrics"]
 
@@ -25,7 +31,13 @@ class ClientMetrics:
     """
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
-        self.registry = registry if registry is not None else CollectorRegistry()
+        """In ``registry`` (the application's: prometheus-client's default one already has
+        the process's own series), or in a registry of its own with those series added,
+        as a router's and the gateway's have them."""
+        if registry is None:
+            registry = CollectorRegistry()
+            register_process_metrics(registry)
+        self.registry = registry
         register_build_info(self.registry, "client")
         self.documents_sent = CounterTable(
             "docbus_client_documents_sent",

@@ -341,7 +341,8 @@ async def test_client_metrics_count_what_one_application_sent_and_received(
 
 
 async def test_docbus_receive_serves_its_metrics(settings: Settings) -> None:
-    """`docbus receive --metrics-port` lets Prometheus scrape the receiving agency's counts."""
+    """`docbus receive --metrics-port` lets Prometheus scrape the receiving agency's counts,
+    and the process's own series (CPU, memory), as a router's."""
     await deliver(settings, [letter(number=1), letter(number=2)])
     cli = subprocess.Popen(
         [sys.executable, "-m", "shell.cli", "receive", "--agency", H29, "--timeout", "30"],
@@ -366,6 +367,11 @@ async def test_docbus_receive_serves_its_metrics(settings: Settings) -> None:
             return received == 2
 
         assert await eventually(received_both, timeout_s=30)
+        samples = scrape(url)
+        memory = sample(samples, "process_resident_memory_bytes")
+        cpu = sample(samples, "process_cpu_seconds_total")
+        assert memory is not None and memory > 10 * 2**20
+        assert cpu is not None and cpu > 0
     finally:
         cli.terminate()
         cli.wait()
