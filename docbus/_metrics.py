@@ -180,8 +180,8 @@ def _embedded_uvicorn(config: uvicorn.Config) -> uvicorn.Server:
     """uvicorn inside a service's own event loop: the service keeps its signal handlers
     (uvicorn would otherwise take SIGTERM while it serves, and the router's drain with it).
 
-    uvicorn is imported here, by a process that serves: importing it costs every process
-    that imports docbus a quarter of that import (0.15-0.3 s of CPU) otherwise."""
+    uvicorn is imported here, by a process that serves, and not by every process that
+    imports docbus (0.03-0.05 s of CPU each, measured from a fresh interpreter)."""
     import uvicorn
 
     class EmbeddedUvicorn(uvicorn.Server):

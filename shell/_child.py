@@ -1,9 +1,9 @@
 """A helper process spoken to over a pipe: started, told to stop, its result sent back.
 
 The top process forks its helpers from a fork server that imported docbus's layers once,
-so each span of a replay does not pay every helper's imports again. The child asks the
-kernel to kill it when its parent dies, so a helper never outlives the run that started
-it. Protocol: the child sends ``("ready", payload)`` once started; the
+so each span of a replay does not pay every helper's imports again. The child is killed
+when the process that started it dies (:func:`~docbus.process.die_with_parent`), so a
+helper never outlives its run. Protocol: the child sends ``("ready", payload)`` once started; the
 parent may then :meth:`HelperProcess.tell` it messages (each handed to the child's
 ``on_message``), and ``"stop"`` ends it: the child sends ``("done", (result, cpu))``, cpu
 being the CPU seconds it and the children it reaped used. A failure anywhere is

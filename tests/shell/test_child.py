@@ -60,7 +60,8 @@ async def test_a_helper_starts_with_docbus_loaded_and_its_cpu_counts_once_the_se
 
 def test_a_helper_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
     """The process that started a helper is killed (SIGKILL, no clean-up) while the
-    helper hangs, deaf to its pipe: the fork server ends, and the kernel kills the helper."""
+    helper hangs, deaf to its pipe: the helper is killed too (the fork server, its
+    parent, lives on while it runs, so the kernel's parent-death signal alone would not)."""
     script = tmp_path / "starter.py"
     script.write_text(
         textwrap.dedent(
